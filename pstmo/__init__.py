@@ -1,0 +1,28 @@
+"""pstmo: a runnable companion to P-STMO (ECCV 2022) and LiftFormer.
+
+Modules, one per concept:
+
+- ``pstmo.skeleton``   the Human3.6M 17-joint layout, left/right, COCO conversion
+- ``pstmo.cameras``    camera tables, projection, world <-> camera transforms
+- ``pstmo.data``       dataset loaders (Human3.6M, MPI-INF-3DHP, HumanEva, demo) and windows
+- ``pstmo.masking``    MPM masks (temporal, spatial, spatio-temporal)
+- ``pstmo.models``     STMO (SEM/TEM/MOFA), the MPM pre-training model, LiftFormer
+- ``pstmo.metrics``    MPJPE, P-MPJPE, N-MPJPE, MPJVE, PCK, AUC
+- ``pstmo.engine``     training and evaluation loops
+- ``pstmo.complexity`` parameter and FLOP counting as the papers do
+- ``pstmo.viz``        skeleton figures and animations
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
+
+
+def __getattr__(name: str):  # lazy re-exports keep `import pstmo` fast
+    if name == "load_official_checkpoint":
+        from pstmo.official import load_official_checkpoint
+
+        return load_official_checkpoint
+    raise AttributeError(f"module 'pstmo' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+import sys
+
+from pstmo.cli import main
+
+sys.exit(main())
