@@ -1,0 +1,634 @@
+"""Figures and animations: skeletons in 2D and 3D, masking diagrams, curves and grids.
+
+Shapes follow DESIGN.md: a pose is ``(J, C)``, a sequence ``(T, J, C)`` with ``J = 17``
+Human3.6M joints (``pstmo.skeleton``) and ``C = 2`` (image pixels or normalised
+coordinates) or ``C = 3`` (camera-frame metres, root-relative).
+
+3D poses live in the camera frame (x right, y down, z forward). They are drawn in an
+upright frame (plot x = x, plot y = z, plot z = -y) with equal axis scaling, a ground
+plane under the lowest joint and view angles ``elev``/``azim`` that are fixed
+properties of the figure, not of the camera that recorded the sequence.
+
+Every figure is a plain ``matplotlib.figure.Figure`` (no pyplot state, so loops
+don't leak figures); ``save_figure`` writes it as a PNG atomically under ``figures/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from pstmo.io import atomic_write
+from pstmo.skeleton import H36M_SKELETON, Skeleton
+
+#: Bone colours of the Human3.6M skeleton: left limbs blue, right limbs red, torso grey.
+SIDE_COLORS: dict[str, str] = {"left": "#1f5fbf", "right": "#d62728", "center": "#404040"}
+MASK_COLOR = "#b0b0b0"
+ERROR_CMAP = "magma_r"
+
+
+def set_style(context: str = "notebook") -> None:
+    """One look for every notebook: seaborn ``whitegrid`` theme, colour-blind palette, DPI 100."""
+    import seaborn as sns
+
+    sns.set_theme(context=context, style="whitegrid", palette="colorblind")
+    import matplotlib as mpl
+
+    mpl.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "savefig.bbox": "tight"})
+
+
+def new_figure(width: float = 4.0, height: float = 4.0, dpi: float = 100) -> Figure:
+    """A pyplot-free figure with an Agg canvas attached (safe in loops and workers)."""
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(
+    fig: Figure, name: str, out_dir: str | os.PathLike = "figures", dpi: float | None = None
+) -> Path:
+    """Write ``fig`` to ``<out_dir>/<name>.png`` atomically and return the path.
+
+    ``name`` should say what produced the figure, e.g. ``"05_masking_ratio_temporal"``.
+    """
+    name = name[:-4] if name.endswith(".png") else name
+    if not name or "/" in name or "\\" in name:
+        raise ValueError(f"figure name must be a plain file stem, got {name!r}")
+    path = Path(out_dir) / f"{name}.png"
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=dpi or fig.dpi)
+    return path
+
+
+def _bone_colors(skeleton: Skeleton) -> list[str]:
+    out = []
+    for child, parent in enumerate(skeleton.parents):
+        if parent < 0:
+            continue
+        side = "left" if child in skeleton.left else "right" if child in skeleton.right else "center"
+        out.append(SIDE_COLORS[side])
+    return out
+
+
+def _check_pose(pose: np.ndarray, channels: int, skeleton: Skeleton, what: str) -> np.ndarray:
+    pose = np.asarray(pose, dtype=np.float64)
+    if pose.ndim != 2 or pose.shape[0] != skeleton.num_joints or pose.shape[1] < channels:
+        raise ValueError(f"{what}: expected shape ({skeleton.num_joints}, {channels}), got {pose.shape}")
+    return pose[:, :channels]
+
+
+# ----------------------------------------------------------------------------------------------
+# 2D
+
+
+def draw_skeleton_2d(
+    ax,
+    pose_2d: np.ndarray,
+    skeleton: Skeleton = H36M_SKELETON,
+    masked: np.ndarray | None = None,
+    joint_colors: Sequence | None = None,
+    linewidth: float = 2.0,
+    markersize: float = 12.0,
+    alpha: float = 1.0,
+) -> dict:
+    """Draw one 2D pose ``(J, 2)`` (image coordinates, y down) on ``ax``.
+
+    ``masked`` ``(J,)`` bool draws hidden joints as grey hollow circles and their bones
+    dashed grey (MPM's spatial masking). Returns the artists ``{"bones": [...], "joints": ...}``
+    so callers can update them (animations, widgets).
+    """
+    pose = _check_pose(pose_2d, 2, skeleton, "pose_2d")
+    masked = np.zeros(skeleton.num_joints, bool) if masked is None else np.asarray(masked, bool)
+    bones = []
+    for (child, parent), color in zip(
+        [(j, p) for j, p in enumerate(skeleton.parents) if p >= 0], _bone_colors(skeleton)
+    ):
+        hidden = masked[child] or masked[parent]
+        (line,) = ax.plot(
+            pose[[child, parent], 0],
+            pose[[child, parent], 1],
+            color=MASK_COLOR if hidden else color,
+            linestyle="--" if hidden else "-",
+            linewidth=linewidth,
+            alpha=alpha,
+            solid_capstyle="round",
+        )
+        bones.append(line)
+    colors = (
+        np.array(["#202020"] * skeleton.num_joints, dtype=object) if joint_colors is None else joint_colors
+    )
+    face = [MASK_COLOR if m else c for m, c in zip(masked, colors)]
+    edge = ["#606060" if m else c for m, c in zip(masked, colors)]
+    joints = ax.scatter(pose[:, 0], pose[:, 1], s=markersize, c=face, edgecolors=edge, zorder=3, alpha=alpha)
+    if masked.any():
+        joints.set_facecolors(
+            [(1, 1, 1, 1) if m else joints.get_facecolors()[i] for i, m in enumerate(masked)]
+        )
+    return {"bones": bones, "joints": joints}
+
+
+def _image_axes(
+    ax, width: float | None, height: float | None, pose: np.ndarray, margin: float = 0.15
+) -> None:
+    """Image-sized canvas: x in [0, width], y in [0, height] pointing down, square pixels."""
+    if width is not None and height is not None:
+        ax.set_xlim(0, width)
+        ax.set_ylim(height, 0)
+    else:  # fit the pose (normalised coordinates)
+        lo, hi = pose.min(axis=0), pose.max(axis=0)
+        c, r = (lo + hi) / 2, (hi - lo).max() / 2 * (1 + margin) + 1e-6
+        ax.set_xlim(c[0] - r, c[0] + r)
+        ax.set_ylim(c[1] + r, c[1] - r)
+    ax.set_aspect("equal")
+
+
+def plot_pose_2d(
+    pose_2d: np.ndarray,
+    width: float | None = None,
+    height: float | None = None,
+    skeleton: Skeleton = H36M_SKELETON,
+    masked: np.ndarray | None = None,
+    ax=None,
+    axis_off: bool = False,
+    size: float = 4.0,
+    dpi: float = 100,
+):
+    """A 2D skeleton ``(J, 2)`` on an image-sized canvas ``width x height`` pixels.
+
+    Without ``width``/``height`` the view fits the pose (e.g. normalised coordinates).
+    Returns the figure (or ``ax.figure`` when ``ax`` is given).
+    """
+    if ax is None:
+        fig = new_figure(size, size * (height / width if width and height else 1.0), dpi)
+        ax = fig.add_subplot(1, 1, 1)
+    pose = _check_pose(pose_2d, 2, skeleton, "pose_2d")
+    draw_skeleton_2d(ax, pose, skeleton, masked=masked)
+    _image_axes(ax, width, height, pose)
+    if axis_off:
+        ax.set_axis_off()
+    return ax.figure
+
+
+# ----------------------------------------------------------------------------------------------
+# 3D
+
+
+def to_upright(pose_3d: np.ndarray) -> np.ndarray:
+    """Camera frame ``(..., 3)`` (x right, y down, z forward) -> plot frame (x, z, -y), z up."""
+    p = np.asarray(pose_3d, dtype=np.float64)
+    return np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
+
+
+def draw_skeleton_3d(
+    ax,
+    pose_3d: np.ndarray,
+    skeleton: Skeleton = H36M_SKELETON,
+    joint_colors: Sequence | None = None,
+    linewidth: float = 2.0,
+    markersize: float = 10.0,
+) -> dict:
+    """Draw one camera-frame 3D pose ``(J, 3)`` on a 3D ``ax`` (upright plot frame)."""
+    pose = to_upright(_check_pose(pose_3d, 3, skeleton, "pose_3d"))
+    bones = []
+    for (child, parent), color in zip(
+        [(j, p) for j, p in enumerate(skeleton.parents) if p >= 0], _bone_colors(skeleton)
+    ):
+        (line,) = ax.plot(
+            pose[[child, parent], 0],
+            pose[[child, parent], 1],
+            pose[[child, parent], 2],
+            color=color,
+            linewidth=linewidth,
+            solid_capstyle="round",
+        )
+        bones.append(line)
+    colors = "#202020" if joint_colors is None else joint_colors
+    joints = ax.scatter(pose[:, 0], pose[:, 1], pose[:, 2], s=markersize, c=colors, depthshade=False)
+    return {"bones": bones, "joints": joints}
+
+
+def setup_axes_3d(
+    ax,
+    center: np.ndarray | None = None,
+    radius: float = 1.0,
+    ground: float | None = None,
+    elev: float = 15.0,
+    azim: float = -70.0,
+    axis_off: bool = False,
+) -> None:
+    """Equal scaling (a cube of half-size ``radius`` around ``center``, plot frame),
+    fixed view angles and a ground plane at height ``ground`` (plot z)."""
+    c = np.zeros(3) if center is None else np.asarray(center, dtype=np.float64)
+    ax.set_xlim3d(c[0] - radius, c[0] + radius)
+    ax.set_ylim3d(c[1] - radius, c[1] + radius)
+    ax.set_zlim3d(c[2] - radius, c[2] + radius)
+    ax.set_box_aspect((1, 1, 1))
+    ax.view_init(elev=elev, azim=azim)
+    if ground is not None:
+        g = np.linspace(-radius, radius, 5)
+        gx, gy = np.meshgrid(c[0] + g, c[1] + g)
+        ax.plot_surface(
+            gx, gy, np.full_like(gx, ground), color="#d9d9d9", alpha=0.35, linewidth=0, shade=False
+        )
+        ax.plot_wireframe(gx, gy, np.full_like(gx, ground), color="#a0a0a0", linewidth=0.4)
+    if axis_off:
+        ax.set_axis_off()
+    else:
+        ax.set_xticklabels([])
+        ax.set_yticklabels([])
+        ax.set_zticklabels([])
+
+
+def _frame_3d(poses: Sequence[np.ndarray]) -> tuple[np.ndarray, float, float]:
+    """Shared centre, radius and ground height (plot frame) for one or more poses/sequences."""
+    pts = np.concatenate([to_upright(np.asarray(p)).reshape(-1, 3) for p in poses])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    center = (lo + hi) / 2
+    radius = max(float((hi - lo).max()) / 2 * 1.1, 0.5)
+    center[2] = lo[2] + radius  # stand on the ground plane at the bottom of the cube
+    return center, radius, float(lo[2])
+
+
+def plot_pose_3d(
+    pose_3d: np.ndarray,
+    skeleton: Skeleton = H36M_SKELETON,
+    elev: float = 15.0,
+    azim: float = -70.0,
+    ground: bool = True,
+    axis_off: bool = False,
+    ax=None,
+    size: float = 4.0,
+    dpi: float = 100,
+):
+    """A 3D skeleton ``(J, 3)`` with bone colours, equal scaling, a ground plane and a fixed view."""
+    if ax is None:
+        fig = new_figure(size, size, dpi)
+        ax = fig.add_subplot(1, 1, 1, projection="3d")
+    pose = _check_pose(pose_3d, 3, skeleton, "pose_3d")
+    center, radius, low = _frame_3d([pose])
+    draw_skeleton_3d(ax, pose, skeleton)
+    setup_axes_3d(ax, center, radius, low if ground else None, elev, azim, axis_off)
+    return ax.figure
+
+
+def per_joint_error(pred_3d: np.ndarray, gt_3d: np.ndarray) -> np.ndarray:
+    """Euclidean error per joint ``(..., J)`` in the input unit (MPJPE before the mean)."""
+    return np.linalg.norm(np.asarray(pred_3d, np.float64) - np.asarray(gt_3d, np.float64), axis=-1)
+
+
+def plot_comparison(
+    pose_2d: np.ndarray,
+    pred_3d: np.ndarray,
+    gt_3d: np.ndarray | None = None,
+    width: float | None = None,
+    height: float | None = None,
+    masked: np.ndarray | None = None,
+    skeleton: Skeleton = H36M_SKELETON,
+    elev: float = 15.0,
+    azim: float = -70.0,
+    max_error_mm: float = 150.0,
+    titles: bool = True,
+    fig: Figure | None = None,
+):
+    """Input / prediction / ground truth side by side.
+
+    ``pose_2d (J, 2)`` (pixels when ``width``/``height`` are given), ``pred_3d`` and ``gt_3d``
+    ``(J, 3)`` metres. Prediction joints are coloured by their error to the ground truth
+    (``ERROR_CMAP``, 0 .. ``max_error_mm``); the MPJPE of the frame is in the title.
+    """
+    has_gt = gt_3d is not None
+    n = 3 if has_gt else 2
+    if fig is None:
+        fig = new_figure(3.2 * n, 3.4)
+    else:
+        fig.clear()
+    ax2d = fig.add_subplot(1, n, 1)
+    pose_2d = _check_pose(pose_2d, 2, skeleton, "pose_2d")
+    draw_skeleton_2d(ax2d, pose_2d, skeleton, masked=masked)
+    _image_axes(ax2d, width, height, pose_2d)
+    ax2d.set_xticklabels([])
+    ax2d.set_yticklabels([])
+    pred = _check_pose(pred_3d, 3, skeleton, "pred_3d")
+    center, radius, low = _frame_3d([pred] + ([gt_3d] if has_gt else []))
+    ax_pred = fig.add_subplot(1, n, 2, projection="3d")
+    joint_colors = None
+    if has_gt:
+        gt = _check_pose(gt_3d, 3, skeleton, "gt_3d")
+        err_mm = per_joint_error(pred, gt) * 1000.0
+        import matplotlib as mpl
+
+        cmap = mpl.colormaps[ERROR_CMAP]
+        joint_colors = cmap(np.clip(err_mm / max_error_mm, 0, 1))
+    draw_skeleton_3d(ax_pred, pred, skeleton, joint_colors=joint_colors, markersize=25)
+    setup_axes_3d(ax_pred, center, radius, low, elev, azim)
+    if has_gt:
+        ax_gt = fig.add_subplot(1, n, 3, projection="3d")
+        draw_skeleton_3d(ax_gt, gt, skeleton)
+        setup_axes_3d(ax_gt, center, radius, low, elev, azim)
+    if titles:
+        ax2d.set_title("2D input")
+        ax_pred.set_title(f"prediction  MPJPE {err_mm.mean():.1f} mm" if has_gt else "prediction")
+        if has_gt:
+            ax_gt.set_title("ground truth")
+    return fig
+
+
+def plot_joint_errors(errors_mm: np.ndarray, skeleton: Skeleton = H36M_SKELETON, ax=None):
+    """Bar chart of per-joint errors ``(J,)`` in mm, bars coloured by body side."""
+    if ax is None:
+        fig = new_figure(6.0, 2.6)
+        ax = fig.add_subplot(1, 1, 1)
+    errors_mm = np.asarray(errors_mm, dtype=np.float64)
+    colors = [
+        SIDE_COLORS["left" if j in skeleton.left else "right" if j in skeleton.right else "center"]
+        for j in range(skeleton.num_joints)
+    ]
+    ax.bar(np.arange(skeleton.num_joints), errors_mm, color=colors)
+    ax.set_xticks(np.arange(skeleton.num_joints))
+    ax.set_xticklabels(skeleton.names, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("error (mm)")
+    return ax.figure
+
+
+# ----------------------------------------------------------------------------------------------
+# Masking diagrams (P-STMO Fig. 2)
+
+
+def plot_masking(
+    pose_2d: np.ndarray,
+    temporal: np.ndarray | None = None,
+    spatial: np.ndarray | None = None,
+    skeleton: Skeleton = H36M_SKELETON,
+    axes: Sequence | None = None,
+    title: str | None = None,
+):
+    """One row of MPM's masking diagram: the ``N`` frames of ``pose_2d (N, J, 2)`` side by side.
+
+    ``temporal (N,)`` bool: masked frames (replaced by the temporal padding embedding e^T)
+    are drawn faded inside a grey box; ``spatial (N, J)`` bool: masked joints (replaced by
+    the spatial padding joint e^S) are drawn as hollow grey circles with dashed bones.
+    All frames share one scale so motion is visible.
+    """
+    seq = np.asarray(pose_2d, dtype=np.float64)
+    if seq.ndim != 3 or seq.shape[1] != skeleton.num_joints or seq.shape[2] < 2:
+        raise ValueError(f"pose_2d: expected shape (N, {skeleton.num_joints}, 2), got {seq.shape}")
+    n = seq.shape[0]
+    temporal = np.zeros(n, bool) if temporal is None else np.asarray(temporal, bool)
+    spatial = np.zeros((n, skeleton.num_joints), bool) if spatial is None else np.asarray(spatial, bool)
+    if temporal.shape != (n,) or spatial.shape != (n, skeleton.num_joints):
+        raise ValueError(
+            f"masks: expected temporal ({n},) and spatial ({n}, {skeleton.num_joints}), "
+            f"got {temporal.shape} and {spatial.shape}"
+        )
+    if axes is None:
+        fig = new_figure(1.1 * n, 1.9)
+        axes = [fig.add_subplot(1, n, i + 1) for i in range(n)]
+    lo, hi = seq[..., :2].reshape(-1, 2).min(0), seq[..., :2].reshape(-1, 2).max(0)
+    c, r = (lo + hi) / 2, (hi - lo).max() / 2 * 1.1 + 1e-6
+    for i, ax in enumerate(axes):
+        if temporal[i]:
+            draw_skeleton_2d(
+                ax, seq[i, :, :2], skeleton, masked=np.ones(skeleton.num_joints, bool), alpha=0.5
+            )
+            ax.set_facecolor("#ececec")
+        else:
+            draw_skeleton_2d(ax, seq[i, :, :2], skeleton, masked=spatial[i])
+        ax.set_xlim(c[0] - r, c[0] + r)
+        ax.set_ylim(c[1] + r, c[1] - r)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color("#606060" if temporal[i] else "#d0d0d0")
+            spine.set_linestyle("--" if temporal[i] else "-")
+    if title:
+        axes[0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=9)
+    return axes[0].figure
+
+
+def plot_masking_strategies(
+    pose_2d: np.ndarray,
+    temporal_ratio: float = 0.5,
+    spatial_num: int = 5,
+    st_temporal_ratio: float | None = None,
+    st_spatial_num: int | None = None,
+    seed: int = 0,
+    skeleton: Skeleton = H36M_SKELETON,
+):
+    """P-STMO Fig. 2 on a real sequence ``(N, J, 2)``: (a) temporal, (b) spatial,
+    (c) spatio-temporal masking, one row each, masks drawn with ``pstmo.masking``."""
+    import torch
+
+    from pstmo import masking
+
+    seq = np.asarray(pose_2d)
+    n, j = seq.shape[0], skeleton.num_joints
+    g = torch.Generator().manual_seed(seed)
+    t_mask = _np(masking.temporal_mask(n, temporal_ratio, g))
+    s_mask = _np(masking.spatial_mask(n, j, spatial_num, g))
+    st_t, st_s = masking.spatio_temporal_mask(
+        n,
+        j,
+        st_temporal_ratio if st_temporal_ratio is not None else temporal_ratio,
+        st_spatial_num if st_spatial_num is not None else max(1, spatial_num // 2),
+        g,
+    )
+    rows = [
+        ("(a) temporal", t_mask, None),
+        ("(b) spatial", None, s_mask),
+        ("(c) spatio-temporal", _np(st_t), _np(st_s)),
+    ]
+    fig = new_figure(1.1 * n + 1.2, 1.6 * len(rows))
+    for r, (label, tm, sm) in enumerate(rows):
+        axes = [fig.add_subplot(len(rows), n, r * n + i + 1) for i in range(n)]
+        plot_masking(seq, tm, sm, skeleton, axes=axes, title=label)
+    return fig
+
+
+def _np(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+# ----------------------------------------------------------------------------------------------
+# Animations
+
+
+def animate_sequence(
+    poses_3d: np.ndarray,
+    out_path: str | os.PathLike,
+    poses_2d: np.ndarray | None = None,
+    gt_3d: np.ndarray | None = None,
+    width: float | None = None,
+    height: float | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    stride: int = 1,
+    fps: float = 25.0,
+    skeleton: Skeleton = H36M_SKELETON,
+    elev: float = 15.0,
+    azim: float = -70.0,
+    size: float = 3.0,
+    dpi: float = 60,
+    progress: bool = True,
+) -> Path:
+    """Animate a 3D sequence ``(T, J, 3)`` (optionally beside its 2D input ``(T, J, 2)`` and
+    the ground truth ``(T, J, 3)``) over frames ``start:stop:stride``.
+
+    ``.gif`` is written with Pillow, ``.mp4`` with ffmpeg (``RuntimeError`` naming the
+    fallback when ffmpeg is missing). The file appears atomically. Returns the path.
+    """
+    from matplotlib import animation
+    from tqdm.auto import tqdm
+
+    out_path = Path(out_path)
+    poses_3d = np.asarray(poses_3d, dtype=np.float64)
+    if poses_3d.ndim != 3 or poses_3d.shape[1:] != (skeleton.num_joints, 3):
+        raise ValueError(f"poses_3d: expected shape (T, {skeleton.num_joints}, 3), got {poses_3d.shape}")
+    frames = list(range(poses_3d.shape[0]))[start:stop:stride]
+    if not frames:
+        raise ValueError(
+            f"empty frame range {start}:{stop}:{stride} for a sequence of {poses_3d.shape[0]} frames"
+        )
+    suffix = out_path.suffix.lower()
+    if suffix == ".gif":
+        writer = animation.PillowWriter(fps=fps)
+    elif suffix == ".mp4":
+        if not animation.writers.is_available("ffmpeg"):
+            raise RuntimeError(f"{out_path}: ffmpeg is not installed; write a .gif instead")
+        writer = animation.FFMpegWriter(fps=fps)
+    else:
+        raise ValueError(f"{out_path}: animation must end in .gif or .mp4")
+
+    panels = [p for p in (poses_2d, poses_3d, gt_3d) if p is not None]
+    fig = new_figure(size * len(panels), size, dpi)
+    k = 1
+    ax2d = None
+    if poses_2d is not None:
+        poses_2d = np.asarray(poses_2d, dtype=np.float64)
+        ax2d = fig.add_subplot(1, len(panels), k)
+        k += 1
+    ax3d = []
+    for seq in (poses_3d, gt_3d):
+        if seq is not None:
+            ax3d.append((fig.add_subplot(1, len(panels), k, projection="3d"), np.asarray(seq, np.float64)))
+            k += 1
+    center, radius, low = _frame_3d([s[frames] for _, s in ax3d])
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0)
+
+    def draw(t: int):
+        if ax2d is not None:
+            ax2d.clear()
+            draw_skeleton_2d(ax2d, poses_2d[t, :, :2], skeleton)
+            _image_axes(ax2d, width, height, poses_2d[frames, :, :2].reshape(-1, 2))
+            ax2d.set_xticks([])
+            ax2d.set_yticks([])
+        for ax, seq in ax3d:
+            ax.clear()
+            draw_skeleton_3d(ax, seq[t], skeleton)
+            setup_axes_3d(ax, center, radius, low, elev, azim)
+        return []
+
+    anim = animation.FuncAnimation(fig, draw, frames=frames, blit=False, repeat=False, cache_frame_data=False)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=suffix)
+    os.close(fd)
+    try:
+        with tqdm(
+            total=len(frames), desc=f"animate {out_path.name}", disable=not progress, leave=False
+        ) as bar:
+            anim.save(tmp, writer=writer, progress_callback=lambda i, n: bar.update(1))
+        os.replace(tmp, out_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out_path
+
+
+def ffmpeg_available() -> bool:
+    """True when MP4 animations can be written."""
+    return shutil.which("ffmpeg") is not None
+
+
+# ----------------------------------------------------------------------------------------------
+# Curves and grids (seaborn)
+
+
+def plot_training_curves(
+    history, x: str = "epoch", y: Sequence[str] | str = ("train_loss",), ax=None, logy: bool = False
+):
+    """Line plot of training curves: ``history`` is a DataFrame, a list of per-epoch dicts or a
+    dict of lists; ``y`` names the columns to draw (one line each)."""
+    import pandas as pd
+    import seaborn as sns
+
+    df = history if isinstance(history, pd.DataFrame) else pd.DataFrame(history)
+    ys = [y] if isinstance(y, str) else list(y)
+    missing = [c for c in [x, *ys] if c not in df.columns]
+    if missing:
+        raise KeyError(f"history has no column(s) {missing}; columns are {list(df.columns)}")
+    long = df.melt(id_vars=[x], value_vars=ys, var_name="curve", value_name="value")
+    if ax is None:
+        fig = new_figure(5.0, 3.2)
+        ax = fig.add_subplot(1, 1, 1)
+    sns.lineplot(data=long, x=x, y="value", hue="curve", marker="o", ax=ax)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_ylabel(", ".join(ys) if len(ys) == 1 else "value")
+    return ax.figure
+
+
+def plot_masking_ratio_curve(
+    results,
+    x: str = "ratio",
+    y: str = "mpjpe",
+    hue: str | None = None,
+    ax=None,
+    xlabel: str | None = None,
+    ylabel: str = "MPJPE (mm)",
+):
+    """P-STMO Fig. 4a/4b: error of Stage II against the Stage I masking ratio (or number of
+    masked joints ``m^S``). ``results`` is a DataFrame or a list of dicts with columns ``x``, ``y``
+    (and optionally ``hue`` for several strategies). The best point is marked with a star."""
+    import pandas as pd
+    import seaborn as sns
+
+    df = results if isinstance(results, pd.DataFrame) else pd.DataFrame(results)
+    if ax is None:
+        fig = new_figure(4.2, 3.2)
+        ax = fig.add_subplot(1, 1, 1)
+    sns.lineplot(data=df, x=x, y=y, hue=hue, marker="o", ax=ax)
+    best = df.loc[df[y].idxmin()]
+    ax.plot([best[x]], [best[y]], marker="*", markersize=14, color="#d62728", linestyle="none")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel)
+    return ax.figure
+
+
+def plot_ablation_heatmap(
+    results,
+    index: str = "spatial_num",
+    columns: str = "temporal_ratio",
+    values: str = "mpjpe",
+    ax=None,
+    fmt: str = ".1f",
+    cmap: str = "rocket_r",
+):
+    """P-STMO Fig. 4c: a heat map of the error over a 2D ablation grid (e.g. ``m^S`` by ``q^T``).
+    ``results`` is a long DataFrame / list of dicts (pivoted here) or an already pivoted frame."""
+    import pandas as pd
+    import seaborn as sns
+
+    df = results if isinstance(results, pd.DataFrame) else pd.DataFrame(results)
+    grid = df.pivot_table(index=index, columns=columns, values=values) if values in df.columns else df
+    if ax is None:
+        fig = new_figure(0.8 * grid.shape[1] + 2.0, 0.6 * grid.shape[0] + 1.2)
+        ax = fig.add_subplot(1, 1, 1)
+    sns.heatmap(grid, annot=True, fmt=fmt, cmap=cmap, ax=ax, cbar_kws={"label": values})
+    return ax.figure

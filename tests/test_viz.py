@@ -1,0 +1,275 @@
+"""Figures: image regression against stored baselines, plus behaviour of the plotting helpers.
+
+The baselines in ``tests/baseline_images/`` are 200-pixel-high PNGs of a fixed, hand-made
+standing pose, drawn with matplotlib's default style and no text. Regenerate them with
+``python tools/update_viz_baselines.py`` after an intended change of the drawing code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib as mpl  # noqa: E402
+import matplotlib.style  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.testing.compare import compare_images  # noqa: E402
+
+from pstmo import viz  # noqa: E402
+from pstmo.skeleton import H36M_SKELETON, PARENTS, Skeleton  # noqa: E402
+
+BASELINE_DIR = Path(__file__).resolve().parent / "baseline_images"
+TOLERANCE = 2.0  # RMS over 0..255 colour values
+
+#: A standing person, camera frame metres (x right, y down, z forward), root-relative. The
+#: right arm is bent forward and the left arm stretched sideways so a mirrored or re-parented
+#: skeleton draws differently.
+REFERENCE_POSE_3D = np.array(
+    [
+        [0.00, 0.00, 0.00],  # Hip
+        [-0.13, 0.00, 0.00],  # RHip
+        [-0.14, 0.45, 0.02],  # RKnee
+        [-0.15, 0.90, 0.05],  # RFoot
+        [0.13, 0.00, 0.00],  # LHip
+        [0.14, 0.45, 0.02],  # LKnee
+        [0.15, 0.90, 0.05],  # LFoot
+        [0.00, -0.25, 0.00],  # Spine
+        [0.00, -0.50, 0.00],  # Thorax
+        [0.00, -0.60, -0.02],  # Neck/Nose
+        [0.00, -0.72, 0.00],  # Head
+        [0.17, -0.48, 0.00],  # LShoulder
+        [0.40, -0.48, 0.05],  # LElbow
+        [0.62, -0.50, 0.10],  # LWrist
+        [-0.17, -0.48, 0.00],  # RShoulder
+        [-0.35, -0.30, 0.10],  # RElbow
+        [-0.30, -0.10, 0.25],  # RWrist
+    ]
+)
+IMAGE_SIZE = 200
+
+
+def reference_pose_2d() -> np.ndarray:
+    """Pinhole projection of the reference pose 4.5 m in front of a 200x200 camera (f = 250 px)."""
+    cam = REFERENCE_POSE_3D + np.array([0.0, 0.0, 4.5])
+    return cam[:, :2] / cam[:, 2:] * 250.0 + IMAGE_SIZE / 2
+
+
+def render_pose_2d(skeleton: Skeleton = H36M_SKELETON):
+    fig = viz.new_figure(2.0, 2.0, dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    viz.plot_pose_2d(reference_pose_2d(), IMAGE_SIZE, IMAGE_SIZE, skeleton=skeleton, ax=ax, axis_off=True)
+    return fig
+
+
+def render_pose_3d(skeleton: Skeleton = H36M_SKELETON):
+    fig = viz.new_figure(2.0, 2.0, dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1), projection="3d")
+    viz.plot_pose_3d(REFERENCE_POSE_3D, skeleton=skeleton, ax=ax, axis_off=True)
+    return fig
+
+
+def render_masking(skeleton: Skeleton = H36M_SKELETON):
+    """Five frames of a sideways walk; frame 1 and 3 temporally masked, two joints spatially masked."""
+    seq = np.stack([reference_pose_2d() + [6.0 * i, 0.0] for i in range(5)])
+    temporal = np.array([False, True, False, True, False])
+    spatial = np.zeros((5, 17), bool)
+    spatial[0, 3] = spatial[2, 13] = spatial[4, 10] = True
+    fig = viz.new_figure(5.0, 1.2, dpi=100)
+    axes = [fig.add_axes((i / 5, 0, 1 / 5, 1)) for i in range(5)]
+    viz.plot_masking(seq, temporal, spatial, skeleton=skeleton, axes=axes)
+    return fig
+
+
+#: name -> renderer; ``tools/update_viz_baselines.py`` writes ``<name>.png`` for each.
+BASELINES = {"pose_2d": render_pose_2d, "pose_3d": render_pose_3d, "masking_row": render_masking}
+
+
+def save_rendering(name: str, path: Path, skeleton: Skeleton = H36M_SKELETON) -> Path:
+    """Render baseline ``name`` with a pinned style (matplotlib defaults, Agg, no text)."""
+    with mpl.style.context("default"), mpl.rc_context({"savefig.bbox": None, "figure.dpi": 100}):
+        fig = BASELINES[name](skeleton)
+        fig.savefig(path, dpi=100)
+    return path
+
+
+def _compare(name: str, tmp_path: Path, skeleton: Skeleton = H36M_SKELETON) -> str | None:
+    baseline = BASELINE_DIR / f"{name}.png"
+    if not baseline.exists():
+        pytest.fail(f"missing baseline {baseline}; run `python tools/update_viz_baselines.py`")
+    actual = save_rendering(name, tmp_path / f"{name}.png", skeleton)
+    return compare_images(str(baseline), str(actual), tol=TOLERANCE)
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_rendering_matches_baseline(name, tmp_path):
+    result = _compare(name, tmp_path)
+    assert result is None, f"{name} differs from tests/baseline_images/{name}.png:\n{result}"
+
+
+def _swapped_elbow_parents() -> Skeleton:
+    parents = list(PARENTS)
+    parents[12], parents[15] = parents[15], parents[12]  # LElbow hangs off RShoulder and vice versa
+    return dataclasses.replace(H36M_SKELETON, parents=tuple(parents))
+
+
+def _mirrored_sides() -> Skeleton:
+    return dataclasses.replace(H36M_SKELETON, left=H36M_SKELETON.right, right=H36M_SKELETON.left)
+
+
+@pytest.mark.parametrize("name", ["pose_2d", "pose_3d"])
+@pytest.mark.parametrize(
+    "broken", [_swapped_elbow_parents, _mirrored_sides], ids=["swapped_parents", "mirrored"]
+)
+def test_broken_skeleton_does_not_match_baseline(name, broken, tmp_path):
+    result = _compare(name, tmp_path, broken())
+    assert result is not None, f"a broken skeleton ({broken.__name__}) still matches the {name} baseline"
+
+
+# ----------------------------------------------------------------------------------------------
+# behaviour
+
+
+def test_plot_pose_2d_uses_image_canvas_with_y_down():
+    fig = viz.plot_pose_2d(reference_pose_2d(), width=640, height=480)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0, 640)
+    assert ax.get_ylim() == (480, 0)  # image rows grow downwards
+
+
+def test_bone_colours_distinguish_left_and_right():
+    fig = viz.plot_pose_2d(reference_pose_2d())
+    lines = fig.axes[0].lines
+    assert len(lines) == 16  # one per bone
+    colors = {
+        child: mpl.colors.to_hex(line.get_color())
+        for child, line in zip([j for j, p in enumerate(PARENTS) if p >= 0], lines)
+    }
+    assert colors[13] == colors[12] == viz.SIDE_COLORS["left"]  # LWrist, LElbow
+    assert colors[16] == colors[3] == viz.SIDE_COLORS["right"]  # RWrist, RFoot
+    assert colors[10] == viz.SIDE_COLORS["center"]  # Head
+    assert viz.SIDE_COLORS["left"] != viz.SIDE_COLORS["right"]
+
+
+def test_3d_axes_are_equal_and_upright():
+    fig = viz.plot_pose_3d(REFERENCE_POSE_3D, elev=10, azim=30)
+    ax = fig.axes[0]
+    spans = [np.diff(lim)[0] for lim in (ax.get_xlim3d(), ax.get_ylim3d(), ax.get_zlim3d())]
+    assert np.allclose(spans, spans[0])
+    assert (ax.elev, ax.azim) == (10, 30)
+    # the head (y = -0.72 in the camera frame) is the highest point of the upright plot frame
+    up = viz.to_upright(REFERENCE_POSE_3D)
+    assert up[:, 2].argmax() == 10
+    # the ground plane sits at the feet: plot z of the feet is the lower z limit of the data
+    assert ax.get_zlim3d()[0] == pytest.approx(-0.9)
+
+
+def test_comparison_error_colours_and_title():
+    pred = REFERENCE_POSE_3D.copy()
+    pred[13] += [0.1, 0.0, 0.0]  # 100 mm error on the left wrist only
+    fig = viz.plot_comparison(reference_pose_2d(), pred, REFERENCE_POSE_3D, IMAGE_SIZE, IMAGE_SIZE)
+    assert len(fig.axes) == 3
+    assert f"{100 / 17:.1f} mm" in fig.axes[1].get_title()
+    faces = fig.axes[1].collections[0].get_facecolors()
+    cmap = mpl.colormaps[viz.ERROR_CMAP]
+    assert np.allclose(faces[13, :3], cmap(100 / 150)[:3], atol=1e-6)
+    assert np.allclose(faces[0, :3], cmap(0.0)[:3], atol=1e-6)
+
+
+def test_per_joint_error_closed_form():
+    a = np.zeros((2, 17, 3))
+    b = a.copy()
+    b[..., 0] = 3.0
+    b[..., 1] = 4.0
+    assert np.allclose(viz.per_joint_error(a, b), 5.0)
+
+
+def test_masking_diagram_marks_hidden_frames_and_joints():
+    seq = np.stack([reference_pose_2d()] * 4)
+    temporal = np.array([False, True, False, False])
+    spatial = np.zeros((4, 17), bool)
+    spatial[2, 13] = True
+    fig = viz.plot_masking(seq, temporal, spatial)
+    axes = fig.axes
+    assert len(axes) == 4
+    grey = mpl.colors.to_rgba(viz.MASK_COLOR)
+    # frame 1 fully masked: every bone grey and dashed
+    assert all(mpl.colors.to_rgba(line.get_color()) == grey for line in axes[1].lines)
+    # frame 2: only the LElbow-LWrist bone is hidden
+    hidden = [mpl.colors.to_rgba(line.get_color()) == grey for line in axes[2].lines]
+    assert hidden == [child == 13 for child in range(1, 17)]
+    assert not any(mpl.colors.to_rgba(line.get_color()) == grey for line in axes[0].lines)
+    with pytest.raises(ValueError, match=r"\(4, 17\)"):
+        viz.plot_masking(seq, temporal, spatial[:2])
+
+
+def test_save_figure_writes_png_atomically(tmp_path):
+    fig = viz.plot_pose_2d(reference_pose_2d(), IMAGE_SIZE, IMAGE_SIZE)
+    path = viz.save_figure(fig, "test_viz_pose", out_dir=tmp_path)
+    assert path == tmp_path / "test_viz_pose.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["test_viz_pose.png"]  # no temp file left
+    with pytest.raises(ValueError):
+        viz.save_figure(fig, "../escape", out_dir=tmp_path)
+
+
+def test_animation_gif_frame_range_and_stride(tmp_path):
+    from PIL import Image
+
+    seq = np.stack([REFERENCE_POSE_3D + [0.02 * t, 0, 0] for t in range(12)])
+    seq2d = np.stack([reference_pose_2d() + [2.0 * t, 0] for t in range(12)])
+    out = viz.animate_sequence(
+        seq,
+        tmp_path / "walk.gif",
+        poses_2d=seq2d,
+        width=IMAGE_SIZE,
+        height=IMAGE_SIZE,
+        start=2,
+        stop=11,
+        stride=3,
+        size=1.0,
+        dpi=40,
+        progress=False,
+    )
+    with Image.open(out) as im:
+        assert im.n_frames == 3  # frames 2, 5, 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.gif"]
+    with pytest.raises(ValueError, match="empty frame range"):
+        viz.animate_sequence(seq, tmp_path / "x.gif", start=20, progress=False)
+    with pytest.raises(ValueError, match=r"\(T, 17, 3\)"):
+        viz.animate_sequence(seq[:, :, :2], tmp_path / "x.gif", progress=False)
+    if not viz.ffmpeg_available():
+        with pytest.raises(RuntimeError, match="ffmpeg"):
+            viz.animate_sequence(seq, tmp_path / "x.mp4", progress=False)
+
+
+def test_masking_ratio_curve_marks_paper_optimum():
+    # P-STMO Fig. 4a: the optimum of temporal-only masking is q^T = 90%
+    rows = [{"ratio": q, "mpjpe": 45.0 + 20.0 * (q - 0.9) ** 2} for q in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)]
+    fig = viz.plot_masking_ratio_curve(rows, xlabel="temporal masking ratio $q^T$")
+    star = [line for line in fig.axes[0].lines if line.get_marker() == "*"]
+    assert len(star) == 1 and star[0].get_xdata()[0] == pytest.approx(0.9)
+
+
+def test_ablation_heatmap_pivots_grid():
+    rows = [
+        {"spatial_num": m, "temporal_ratio": q, "mpjpe": 40.0 + m + 10 * q}
+        for m in (1, 2, 3)
+        for q in (0.7, 0.8, 0.9)
+    ]
+    fig = viz.plot_ablation_heatmap(rows)
+    mesh = fig.axes[0].collections[0]
+    values = np.asarray(mesh.get_array()).reshape(3, 3)
+    assert values[1, 1] == pytest.approx(40.0 + 2 + 8.0)  # m^S = 2, q^T = 0.8 (the paper's optimum cell)
+
+
+def test_training_curves_from_history_and_missing_column():
+    hist = [{"epoch": e, "train_loss": 1.0 / e, "val_mpjpe": 100.0 / e} for e in (1, 2, 3)]
+    fig = viz.plot_training_curves(hist, y=["train_loss", "val_mpjpe"])
+    assert len([line for line in fig.axes[0].lines if len(line.get_xdata()) == 3]) == 2
+    with pytest.raises(KeyError, match="no column"):
+        viz.plot_training_curves(hist, y="nope")
