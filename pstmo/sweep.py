@@ -1,0 +1,235 @@
+"""Batch reruns of a notebook over a parameter grid (papermill), resumable.
+
+``run_sweep("notebooks/07_tds_rate.ipynb", {"frames": [9, 27], "tds": [1, 3]})`` executes
+the notebook once per grid point into ``results/<sweep>/<point>/`` (the executed notebook
+is kept there as ``executed.ipynb``). Each point gets ``out_dir=<point folder>`` as a
+parameter, so the notebook writes its tables and ``summary.json`` beside its executed copy.
+
+Resumable: a point is finished when its done-file ``DONE`` exists (written atomically after
+a successful run); finished points are skipped on the next call. A failed point gets
+``status.json`` (``"status": "failed"``) and ``error.txt`` with the traceback, and the
+sweep goes on with the other points. At the end the grid is aggregated into
+``summary.csv`` / ``summary.md`` / ``summary.json`` and one plot ``summary.png``.
+
+A notebook reports its scalar numbers for the aggregation with :func:`write_summary`.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import os
+import re
+import time
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pstmo.io import write_json, write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DONE_FILE = "DONE"
+STATUS_FILE = "status.json"
+SUMMARY_FILE = "summary.json"
+EXECUTED = "executed.ipynb"
+
+
+def parse_value(text: str) -> Any:
+    """A grid value: a Python literal when possible (``3``, ``0.9``, ``True``, ``None``), else the string."""
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return text.strip()
+
+
+def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
+    """``["frames=9,27", "tds=1,3"]`` -> ``{"frames": [9, 27], "tds": [1, 3]}``."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise ValueError(f"grid item {item!r}: expected key=v1,v2,...")
+        grid[key.strip()] = [parse_value(v) for v in values.split(",")]
+    return grid
+
+
+def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """All combinations of the grid, in the order the keys and values were given."""
+    keys = list(grid)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def point_name(point: Mapping[str, Any]) -> str:
+    """A folder name for one grid point, e.g. ``frames=9__tds=3``."""
+    name = "__".join(f"{k}={v}" for k, v in point.items()) or "default"
+    return re.sub(r"[^A-Za-z0-9._=+-]", "_", name)
+
+
+def write_summary(
+    out_dir: str | os.PathLike, parameters: Mapping[str, Any], metrics: Mapping[str, Any]
+) -> Path:
+    """Write ``<out_dir>/summary.json`` = {"parameters", "metrics"}: the scalars a sweep aggregates."""
+    path = Path(out_dir) / SUMMARY_FILE
+    write_json(path, {"parameters": dict(parameters), "metrics": dict(metrics)})
+    return path
+
+
+def _status(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def run_point(
+    notebook: str | os.PathLike,
+    folder: str | os.PathLike,
+    parameters: Mapping[str, Any],
+    kernel_name: str | None = None,
+    timeout: int | None = None,
+) -> dict[str, Any]:
+    """Execute ``notebook`` once with ``parameters`` into ``folder``; never raises for notebook errors.
+
+    Returns the status record (also written to ``folder/status.json``).
+    """
+    import papermill as pm
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = Path(notebook).resolve()
+    params = {**parameters, "out_dir": str(folder.resolve())}
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(folder / EXECUTED),
+            parameters=params,
+            kernel_name=kernel_name,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+    except Exception as exc:  # a failed point is recorded, the sweep goes on
+        status = {
+            "status": "failed",
+            "parameters": params,
+            "error": f"{type(exc).__name__}: {exc}".strip()[:2000],
+            "seconds": round(time.perf_counter() - start, 2),
+        }
+        write_text(folder / "error.txt", traceback.format_exc())
+        write_json(folder / STATUS_FILE, status)
+        return status
+    status = {"status": "ok", "parameters": params, "seconds": round(time.perf_counter() - start, 2)}
+    write_json(folder / STATUS_FILE, status)
+    write_text(folder / DONE_FILE, f"finished {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    return status
+
+
+def run_sweep(
+    notebook: str | os.PathLike,
+    grid: Mapping[str, Sequence[Any]],
+    profile: str = "smoke",
+    out: str | os.PathLike | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    kernel_name: str | None = None,
+    timeout: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run ``notebook`` at every point of ``grid`` and return the aggregated table.
+
+    Args:
+        notebook: path of the ``.ipynb`` (its ``parameters`` cell must name the grid keys).
+        grid: ``{parameter: [values...]}``; every combination is one run.
+        profile: passed to the notebook as ``profile`` (``"smoke"`` or ``"paper"``).
+        out: sweep folder; default ``results/<name>/`` with ``name`` = ``<notebook>-<keys>``.
+        parameters: fixed extra parameters for every point (e.g. ``{"dataset": "demo"}``).
+    """
+    from tqdm.auto import tqdm
+
+    from pstmo.paths import results_dir
+
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook not found: {notebook}")
+    if not grid:
+        raise ValueError("run_sweep: the grid is empty; give at least one key=v1,v2")
+    name = name or f"{notebook.stem}-{'-'.join(grid)}"
+    out_dir = Path(out) if out is not None else results_dir(name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    points = grid_points(grid)
+    bar = tqdm(points, desc=f"sweep {notebook.stem}", unit="point", disable=not progress)
+    for point in bar:
+        folder = out_dir / point_name(point)
+        if (folder / DONE_FILE).is_file():
+            bar.set_postfix_str(f"{point_name(point)}: done, skipped")
+            continue
+        bar.set_postfix_str(point_name(point))
+        run_point(notebook, folder, {**(parameters or {}), "profile": profile, **point}, kernel_name, timeout)
+    table = aggregate(out_dir, grid)
+    write_aggregate(table, out_dir, grid)
+    return table
+
+
+def aggregate(out_dir: str | os.PathLike, grid: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """One row per grid point: the grid values, ``status``, ``seconds`` and the notebook's metrics."""
+    import pandas as pd
+
+    rows = []
+    for point in grid_points(grid):
+        folder = Path(out_dir) / point_name(point)
+        status = _status(folder)
+        row: dict[str, Any] = dict(point)
+        row["status"] = "done" if (folder / DONE_FILE).is_file() else status.get("status", "missing")
+        row["seconds"] = status.get("seconds")
+        summary = folder / SUMMARY_FILE
+        if summary.is_file():
+            metrics = json.loads(summary.read_text(encoding="utf-8")).get("metrics", {})
+            row.update(
+                {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
+            )
+        if row["status"] == "failed":
+            row["error"] = status.get("error", "")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _metric_columns(table: pd.DataFrame, grid: Mapping[str, Sequence[Any]]) -> list[str]:
+    skip = set(grid) | {"status", "seconds", "error"}
+    return [
+        c for c in table.columns if c not in skip and table[c].dtype.kind in "if" and table[c].notna().any()
+    ]
+
+
+def write_aggregate(
+    table: pd.DataFrame, out_dir: str | os.PathLike, grid: Mapping[str, Sequence[Any]]
+) -> dict:
+    """Write ``summary.{json,csv,md}`` and (when there is a numeric metric) ``summary.png``."""
+    from pstmo.paper import write_table
+
+    out_dir = Path(out_dir)
+    paths: dict[str, Any] = write_table(table, "summary", out_dir=out_dir, meta={"grid": dict(grid)})
+    metrics = _metric_columns(table, grid)
+    if metrics:
+        paths["png"] = plot_sweep(table, grid, metrics[0], out_dir / "summary.png")
+    return paths
+
+
+def plot_sweep(table: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, path: Path) -> Path:
+    """A line plot of ``metric`` over the first grid key (hue = second key), or a heat map when
+    the first two keys both have several values. Uses :mod:`pstmo.viz` (seaborn underneath)."""
+    from pstmo import viz
+
+    keys = list(grid)
+    data = table[table[metric].notna()]
+    if len(keys) >= 2 and len(grid[keys[0]]) > 1 and len(grid[keys[1]]) > 1:
+        fig = viz.plot_ablation_heatmap(data, index=keys[1], columns=keys[0], values=metric)
+    else:
+        hue = keys[1] if len(keys) > 1 else None
+        fig = viz.plot_masking_ratio_curve(data, x=keys[0], y=metric, hue=hue, ylabel=metric)
+    fig.axes[0].set_title(f"{metric} over {', '.join(keys)}")
+    return viz.save_figure(fig, path.stem, out_dir=path.parent)

@@ -1,0 +1,86 @@
+"""pstmo.sweep: resumable papermill sweeps over a tiny throwaway notebook."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+pytest.importorskip("papermill")
+
+from pstmo.sweep import grid_points, parse_grid, parse_value, point_name, run_sweep  # noqa: E402
+
+NOTEBOOK_CODE = """
+import json, pathlib
+pathlib.Path(out_dir, "runs.txt").open("a").write("run\\n")
+if fail_at is not None and x == fail_at:
+    raise RuntimeError(f"planned failure at x={x}")
+from pstmo.sweep import write_summary
+write_summary(out_dir, {"x": x, "y": y, "profile": profile}, {"score": 10 * x + y})
+"""
+
+
+def _notebook(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('profile = "smoke"\nx = 0\ny = 0\nfail_at = None\nout_dir = "."')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(NOTEBOOK_CODE)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_parse_values_and_grid():
+    assert [parse_value(v) for v in ["3", "0.9", "True", "None", "mlp", "1e-3"]] == [
+        3,
+        0.9,
+        True,
+        None,
+        "mlp",
+        1e-3,
+    ]
+    assert parse_grid(["frames=9,27", "backbone=mlp,fc"]) == {"frames": [9, 27], "backbone": ["mlp", "fc"]}
+    with pytest.raises(ValueError, match="key=v1,v2"):
+        parse_grid(["frames"])
+    assert grid_points({"a": [1, 2], "b": ["u"]}) == [{"a": 1, "b": "u"}, {"a": 2, "b": "u"}]
+    assert point_name({"q": 0.9, "m": "a/b"}) == "q=0.9__m=a_b"
+
+
+def test_sweep_resumes_records_failures_and_aggregates(tmp_path):
+    nb = _notebook(tmp_path)
+    out = tmp_path / "sweep"
+    grid = {"x": [1, 2], "y": [5]}
+    table = run_sweep(nb, grid, out=out, parameters={"fail_at": 2}, progress=False)
+
+    # the failed point is recorded and did not stop the other one
+    ok, bad = out / "x=1__y=5", out / "x=2__y=5"
+    assert (ok / "DONE").is_file() and (ok / "executed.ipynb").is_file()
+    assert not (bad / "DONE").exists()
+    status = json.loads((bad / "status.json").read_text())
+    assert status["status"] == "failed" and "planned failure at x=2" in status["error"]
+    assert "RuntimeError" in (bad / "error.txt").read_text()
+    assert list(table["status"]) == ["done", "failed"]
+    assert table.loc[0, "score"] == 15  # 10 * 1 + 5, computed by the notebook
+
+    # parameters reached the notebook, the profile included
+    summary = json.loads((ok / "summary.json").read_text())
+    assert summary["parameters"] == {"x": 1, "y": 5, "profile": "smoke"}
+
+    # aggregate table on disk
+    assert (out / "summary.csv").read_text().splitlines()[0].startswith("x,y,status")
+    assert "| 1 | 5 | done |" in (out / "summary.md").read_text()
+    assert (out / "summary.png").is_file()
+
+    # second run: the finished point is skipped, the failed one is retried (and now passes)
+    table2 = run_sweep(nb, grid, out=out, parameters={"fail_at": None}, progress=False)
+    assert (ok / "runs.txt").read_text().count("run") == 1
+    assert (bad / "runs.txt").read_text().count("run") == 2
+    assert list(table2["status"]) == ["done", "done"]
+    assert list(table2["score"]) == [15, 25]
+
+
+def test_missing_notebook_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.ipynb"):
+        run_sweep(tmp_path / "nope.ipynb", {"x": [1]}, out=tmp_path)
