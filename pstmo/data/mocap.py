@@ -646,7 +646,7 @@ def load_clip(
     ``path_or_pair`` is an ``(asf, amc)`` pair (AMC at ``amc_fps``, CMU: 120) or a ``.bvh``
     path (its own frame time). For BVH a leading T-pose frame is dropped (see
     ``_drop_leading_tpose``: frame 0 with both arms straight and horizontal *and* a jump of
-    more than 5 cm to frame 1). Ground at z = 0 at the lowest foot, computed before resampling.
+    more than 5 cm to frame 1). Ground: the lowest foot over the resampled clip is at z = 0.
     """
     if isinstance(path_or_pair, (tuple, list)):
         if len(path_or_pair) != 2:
@@ -663,5 +663,6 @@ def load_clip(
         pose = cmu_bvh_to_h36m(bvh_positions(clip), clip.names, ground=False)
         pose = _drop_leading_tpose(pose)
         fps = clip.fps
+    pose = resample(pose, fps, dst_fps)
     pose[..., 2] -= pose[:, _FEET, 2].min()
-    return resample(pose, fps, dst_fps).astype(np.float32)
+    return pose.astype(np.float32)
