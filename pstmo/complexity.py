@@ -1,0 +1,214 @@
+"""Parameter and FLOP counting, the way the P-STMO and LiftFormer papers count.
+
+``count(model_or_config, frames=None, device="cpu") -> dict`` runs ONE forward pass of a single
+N-frame clip ``(1, N, J, 2)`` (one clip gives one output frame, so the figures are "per frame at
+inference time", P-STMO section 4.4) and returns
+
+- ``params_total``: every parameter of the model (``model.parameters()``; a module shared by
+  several blocks is counted once), positional embeddings and LayerNorms included.
+- ``params_paper`` / ``flops_paper``: the papers' counting (below), and ``params_paper_m`` /
+  ``flops_paper_m`` in millions, rounded the way the papers print them.
+- ``flops_total``: ``torch.utils.flop_counter.FlopCounterMode`` FLOPs (2 per multiply-accumulate
+  of every matmul / convolution, attention products ``Q K^T`` and ``A V`` included; norms and
+  element-wise ops not counted). The CPU fused attention kernel is counted like the GPU ones.
+- ``convention``: the counting convention used for the ``*_paper`` numbers, as a sentence.
+
+P-STMO convention (Tables 3, 4, 5, 6) = what ``thop.profile`` (0.1.x) reports, re-implemented
+here with forward hooks (no dependency on thop):
+
+- only *leaf* modules of type Conv (``nn.Conv1d/2d/3d``), ``nn.Linear`` and BatchNorm are counted;
+  everything else counts zero: attention matrix products, softmax, activations, dropout,
+  residual additions, the max-pool residual of MOFA, P-STMO's own LayerNorm class and the
+  learnable positional embeddings (plain ``nn.Parameter``s, not modules);
+- parameters: the parameters of those modules that ran in the forward pass (each module once);
+- multiply-accumulates (MACs):
+  Conv: ``output elements x (in_channels / groups) x prod(kernel_size)`` (bias not counted),
+  Linear: ``output elements x in_features`` (bias not counted),
+  BatchNorm: ``2 x input elements``, doubled again when affine (thop 0.1's ``calculate_norm``
+  rule), i.e. ``4 x input elements`` for every BatchNorm of P-STMO;
+- FLOPs = 2 x MACs.
+
+Checked against the paper: P-STMO-S with N = 243 has 740,933,632 MACs -> 1,481.9M FLOPs, printed
+1482 (the older thop 0.0.31 rule, conv bias counted and BN = 2 x elements, gives 1481.5 -> 1481,
+and leaving BN out 1478: neither matches). FLOPs are printed rounded to the nearest million.
+Parameters are printed *truncated* to 0.1M: P-STMO (N = 243) has 6,750,310 parameters, printed
+6.7 (rounding would give 6.8); the other rows agree with truncation as well (6.22 -> 6.2,
+5.44 -> 5.4, 4.65 -> 4.6).
+
+LiftFormer convention (Tables 6 and 7): all parameters, ``params_paper = params_total`` (the
+sinusoidal temporal encoding is a buffer, not a parameter; with weight sharing the shared
+attention is counted once), printed rounded to 0.01M (18,958,387 -> 18.96). LiftFormer reports no
+FLOPs; ``flops_paper`` is given with the thop rule above for comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import nn
+
+THOP_CONVENTION = (
+    "P-STMO (thop 0.1.x): parameters of the Conv/Linear/BatchNorm leaf modules that run; "
+    "FLOPs = 2 x MACs of those modules (Conv: out x in/groups x kernel, Linear: out x in, no bias; "
+    "BatchNorm: 4 x elements), attention products, LayerNorms and positional embeddings not counted; "
+    "one N-frame clip = one output frame; params truncated to 0.1M, FLOPs rounded to 1M"
+)
+LIFTFORMER_CONVENTION = (
+    "LiftFormer: all parameters (model.parameters(), shared attention counted once, sinusoidal "
+    "temporal encoding is not a parameter), rounded to 0.01M; flops_paper uses the P-STMO/thop rule "
+    "(LiftFormer reports no FLOPs)"
+)
+
+_COUNTED = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm)
+
+
+def module_macs(module: nn.Module, inputs: tuple, output: torch.Tensor) -> int:
+    """thop-style multiply-accumulates of one call of a Conv / Linear / BatchNorm module (else 0)."""
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return output.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size)
+    if isinstance(module, nn.Linear):
+        return output.numel() * module.in_features
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        return 2 * inputs[0].numel() * (2 if module.affine else 1)
+    return 0
+
+
+def _unique_numel(params: Iterable[nn.Parameter]) -> int:
+    seen: dict[int, int] = {}
+    for p in params:
+        seen[id(p)] = p.numel()
+    return sum(seen.values())
+
+
+def thop_count(model: nn.Module, x: torch.Tensor) -> tuple[int, int]:
+    """``(params, macs)`` of ``model(x)`` with the thop convention (see the module docstring)."""
+    macs = 0
+    ran: dict[int, nn.Module] = {}
+
+    def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal macs
+        macs += module_macs(module, inputs, output)
+        ran[id(module)] = module
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _COUNTED)]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    params = _unique_numel(p for m in ran.values() for p in m.parameters(recurse=False))
+    return params, macs
+
+
+def _cpu_sdpa_flop(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
+    from torch.utils.flop_counter import sdpa_flop_count
+
+    return sdpa_flop_count(query_shape, key_shape, value_shape)
+
+
+def flop_counter_total(model: nn.Module, x: torch.Tensor) -> int:
+    """FLOPs of ``model(x)`` from ``torch.utils.flop_counter.FlopCounterMode`` (attention included)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    custom = {}
+    cpu_sdpa = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+    if cpu_sdpa is not None:  # not registered by torch: count it like the CUDA kernels
+        custom[cpu_sdpa] = _cpu_sdpa_flop
+    with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=custom) as counter:
+        model(x)
+    return int(counter.get_total_flops())
+
+
+def _model_config(model: nn.Module) -> Any:
+    for name in ("cfg", "config"):
+        cfg = getattr(model, name, None)
+        if dataclasses.is_dataclass(cfg):
+            return cfg
+    return None
+
+
+def build(config: Any, frames: int | None = None) -> nn.Module:
+    """Build the model of a ``LiftFormerConfig`` or ``STMOConfig`` (optionally for another N)."""
+    from pstmo.models.liftformer import LiftFormer, LiftFormerConfig
+
+    if frames is not None and frames != config.frames:
+        changes: dict[str, Any] = {"frames": frames}
+        if getattr(config, "strides", None) is not None:
+            changes["strides"] = None  # MOFA strides follow N
+        config = dataclasses.replace(config, **changes)
+    if isinstance(config, LiftFormerConfig):
+        return LiftFormer(config)
+    from pstmo.models import build_model
+
+    return build_model(config)
+
+
+def count(
+    model_or_config: nn.Module | Any, frames: int | None = None, device: str | torch.device = "cpu"
+) -> dict:
+    """Count parameters and FLOPs of a lifting model (or of the model a config describes).
+
+    ``frames`` is N, the clip length fed as one ``(1, N, J, 2)`` input; by default the
+    config's ``frames``. Returns the dict described in the module docstring.
+    """
+    from pstmo.models.liftformer import LiftFormer
+
+    if isinstance(model_or_config, nn.Module):
+        model = model_or_config
+        cfg = _model_config(model)
+        if frames is None:
+            if cfg is None or not hasattr(cfg, "frames"):
+                raise ValueError("count(model): pass frames=N, the model has no cfg/config with .frames")
+            frames = cfg.frames
+    else:
+        model = build(model_or_config, frames)
+        cfg = model_or_config
+        frames = frames or cfg.frames
+    joints = getattr(cfg, "joints", 17) if cfg is not None else 17
+    was_training = model.training
+    model = model.to(device).eval()
+    x = torch.randn(1, frames, joints, 2, generator=torch.Generator().manual_seed(0)).to(device)
+    try:
+        params_thop, macs = thop_count(model, x)
+        flops_total = flop_counter_total(model, x)
+    finally:
+        model.train(was_training)
+    params_total = _unique_numel(model.parameters())
+    flops_paper = 2 * macs
+    if isinstance(model, LiftFormer):
+        params_paper, convention = params_total, LIFTFORMER_CONVENTION
+        params_paper_m = (params_paper + 5_000) // 10_000 / 100  # rounded to 0.01M
+    else:
+        params_paper, convention = params_thop, THOP_CONVENTION
+        params_paper_m = params_paper // 100_000 / 10  # truncated to 0.1M
+    return {
+        "model": type(model).__name__,
+        "frames": int(frames),
+        "params_total": int(params_total),
+        "params_paper": int(params_paper),
+        "flops_paper": int(flops_paper),
+        "flops_total": int(flops_total),
+        "params_paper_m": params_paper_m,
+        "flops_paper_m": int((flops_paper + 500_000) // 1_000_000),  # rounded to 1M
+        "convention": convention,
+    }
+
+
+def format_table(result: dict) -> str:
+    """A small human-readable table of a ``count`` result."""
+    rows = [
+        ("model", f"{result['model']} (N = {result['frames']})"),
+        ("params (paper)", f"{result['params_paper']:,}  = {result['params_paper_m']}M"),
+        ("FLOPs (paper)", f"{result['flops_paper']:,}  = {result['flops_paper_m']}M"),
+        ("params (all)", f"{result['params_total']:,}"),
+        ("FLOPs (FlopCounterMode)", f"{result['flops_total']:,}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k:<{width}}  {v}" for k, v in rows]
+    lines.append(f"convention: {result['convention']}")
+    return "\n".join(lines)
