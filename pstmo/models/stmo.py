@@ -1,0 +1,177 @@
+"""STMO, the Stage II lifting model of P-STMO: SEM -> TEM -> MOFA.
+
+``STMO(cfg).forward(x)`` with ``x (B, N, J, 2)`` normalised 2D poses returns
+``LiftOutput(center (B, 1, J, 3), frames (B, N, J, 3) | None)``:
+
+1. **SEM** (``pstmo.models.sem``) embeds each frame: ``(B, N, J, 2) -> (B, N, C)``.
+2. **TEM**: learnable positional embedding + ``layers`` pre-LN transformer layers over
+   the N frame tokens (``(B, N, C) -> (B, N, C)``).
+3. Multi-frame head ``BN(C) -> Conv1d(C, 3J)`` on every TEM token -> ``frames``
+   (supervised by the paper's multi-frame loss).
+4. **MOFA**: strided transformer layers (strides ``cfg.mofa_strides``, product N) reduce
+   the N tokens to 1: ``(B, N, C) -> (B, 1, C)``.
+5. Single-frame head ``BN(C) -> Conv1d(C, 3J)`` -> ``center``, the 3D pose of the middle frame.
+
+Ablations (``cfg.components``, the paper's Table 3): without ``"mofa"`` the single-frame
+head reads the middle TEM token (or SEM token) and ``frames`` is None; without ``"sem"``
+the frames are embedded by one linear layer ("TEM only"); without ``"tem"`` the SEM
+tokens go straight to the heads ("SEM only").
+
+Module names are readable; ``pstmo.official`` maps the official checkpoint names to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from pstmo.errors import CheckpointError, DataError
+from pstmo.models.config import STMOConfig
+from pstmo.models.layers import TransformerEncoder
+from pstmo.models.sem import build_sem
+
+
+class LiftOutput(NamedTuple):
+    """Output of a lifting model: ``center (B, 1, J, 3)``, multi-frame ``frames (B, N, J, 3) | None``."""
+
+    center: torch.Tensor
+    frames: torch.Tensor | None
+
+
+class PoseHead(nn.Module):
+    """``BN(C) -> Conv1d(C, k J, 1)`` on tokens ``(B, T, C) -> (B, T, J, k)``.
+
+    Output channels are joint-major (index ``j * k + c``), as in the official heads.
+    """
+
+    _fold_pairs = [("bn", "conv")]
+
+    def __init__(self, channel: int, joints: int, coords: int):
+        super().__init__()
+        self.joints, self.coords = joints, coords
+        self.bn = nn.BatchNorm1d(channel)
+        self.conv = nn.Conv1d(channel, joints * coords, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, _ = x.shape
+        y = self.conv(self.bn(x.transpose(1, 2)))  # (B, kJ, T)
+        return y.view(B, self.joints, self.coords, T).permute(0, 3, 1, 2)
+
+
+def check_input(x: torch.Tensor, frames: int | None, joints: int, where: str = "input") -> None:
+    """Raise ``DataError`` unless ``x`` is ``(B, frames, joints, 2)`` (frames None: any N)."""
+    ok = x.dim() == 4 and x.shape[2] == joints and x.shape[3] == 2
+    ok = ok and (frames is None or x.shape[1] == frames)
+    if not ok:
+        n = "N" if frames is None else frames
+        raise DataError(f"expected 2D poses of shape (B, {n}, {joints}, 2), got {tuple(x.shape)}", key=where)
+
+
+class STMO(nn.Module):
+    """P-STMO's Stage II model ``(B, N, J, 2) -> LiftOutput``; see the module docstring."""
+
+    def __init__(self, cfg: STMOConfig):
+        super().__init__()
+        self.cfg = cfg
+        C, H, N, J = cfg.channel, cfg.hidden, cfg.frames, cfg.joints
+        comps = set(cfg.components)
+        self.sem = build_sem(cfg)
+        self.tem = (
+            TransformerEncoder(
+                cfg.layers, C, H, cfg.heads, cfg.dropout, cfg.attention, pos_embeds=1, max_len=N
+            )
+            if "tem" in comps
+            else None
+        )
+        if "mofa" in comps:
+            strides = cfg.mofa_strides
+            self.head_frames = PoseHead(C, J, 3)
+            self.mofa = TransformerEncoder(
+                len(strides),
+                C,
+                H,
+                cfg.heads,
+                cfg.dropout,
+                cfg.attention,
+                strides=strides,
+                pos_embeds=min(3, len(strides)),
+                max_len=N,
+            )
+        else:
+            self.head_frames = None
+            self.mofa = None
+        self.head_center = PoseHead(C, J, 3)
+        if cfg.refine:
+            from pstmo.models.refine import Refine
+
+            self.refiner = Refine(J)
+        else:
+            self.refiner = None
+
+    def forward(self, x: torch.Tensor) -> LiftOutput:
+        needs_n = self.tem is not None or self.mofa is not None
+        check_input(x, self.cfg.frames if needs_n else None, self.cfg.joints)
+        h = self.sem(x)  # (B, N, C)
+        if self.tem is not None:
+            h = self.tem(h)
+        if self.mofa is None:
+            mid = h.shape[1] // 2
+            return LiftOutput(self.head_center(h[:, mid : mid + 1]), None)
+        frames = self.head_frames(h)  # (B, N, J, 3)
+        center = self.head_center(self.mofa(h))  # (B, 1, J, 3)
+        return LiftOutput(center, frames)
+
+    def refine_center(
+        self,
+        center: torch.Tensor,
+        input_2d: torch.Tensor,
+        focal: torch.Tensor,
+        principal: torch.Tensor,
+        root_depth: torch.Tensor,
+    ) -> torch.Tensor:
+        """Apply the refinement module (``cfg.refine``) to ``center (B, 1, J, 3)``.
+
+        ``input_2d (B, N, J, 2)`` (its middle frame is used), ``focal``/``principal (B, 2)``
+        normalised intrinsics, ``root_depth (B,)`` camera-frame depth of the root joint.
+        See ``pstmo.models.refine``.
+        """
+        if self.refiner is None:
+            raise RuntimeError("this STMO was built with refine=False")
+        from pstmo.models.refine import backproject
+
+        mid = input_2d.shape[1] // 2
+        xyz = backproject(input_2d[:, mid : mid + 1], center[..., 2], focal, principal, root_depth)
+        return self.refiner(center, xyz)
+
+    def load_pretrained_encoder(self, source: nn.Module | Mapping[str, torch.Tensor]) -> list[str]:
+        """Copy the pre-trained SEM + TEM (incl. TEM's positional embedding) from Stage I.
+
+        ``source``: an ``MPM`` module, its ``state_dict()``, or an official Stage I state
+        dict (names like ``encoder.fc_1.weight``, optionally ``module.``-prefixed), as the
+        official fine-tuning does. Returns the names copied; raises ``CheckpointError`` if a
+        SEM/TEM tensor is missing from the source or has another shape.
+        """
+        state = source.state_dict() if isinstance(source, nn.Module) else dict(source)
+        state = {k.removeprefix("module."): v for k, v in state.items()}
+        if not any(k.startswith(("sem.", "tem.")) for k in state):
+            from pstmo.official import map_official_state_dict
+
+            state = map_official_state_dict(state)
+        own = {k: v for k, v in self.state_dict().items() if k.startswith(("sem.", "tem."))}
+        missing = [k for k in own if k not in state]
+        shapes = [
+            f"{k}: source {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+            for k, v in own.items()
+            if k in state and state[k].shape != v.shape
+        ]
+        if missing or shapes:
+            raise CheckpointError(
+                "pre-trained encoder does not fit this STMO: "
+                + (f"missing {missing}; " if missing else "")
+                + (f"shape mismatch {shapes}" if shapes else "")
+            )
+        self.load_state_dict({k: state[k] for k in own}, strict=False)
+        return list(own)
