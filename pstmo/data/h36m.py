@@ -1,0 +1,211 @@
+"""Human3.6M (and the demo data set) in VideoPose3D's npz format.
+
+Files (see ``/work/shared/reference/README.md`` for the conventions):
+
+- ``data_3d_<name>.npz``: ``positions_3d`` = {subject: {clip: (T, 32 or 17, 3)}} world metres.
+- ``data_2d_<name>_<detector>.npz``: ``positions_2d`` = {subject: {clip: [one (T', 17, 2)
+  pixel array per camera, in camera-table order]}} with T' >= T, and ``metadata``
+  ({'num_joints', 'keypoints_symmetry', ...}).
+
+Processing, as VideoPose3D / P-STMO do: keep the 17 joints of ``H36M32_TO_17``, rotate
+and translate the world poses into each camera (``world_to_camera`` with the table's
+extrinsics), make them root-relative (root = 0), normalise the 2D pixels with the
+camera's resolution and trim the 2D to the 3D length.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pstmo.cameras import (
+    CameraTable,
+    camera_table_from_dict,
+    h36m_cameras,
+    normalize_screen_coordinates,
+    world_to_camera,
+)
+from pstmo.data import ClipInfo, PoseDataset, Sequence, demo_dir, fold_action
+from pstmo.data.check import check_poses, load_npz, read_pickled_dict
+from pstmo.errors import DataError
+from pstmo.skeleton import H36M32_TO_17, H36M_SKELETON, H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, Skeleton
+
+#: 2D keypoint files of Human3.6M by short name.
+H36M_DETECTORS = {"gt": "gt", "det": "cpn_ft_h36m_dbb", "cpn": "cpn_ft_h36m_dbb"}
+
+
+def load_videopose3d(
+    path_3d: str | os.PathLike,
+    path_2d: str | os.PathLike,
+    cameras: CameraTable,
+    name: str,
+    splits: dict[str, tuple[str, ...]],
+    skeleton: Skeleton = H36M_SKELETON,
+    fps: float = 50.0,
+    joint_maps: dict[int, tuple[int, ...]] | None = None,
+    root_joint: int = 0,
+    extra_files: tuple[str | os.PathLike, ...] = (),
+) -> PoseDataset:
+    """Load a 3D + 2D file pair in VideoPose3D's format with a camera table.
+
+    ``joint_maps`` maps a raw 3D joint count to the indices kept (default: 32 -> the 17
+    Human3.6M joints); arrays that already have ``skeleton.num_joints`` joints are kept.
+    Raises :class:`DataError` for missing keys, bad shapes, NaN, 2D shorter than 3D, a
+    camera count that differs from the table, and subjects/clips absent from the 2D file.
+    """
+    path_3d, path_2d = Path(path_3d), Path(path_2d)
+    J = skeleton.num_joints
+    joint_maps = {32: H36M32_TO_17} if joint_maps is None else joint_maps
+    positions_3d = read_pickled_dict(load_npz(path_3d), path_3d, "positions_3d")
+    npz_2d = load_npz(path_2d)
+    positions_2d = read_pickled_dict(npz_2d, path_2d, "positions_2d")
+    metadata = read_pickled_dict(npz_2d, path_2d, "metadata")
+    if "num_joints" in metadata and int(metadata["num_joints"]) != J:
+        raise DataError(
+            f"num_joints is {metadata['num_joints']}, expected {J}", path=str(path_2d), key="metadata"
+        )
+    n_cams = cameras.num_cameras
+
+    clips: list[ClipInfo] = []
+    for subject, actions in positions_3d.items():
+        if not isinstance(actions, dict):
+            raise DataError(
+                "expected a dict {clip: (T, J, 3)}", path=str(path_3d), key=f"positions_3d[{subject!r}]"
+            )
+        if subject not in positions_2d:
+            raise DataError(
+                f"subject {subject!r} of the 3D file is absent (the 2D file has {list(positions_2d)})",
+                path=str(path_2d),
+                key="positions_2d",
+            )
+        for clip, pos in actions.items():
+            key3 = f"positions_3d[{subject!r}][{clip!r}]"
+            if clip not in positions_2d[subject]:
+                raise DataError(
+                    f"clip {clip!r} of subject {subject!r} is absent from the 2D file",
+                    path=str(path_2d),
+                    key="positions_2d",
+                )
+            views = positions_2d[subject][clip]
+            if not isinstance(views, list | tuple) or len(views) != n_cams:
+                got = len(views) if isinstance(views, list | tuple) else type(views).__name__
+                raise DataError(
+                    f"unknown camera count {got}: expected a list of {n_cams} arrays (T, {J}, 2), one per camera",
+                    path=str(path_2d),
+                    key=f"positions_2d[{subject!r}][{clip!r}]",
+                )
+            T = int(np.shape(pos)[0]) if np.ndim(pos) == 3 else 0
+            check_poses(pos, path_3d, key3, joints=tuple(joint_maps) + (J,), dims=3)
+            for i, kp in enumerate(views):
+                key2 = f"positions_2d[{subject!r}][{clip!r}][{i}]"
+                kp = check_poses(kp, path_2d, key2, joints=J, dims=(2, 3))
+                if kp.shape[0] < T:
+                    raise DataError(
+                        f"2D shorter than 3D: {kp.shape[0]} frames, expected at least {T} (the 3D length)",
+                        path=str(path_2d),
+                        key=key2,
+                    )
+            clips.append(ClipInfo(subject, clip, fold_action(clip), T, n_cams))
+    if not clips:
+        raise DataError("no clips", path=str(path_3d), key="positions_3d")
+
+    def build(subject: str) -> list[Sequence]:
+        out = []
+        for clip, pos in positions_3d[subject].items():
+            pos = np.asarray(pos, dtype=np.float32)
+            if pos.shape[1] != J:
+                pos = pos[:, list(joint_maps[pos.shape[1]])]
+            T = pos.shape[0]
+            for cam in range(n_cams):
+                intr = cameras.intrinsics[cam]
+                R, t = cameras.extrinsic(subject, cam)
+                p3 = world_to_camera(pos, R, t)
+                root = p3[:, root_joint].copy()
+                p3 = p3 - p3[:, root_joint : root_joint + 1]
+                w, h = int(intr["res_w"]), int(intr["res_h"])
+                kp = np.asarray(positions_2d[subject][clip][cam], dtype=np.float32)[:T, :, :2]
+                out.append(
+                    Sequence(
+                        subject=subject,
+                        action=fold_action(clip),
+                        camera=cam,
+                        pose_2d=normalize_screen_coordinates(kp, w, h),
+                        pose_3d=p3.astype(np.float32),
+                        res_w=w,
+                        res_h=h,
+                        fps=fps,
+                        intrinsics={
+                            "focal": intr.get("focal_length"),
+                            "center": intr.get("center"),
+                            "radial_distortion": intr.get("radial_distortion"),
+                            "tangential_distortion": intr.get("tangential_distortion"),
+                            "id": intr.get("id", str(cam)),
+                        },
+                        name=f"{subject}/{clip}/cam{cam}",
+                        clip=clip,
+                        root_3d=root.astype(np.float32),
+                    )
+                )
+        return out
+
+    return PoseDataset(
+        name=name,
+        skeleton=skeleton,
+        clips=clips,
+        splits=splits,
+        builder=build,
+        source_files=[path_3d, path_2d, *extra_files],
+        fps=fps,
+        root_joint=root_joint,
+    )
+
+
+def load_h36m(
+    data_dir: str | os.PathLike, keypoints: str = "det", cameras: CameraTable | None = None
+) -> PoseDataset:
+    """Human3.6M from ``data_dir/data_3d_h36m.npz`` and ``data_2d_h36m_<detector>.npz``.
+
+    ``keypoints``: "gt", "det" (= CPN ``cpn_ft_h36m_dbb``) or any detector suffix.
+    Train S1, S5, S6, S7, S8; test S9, S11.
+    """
+    data_dir = Path(data_dir)
+    detector = H36M_DETECTORS.get(keypoints, keypoints)
+    return load_videopose3d(
+        data_dir / "data_3d_h36m.npz",
+        data_dir / f"data_2d_h36m_{detector}.npz",
+        cameras=cameras or h36m_cameras(),
+        name="h36m",
+        splits={"train": H36M_TRAIN_SUBJECTS, "test": H36M_TEST_SUBJECTS},
+    )
+
+
+#: The demo's split by CMU subject (documented in pstmo/data/demo/README.md).
+DEMO_SPLITS = {"train": ("S01", "S131"), "test": ("S02", "S11")}
+
+
+def load_demo(data_dir: str | os.PathLike | None = None, keypoints: str = "gt") -> PoseDataset:
+    """The embedded CMU demo data set (``keypoints``: "gt" projected or "det" noisy 2D)."""
+    data_dir = Path(data_dir) if data_dir is not None else demo_dir()
+    if keypoints not in ("gt", "det"):
+        raise DataError(f"the demo data set has keypoints 'gt' and 'det', not {keypoints!r}", key="keypoints")
+    cam_path = data_dir / "demo_cameras.json"
+    if not cam_path.exists():
+        raise DataError(
+            "the demo data set is missing; build it with `python tools/build_demo_dataset.py`",
+            path=str(cam_path),
+        )
+    table = json.loads(cam_path.read_text())
+    cameras = camera_table_from_dict(table, source=str(cam_path))
+    splits = {k: tuple(v) for k, v in table.get("splits", DEMO_SPLITS).items()}
+    return load_videopose3d(
+        data_dir / "data_3d_demo.npz",
+        data_dir / f"data_2d_demo_{keypoints}.npz",
+        cameras=cameras,
+        name="demo",
+        splits=splits,
+        fps=float(table.get("fps", 50.0)),
+        extra_files=(cam_path,),
+    )

@@ -1,0 +1,331 @@
+"""Many-to-one windows over pose sequences, built with index tensors (no per-sample loop).
+
+For a target frame ``t`` of a sequence of length ``T``, the window of ``N`` (odd) frames
+with TDS rate ``s`` takes frames ``t + k*s`` for ``k in [-(N-1)/2, (N-1)/2]`` (P-STMO's
+temporal downsampling, Sec. 3.4). Frames outside ``[0, T-1]`` are padded:
+
+- ``pad_mode="edge"`` (default): repeat the first / last frame on each side that overflows,
+  i.e. the index is clamped to ``[0, T-1]``; the middle frame is always ``t``.
+- ``pad_mode="official"``: what P-STMO's official ``ChunkedGenerator.get_batch`` does. When
+  only one side overflows it is identical to "edge". When **both** sides overflow (the
+  sequence is shorter than the window span ``L = (N-1)*s + 1``), the official code pads only
+  on the left; we implement that as: prepend ``L - T`` copies of the first frame to the whole
+  sequence (the total padding both sides needed, all on the left) and take every ``s``-th
+  frame of that padded span, so frame ``k`` (0-based) of the window is
+  ``max(T - 1 - (N-1-k)*s, 0)``: the window ends on the last frame and its middle frame is
+  not ``t``. (The official code, which pads only by the left deficit, would return a
+  window shorter than N and fail; this is the reproducible reading of it.)
+
+The multi-frame 3D targets (``pose_3d``) use the same indices as the 2D input; ``center_3d``
+is the middle window frame ``pose_3d[:, (N-1)//2]`` (as the official code takes it).
+
+Augmentation as in the official generator: ``flip=True`` adds a horizontally flipped copy
+of every window (x negated, left/right joints swapped, in 2D and 3D; a consumer that uses
+camera intrinsics flips them with :func:`pstmo.cameras.flip_intrinsic_vector`), and
+``reverse=True`` adds a time-reversed copy; an epoch therefore has 1, 2 or 4 items per
+target. ``Batch.index`` points into the flat target list ``targets()``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from collections.abc import Sequence as SequenceABC
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from pstmo.skeleton import H36M_SKELETON, Skeleton
+
+PAD_MODES = ("edge", "official")
+
+
+@dataclass
+class Batch:
+    """One batch of windows.
+
+    ``pose_2d (B, N, J, 2)`` input; ``pose_3d (B, N, J, 3)`` multi-frame 3D targets (None
+    without 3D); ``center_3d (B, 1, J, 3)`` middle-frame target; ``index (B,)`` long into
+    the flat target list; ``flipped (B,)`` and ``reversed (B,)`` bool augmentation flags.
+    """
+
+    pose_2d: torch.Tensor
+    pose_3d: torch.Tensor | None
+    center_3d: torch.Tensor | None
+    index: torch.Tensor
+    flipped: torch.Tensor
+    reversed: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.index.shape[0])
+
+    def to(self, device: Any) -> Batch:
+        def mv(x):
+            return None if x is None else x.to(device)
+
+        return Batch(
+            *(
+                mv(getattr(self, f))
+                for f in ("pose_2d", "pose_3d", "center_3d", "index", "flipped", "reversed")
+            )
+        )
+
+
+def flip_poses(x: torch.Tensor, skeleton: Skeleton = H36M_SKELETON) -> torch.Tensor:
+    """Horizontal flip of poses ``(..., J, C)``: negate x, swap left and right joints."""
+    perm = torch.as_tensor(skeleton.flip_permutation(), device=x.device)
+    out = x.index_select(-2, perm).clone()
+    out[..., 0] = -out[..., 0]
+    return out
+
+
+def window_indices(
+    frame: torch.Tensor, length: torch.Tensor, frames: int, tds: int = 1, pad_mode: str = "edge"
+) -> torch.Tensor:
+    """Frame indices ``(B, N)`` of the windows centred on ``frame (B,)`` in sequences of
+    ``length (B,)`` (see the module docstring for the padding rules)."""
+    pad = (frames - 1) // 2
+    k = torch.arange(-pad, pad + 1, device=frame.device) * tds
+    idx = frame[:, None] + k[None, :]
+    last = (length - 1)[:, None]
+    if pad_mode == "official":
+        both = (frame - pad * tds < 0) & (frame + pad * tds > length - 1)
+        tail = last - (frames - 1 - torch.arange(frames, device=frame.device))[None, :] * tds
+        idx = torch.where(both[:, None], tail, idx)
+    elif pad_mode != "edge":
+        raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
+    return torch.minimum(idx.clamp_min(0), last)
+
+
+class WindowBatcher:
+    """Shuffled, sharded, resumable batches of many-to-one windows.
+
+    ``sequences``: list of :class:`pstmo.data.Sequence` (or objects with ``pose_2d (T, J, 2)``
+    and ``pose_3d (T, J, 3) | None``). All data is concatenated once into tensors on
+    ``device``; each batch is one gather.
+
+    Order: with ``shuffle`` a permutation from ``torch.Generator().manual_seed(seed + epoch)``;
+    DDP sharding as ``torch.utils.data.DistributedSampler`` (pad to a multiple of
+    ``world_size`` by wrapping around, or drop the tail with ``drop_last``; rank ``r`` takes
+    items ``r, r + world_size, ...``); ``drop_last`` also drops a last incomplete batch.
+
+    Resuming: ``state_dict()`` stores ``(epoch, position)`` where ``position`` counts the
+    batches already handed out in this epoch; after ``load_state_dict`` iteration continues
+    at that batch. Exhausting an epoch advances to the next one; ``set_epoch(e)`` with a new
+    ``e`` restarts at batch 0 (with the current ``e`` it keeps the position, so the usual
+    ``for e in range(start, E): set_epoch(e); for batch in batcher: ...`` resumes correctly).
+
+    ``skeleton`` gives the left/right joints for ``flip`` (pass ``dataset.skeleton``:
+    MPI-INF-3DHP and HumanEva differ from the Human3.6M default).
+    """
+
+    def __init__(
+        self,
+        sequences: SequenceABC[Any],
+        frames: int,
+        tds: int = 1,
+        batch_size: int = 1024,
+        shuffle: bool = True,
+        seed: int = 0,
+        flip: bool = False,
+        pad_mode: str = "edge",
+        rank: int = 0,
+        world_size: int = 1,
+        device: str | torch.device = "cpu",
+        drop_last: bool = False,
+        reverse: bool = False,
+        skeleton: Skeleton | None = None,
+    ):
+        if frames < 1 or frames % 2 == 0:
+            raise ValueError(f"frames must be a positive odd number, got {frames}")
+        if tds < 1:
+            raise ValueError(f"tds must be >= 1, got {tds}")
+        if pad_mode not in PAD_MODES:
+            raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} must be in [0, world_size={world_size})")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if len(sequences) == 0:
+            raise ValueError("no sequences")
+        self.frames, self.tds, self.batch_size = frames, tds, batch_size
+        self.shuffle, self.seed, self.flip, self.reverse = shuffle, seed, flip, reverse
+        self.pad_mode, self.rank, self.world_size, self.drop_last = pad_mode, rank, world_size, drop_last
+        self.device = torch.device(device)
+
+        poses_2d = [np.asarray(s.pose_2d, dtype=np.float32) for s in sequences]
+        has_3d = all(getattr(s, "pose_3d", None) is not None for s in sequences)
+        J = poses_2d[0].shape[1]
+        if any(p.ndim != 3 or p.shape[1] != J or p.shape[2] != 2 or p.shape[0] == 0 for p in poses_2d):
+            raise ValueError(f"every sequence needs pose_2d of shape (T > 0, {J}, 2)")
+        self.skeleton = skeleton if skeleton is not None else H36M_SKELETON
+        if flip and self.skeleton.num_joints != J:
+            raise ValueError(f"flip needs a skeleton with {J} joints; pass skeleton=dataset.skeleton")
+        lengths = torch.tensor([p.shape[0] for p in poses_2d], dtype=torch.long)
+        self.data_2d = torch.from_numpy(np.concatenate(poses_2d)).to(self.device)
+        self.data_3d = (
+            torch.from_numpy(
+                np.concatenate(
+                    [np.asarray(s.pose_3d, dtype=np.float32)[: len(p)] for s, p in zip(sequences, poses_2d)]
+                )
+            ).to(self.device)
+            if has_3d
+            else None
+        )
+        if self.data_3d is not None and self.data_3d.shape[0] != self.data_2d.shape[0]:
+            raise ValueError("pose_3d shorter than pose_2d in some sequence")
+        self.lengths = lengths.to(self.device)
+        self.offsets = (torch.cumsum(lengths, 0) - lengths).to(self.device)
+        self.target_seq = torch.repeat_interleave(torch.arange(len(lengths)), lengths).to(self.device)
+        self.target_frame = (
+            torch.arange(int(lengths.sum())) - torch.repeat_interleave(self.offsets.cpu(), lengths)
+        ).to(self.device)
+        self._perm = torch.as_tensor(self.skeleton.flip_permutation(), device=self.device)
+        self._ident = torch.arange(J, device=self.device)
+        self.variants = (2 if flip else 1) * (2 if reverse else 1)
+        self.epoch = 0
+        self.position = 0
+        self._order_cache: tuple[int, torch.Tensor] | None = None
+
+    # -- sizes ------------------------------------------------------------------------
+    @property
+    def num_targets(self) -> int:
+        """Number of distinct (sequence, frame) targets (before augmentation copies)."""
+        return int(self.target_seq.shape[0])
+
+    @property
+    def num_items(self) -> int:
+        """Windows per epoch over all ranks (targets x augmentation copies)."""
+        return self.num_targets * self.variants
+
+    @property
+    def num_samples(self) -> int:
+        """Windows per epoch for this rank (DistributedSampler's ``num_samples``)."""
+        n, w = self.num_items, self.world_size
+        if self.drop_last and n % w:
+            return n // w
+        return math.ceil(n / w)
+
+    def __len__(self) -> int:
+        n = self.num_samples
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def targets(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(sequence index (M,), frame (M,))`` of the flat target list (``Batch.index``)."""
+        return self.target_seq, self.target_frame
+
+    # -- order ------------------------------------------------------------------------
+    def set_epoch(self, epoch: int) -> None:
+        if epoch != self.epoch:
+            self.epoch = int(epoch)
+            self.position = 0
+
+    def epoch_order(self, epoch: int | None = None) -> torch.Tensor:
+        """Item ids ``(num_samples,)`` of this rank for ``epoch`` (item = variant * M + target)."""
+        epoch = self.epoch if epoch is None else epoch
+        if self._order_cache is not None and self._order_cache[0] == epoch:
+            return self._order_cache[1]
+        n = self.num_items
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed + epoch)
+            order = torch.randperm(n, generator=g)
+        else:
+            order = torch.arange(n)
+        total = self.num_samples * self.world_size
+        if total > n:  # wrap around to a multiple of world_size
+            order = torch.cat([order] * math.ceil(total / n))
+        order = order[:total][self.rank : total : self.world_size].to(self.device)
+        self._order_cache = (epoch, order)
+        return order
+
+    # -- batches ----------------------------------------------------------------------
+    def make_batch(self, items: torch.Tensor) -> Batch:
+        """Gather the windows of item ids ``(B,)`` (see :meth:`epoch_order`)."""
+        M = self.num_targets
+        target = items % M
+        variant = items // M
+        flipped = (variant % 2 == 1) if self.flip else torch.zeros_like(target, dtype=torch.bool)
+        rev = (variant // (2 if self.flip else 1) == 1) if self.reverse else torch.zeros_like(flipped)
+        seq = self.target_seq[target]
+        idx = window_indices(
+            self.target_frame[target], self.lengths[seq], self.frames, self.tds, self.pad_mode
+        )
+        if self.reverse:
+            idx = torch.where(rev[:, None], idx.flip(1), idx)
+        flat = idx + self.offsets[seq][:, None]
+        x2 = self.data_2d[flat]
+        x3 = self.data_3d[flat] if self.data_3d is not None else None
+        if self.flip:
+            x2 = self._flip(x2, flipped)
+            x3 = self._flip(x3, flipped) if x3 is not None else None
+        pad = (self.frames - 1) // 2
+        center = x3[:, pad : pad + 1] if x3 is not None else None
+        return Batch(pose_2d=x2, pose_3d=x3, center_3d=center, index=target, flipped=flipped, reversed=rev)
+
+    def _flip(self, x: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
+        B, N, J, C = x.shape
+        joints = torch.where(flipped[:, None], self._perm[None], self._ident[None])  # (B, J)
+        x = x.gather(2, joints[:, None, :, None].expand(B, N, J, C))
+        sign = 1.0 - 2.0 * flipped.to(x.dtype)
+        x[..., 0] *= sign[:, None, None]
+        return x
+
+    def __iter__(self) -> Iterator[Batch]:
+        order = self.epoch_order()
+        n_batches = len(self)
+        while self.position < n_batches:
+            b = self.position
+            items = order[b * self.batch_size : (b + 1) * self.batch_size]
+            self.position = b + 1
+            yield self.make_batch(items)
+        self.epoch += 1
+        self.position = 0
+
+    # -- resume -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, int]:
+        return {
+            "epoch": self.epoch,
+            "position": self.position,
+            "seed": self.seed,
+            "num_items": self.num_items,
+            "batch_size": self.batch_size,
+            "world_size": self.world_size,
+        }
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        for key in ("num_items", "batch_size", "world_size"):
+            if key in state and int(state[key]) != getattr(self, key):
+                raise ValueError(
+                    f"batcher state has {key}={state[key]} but this batcher has {getattr(self, key)}: "
+                    "the data or the batch settings changed"
+                )
+        self.epoch = int(state["epoch"])
+        self.position = int(state["position"])
+        self.seed = int(state.get("seed", self.seed))
+        self._order_cache = None
+
+
+def iter_sequence_windows(
+    sequence: Any,
+    frames: int,
+    tds: int = 1,
+    pad_mode: str = "edge",
+    batch_size: int = 1024,
+    device: str | torch.device = "cpu",
+) -> Iterator[Batch]:
+    """All windows of one sequence in frame order (evaluation, lifting a user's sequence).
+
+    ``sequence``: a :class:`pstmo.data.Sequence` or a 2D array ``(T, J, 2)``. Batch ``i``
+    covers target frames ``[i*batch_size, (i+1)*batch_size)``; ``Batch.index`` is the frame.
+    """
+    if not hasattr(sequence, "pose_2d"):
+        from pstmo.data import Sequence
+
+        arr = np.asarray(sequence, dtype=np.float32)
+        sequence = Sequence(subject="", action="", camera=0, pose_2d=arr, pose_3d=None, res_w=0, res_h=0)
+    batcher = WindowBatcher(
+        [sequence], frames, tds=tds, batch_size=batch_size, shuffle=False, pad_mode=pad_mode, device=device
+    )
+    yield from batcher

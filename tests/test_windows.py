@@ -1,0 +1,178 @@
+"""Window pipeline: TDS indexing, padding modes, flips, shuffling, DDP sharding, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DistributedSampler
+
+from pstmo.data import Sequence
+from pstmo.data.windows import WindowBatcher, flip_poses, iter_sequence_windows, window_indices
+from pstmo.skeleton import LEFT_JOINTS, RIGHT_JOINTS
+
+
+def _seq(T: int, offset: float = 0.0, J: int = 17) -> Sequence:
+    """pose_2d[t, j] = (offset + t, j); pose_3d[t, j] = (offset + t, j, 1): frames are readable."""
+    t = np.arange(T, dtype=np.float32)[:, None].repeat(J, 1) + offset
+    j = np.arange(J, dtype=np.float32)[None].repeat(T, 0)
+    p2 = np.stack([t, j], -1)
+    p3 = np.stack([t, j, np.ones_like(t)], -1)
+    return Sequence("S", "A", 0, p2, p3, 1000, 1000)
+
+
+def _official_window(seq: np.ndarray, t: int, pad: int, tds: int) -> np.ndarray:
+    """Literal per-sample reading of the official ChunkedGenerator, with the documented fix:
+    when both sides overflow, all the padding goes to the left."""
+    T = len(seq)
+    start, end = t - pad * tds, t + pad * tds + 1
+    low, high = max(start, 0), min(end, T)
+    pad_left, pad_right = low - start, end - high
+    if pad_left and pad_right:
+        data = np.concatenate([np.repeat(seq[:1], pad_left + pad_right, 0), seq[low:high]])
+    elif pad_left:
+        data = np.concatenate([np.repeat(seq[:1], pad_left, 0), seq[low:high]])
+    elif pad_right:
+        data = np.concatenate([seq[low:high], np.repeat(seq[-1:], pad_right, 0)])
+    else:
+        data = seq[low:high]
+    return data[::tds]
+
+
+def test_tds_window_closed_form():
+    idx = window_indices(torch.tensor([5, 0, 9]), torch.tensor([10, 10, 10]), frames=5, tds=2)
+    assert idx.tolist() == [[1, 3, 5, 7, 9], [0, 0, 0, 2, 4], [5, 7, 9, 9, 9]]
+
+
+def test_both_sides_overflow_edge_vs_official():
+    T = torch.tensor([5])
+    assert window_indices(torch.tensor([2]), T, 5, 2, "edge").tolist() == [[0, 0, 2, 4, 4]]
+    # official: 4 copies of frame 0 then frames 0..4, every 2nd -> 0, 0, 0, 2, 4
+    assert window_indices(torch.tensor([2]), T, 5, 2, "official").tolist() == [[0, 0, 0, 2, 4]]
+
+
+@pytest.mark.parametrize("pad_mode", ["edge", "official"])
+@pytest.mark.parametrize("frames,tds", [(1, 1), (9, 1), (9, 3), (27, 2)])
+def test_matches_per_sample_reference(pad_mode, frames, tds):
+    seqs = [_seq(T, offset=100 * i) for i, T in enumerate([3, 12, 40])]
+    b = WindowBatcher(seqs, frames, tds=tds, batch_size=1000, shuffle=False, pad_mode=pad_mode)
+    (batch,) = list(b)
+    pad = (frames - 1) // 2
+    seq_idx, frame = b.targets()
+    for i in range(b.num_targets):
+        s, t = int(seq_idx[i]), int(frame[i])
+        if pad_mode == "official":
+            ref2 = _official_window(seqs[s].pose_2d, t, pad, tds)
+            ref3 = _official_window(seqs[s].pose_3d, t, pad, tds)
+        else:
+            idx = np.clip(t + np.arange(-pad, pad + 1) * tds, 0, len(seqs[s].pose_2d) - 1)
+            ref2, ref3 = seqs[s].pose_2d[idx], seqs[s].pose_3d[idx]
+            assert batch.center_3d[i, 0, 0, 0] == 100 * s + t  # middle frame is the target
+        np.testing.assert_array_equal(batch.pose_2d[i].numpy(), ref2)
+        np.testing.assert_array_equal(batch.pose_3d[i].numpy(), ref3)
+        np.testing.assert_array_equal(batch.center_3d[i, 0].numpy(), ref3[pad])
+
+
+def test_flip_and_reverse_copies():
+    seq = _seq(6)
+    b = WindowBatcher([seq], 3, batch_size=100, shuffle=False, flip=True, reverse=True)
+    assert b.num_targets == 6 and b.num_items == 24 and len(b) == 1
+    (batch,) = list(b)
+    assert batch.flipped.sum() == 12 and batch.reversed.sum() == 12
+    assert ((batch.flipped & batch.reversed).sum()) == 6
+    for i in range(24):
+        t = int(batch.index[i])
+        frames = [max(t - 1, 0), t, min(t + 1, 5)]
+        if batch.reversed[i]:
+            frames = frames[::-1]
+        x = batch.pose_2d[i]
+        assert x[:, 0, 0].abs().tolist() == frames
+        if batch.flipped[i]:
+            assert (x[:, 0, 0] <= 0).all()
+            # joint slot of a left joint now holds the right joint's data
+            for left, right in zip(LEFT_JOINTS, RIGHT_JOINTS):
+                assert x[0, left, 1] == right and batch.pose_3d[i, 0, right, 1] == left
+        else:
+            assert x[0, :, 1].tolist() == list(range(17))
+
+
+def test_flip_poses_involution():
+    x = torch.randn(2, 5, 17, 3)
+    torch.testing.assert_close(flip_poses(flip_poses(x)), x)
+
+
+def test_shuffle_deterministic_and_covers_everything():
+    seqs = [_seq(7), _seq(11, 50)]
+    a = WindowBatcher(seqs, 5, batch_size=4, seed=3)
+    b = WindowBatcher(seqs, 5, batch_size=4, seed=3)
+    ia = torch.cat([x.index for x in a])
+    ib = torch.cat([x.index for x in b])
+    assert ia.tolist() == ib.tolist() and sorted(ia.tolist()) == list(range(18))
+    assert a.epoch == 1  # exhausting an epoch advances it
+    ia2 = torch.cat([x.index for x in a])
+    assert ia2.tolist() != ia.tolist() and sorted(ia2.tolist()) == list(range(18))
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_ddp_sharding_matches_distributed_sampler(drop_last):
+    seqs = [_seq(10), _seq(13, 50)]
+    dataset = list(range(23))
+    for rank in range(3):
+        b = WindowBatcher(seqs, 3, batch_size=100, seed=5, rank=rank, world_size=3, drop_last=drop_last)
+        b.set_epoch(2)
+        ref = DistributedSampler(
+            dataset, num_replicas=3, rank=rank, shuffle=True, seed=5, drop_last=drop_last
+        )
+        ref.set_epoch(2)
+        got = b.epoch_order().tolist()
+        assert got == list(ref)
+        assert b.num_samples == len(ref)
+
+
+def test_resume_mid_epoch_gives_same_batches():
+    seqs = [_seq(20), _seq(15, 50)]
+    full = WindowBatcher(seqs, 5, tds=2, batch_size=4, seed=1, flip=True)
+    full.set_epoch(1)
+    expected = [x.pose_2d.clone() for x in full]
+    run = WindowBatcher(seqs, 5, tds=2, batch_size=4, seed=1, flip=True)
+    run.set_epoch(1)
+    it = iter(run)
+    for _ in range(3):
+        next(it)
+    state = run.state_dict()
+    assert state["epoch"] == 1 and state["position"] == 3
+    resumed = WindowBatcher(seqs, 5, tds=2, batch_size=4, seed=1, flip=True)
+    resumed.load_state_dict(state)
+    resumed.set_epoch(1)  # same epoch: keeps the position
+    rest = [x.pose_2d for x in resumed]
+    assert len(rest) == len(expected) - 3
+    for x, y in zip(rest, expected[3:]):
+        torch.testing.assert_close(x, y)
+    with pytest.raises(ValueError, match="batch_size"):
+        WindowBatcher(seqs, 5, batch_size=8, flip=True).load_state_dict(state)
+
+
+def test_len_and_drop_last():
+    seqs = [_seq(10)]
+    assert len(WindowBatcher(seqs, 3, batch_size=4)) == 3
+    assert len(WindowBatcher(seqs, 3, batch_size=4, drop_last=True)) == 2
+    assert sum(len(x) for x in WindowBatcher(seqs, 3, batch_size=4, drop_last=True)) == 8
+
+
+def test_iter_sequence_windows_in_order():
+    seq = _seq(9)
+    batches = list(iter_sequence_windows(seq, 3, tds=1, batch_size=4))
+    assert [len(x) for x in batches] == [4, 4, 1]
+    assert torch.cat([x.index for x in batches]).tolist() == list(range(9))
+    assert torch.cat([x.center_3d[:, 0, 0, 0] for x in batches]).tolist() == list(range(9))
+    only_2d = list(iter_sequence_windows(seq.pose_2d, 5, tds=2, batch_size=100))
+    assert only_2d[0].pose_3d is None and only_2d[0].pose_2d.shape == (9, 5, 17, 2)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="odd"):
+        WindowBatcher([_seq(5)], 4)
+    with pytest.raises(ValueError, match="pad_mode"):
+        WindowBatcher([_seq(5)], 3, pad_mode="zeros")
+    with pytest.raises(ValueError, match="skeleton"):
+        WindowBatcher([_seq(5, J=15)], 3, flip=True)
