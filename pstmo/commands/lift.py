@@ -1,0 +1,70 @@
+"""``pstmo lift``: lift your own 2D keypoints (COCO results JSON, .npy, .npz) to 3D poses."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "lift",
+        help="lift 2D keypoints of your own video (COCO JSON / .npy / .npz) to 3D with a checkpoint",
+        description="Read COCO-17 keypoints (a COCO results JSON ordered by image_id = frame, or an "
+        ".npy/.npz array (T, 17, 2|3)), convert them to the Human3.6M-17 layout, fill low-confidence "
+        "joints by temporal interpolation, normalise, lift every frame (window centred on it, edge "
+        "padding) and write DIR/poses_3d.npz (key poses_3d (T, 17, 3), metres, root-relative) and "
+        "DIR/poses_3d.gif.",
+    )
+    p.add_argument("keypoints", metavar="KEYPOINTS", help="COCO results .json, .npy or .npz")
+    p.add_argument(
+        "--checkpoint", required=True, help="pstmo best.pt/last.pt or an official P-STMO checkpoint"
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--width", type=float, default=None, help="image width in pixels (required for .json/.npy)"
+    )
+    p.add_argument("--height", type=float, default=None, help="image height in pixels")
+    p.add_argument("--fps", type=float, default=None, help="frame rate of the keypoints (models expect 50)")
+    p.add_argument("--tds", type=int, default=None, help="temporal downsampling rate (default: from --fps)")
+    p.add_argument(
+        "--min-score", type=float, default=0.3, help="joints below this confidence are interpolated"
+    )
+    p.add_argument("--layout", choices=("coco", "h36m"), default="coco", help="joint layout of the input")
+    p.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--no-animation", action="store_true", help="skip the GIF")
+    p.add_argument("--anim-stride", type=int, default=1, help="draw every k-th frame in the GIF")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from pstmo.errors import PstmoError
+    from pstmo.lift import lift_keypoints
+
+    try:
+        res = lift_keypoints(
+            args.keypoints,
+            args.out,
+            checkpoint=args.checkpoint,
+            tds=args.tds,
+            width=args.width,
+            height=args.height,
+            fps=args.fps,
+            min_score=args.min_score,
+            layout=args.layout,
+            flip=not args.no_flip,
+            device=args.device,
+            batch_size=args.batch_size,
+            animation=not args.no_animation,
+            anim_stride=args.anim_stride,
+        )
+    except PstmoError as exc:
+        print(f"pstmo lift: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"lifted {len(res.poses_3d)} frames ({int(res.filled.sum())} joints interpolated)")
+    print(f"wrote {res.npz_path}")
+    if res.animation_path is not None:
+        print(f"wrote {res.animation_path}")
+    return 0

@@ -1,0 +1,238 @@
+"""``pstmo lift``: reading, COCO conversion, gap filling, normalisation, windowing, frame rate.
+
+The pipeline is checked with a model whose output we control (``ProbeModel``): it returns
+the middle frame's normalised 2D joints as x, y and the x of the window's first frame as z,
+so frame order, normalisation and TDS windowing can be compared with closed-form values.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from pstmo import lift
+from pstmo.errors import DataError
+
+W, H = 1000, 800
+
+
+class ProbeModel(torch.nn.Module):
+    """``x (B, N, J, 2)`` -> ``center (B, 1, J, 3)`` = (x_mid, y_mid, x_first_window_frame)."""
+
+    def __init__(self, frames: int):
+        super().__init__()
+        self.frames = frames
+
+    def forward(self, x):
+        mid = x[:, x.shape[1] // 2]
+        center = torch.cat([mid, x[:, 0, :, :1]], dim=-1)[:, None]
+        return SimpleNamespace(center=center, frames=None)
+
+
+def _pixels(T: int = 11, J: int = 17) -> np.ndarray:
+    """A distinct pixel position for every (frame, joint): x = 100 + 10 t + j, y = 50 + 20 j."""
+    t, j = np.meshgrid(np.arange(T), np.arange(J), indexing="ij")
+    return np.stack([100.0 + 10 * t + j, 50.0 + 20 * j + 0 * t], axis=-1)
+
+
+def test_window_indices_edge_padding_and_tds():
+    idx = lift.window_indices(5, 3, tds=2)
+    assert idx.tolist() == [[0, 0, 2], [0, 1, 3], [0, 2, 4], [1, 3, 4], [2, 4, 4]]
+    assert lift.window_indices(3, 1).tolist() == [[0], [1], [2]]
+    with pytest.raises(ValueError, match="odd"):
+        lift.window_indices(5, 4)
+
+
+def test_normalisation_matches_videopose3d_formula():
+    xy = np.array([[0.0, 0.0], [W, H], [W / 2, H / 2]])
+    out = lift.normalize_screen(xy, W, H)
+    # x in [-1, 1]; y scaled by the same factor: 0 -> -h/w, h -> +h/w
+    assert np.allclose(out, [[-1, -0.8], [1, 0.8], [0, 0]])
+
+
+@pytest.mark.parametrize("tds", [1, 3])
+def test_lift_npz_frame_order_normalisation_windowing(tmp_path, tds):
+    pix = _pixels()
+    path = tmp_path / "kp.npz"
+    np.savez(path, keypoints=pix, width=W, height=H)
+    res = lift.lift_keypoints(
+        path,
+        tmp_path / "out",
+        model=ProbeModel(5),
+        frames=5,
+        flip=False,
+        tds=tds,
+        layout="h36m",
+        animation=False,
+        progress=False,
+    )
+    T = pix.shape[0]
+    expected_xy = pix / W * 2 - [1, H / W]
+    first = np.clip(np.arange(T) - 2 * tds, 0, T - 1)  # window t - 2*tds .. t + 2*tds, edge padded
+    assert res.poses_3d.shape == (T, 17, 3)
+    assert np.allclose(res.poses_3d[:, 1:, :2], expected_xy[:, 1:], atol=1e-6)
+    assert np.allclose(res.poses_3d[:, 1:, 2], expected_xy[first][:, 1:, 0], atol=1e-6)
+    assert np.all(res.poses_3d[:, 0] == 0)  # root-relative
+    with np.load(res.npz_path) as z:
+        assert z["poses_3d"].shape == (T, 17, 3)
+        assert np.allclose(z["pose_2d"], expected_xy, atol=1e-6)
+        assert int(z["tds"]) == tds and int(z["frames"]) == 5
+    assert json.loads((tmp_path / "out" / "lift.json").read_text())["num_frames"] == T
+
+
+def _coco_from_h36m_like(pix: np.ndarray) -> np.ndarray:
+    """COCO-17 keypoints (T, 17, 3) whose limbs sit at ``pix``'s H36M limb positions."""
+    T = pix.shape[0]
+    coco = np.zeros((T, 17, 3))
+    coco[..., 2] = 0.9
+    # COCO index <- H36M index, for the joints that map one to one
+    pairs = {0: 9, 5: 11, 6: 14, 7: 12, 8: 15, 9: 13, 10: 16, 11: 4, 12: 1, 13: 5, 14: 2, 15: 6, 16: 3}
+    for c, h in pairs.items():
+        coco[:, c, :2] = pix[:, h]
+    coco[:, 1, :2] = pix[:, 9] + [-5, -10]  # left eye
+    coco[:, 2, :2] = pix[:, 9] + [5, -10]  # right eye
+    coco[:, 3, :2] = pix[:, 9] + [-15, -5]
+    coco[:, 4, :2] = pix[:, 9] + [15, -5]
+    return coco
+
+
+def test_coco_json_order_conversion_and_gap_filling(tmp_path):
+    pix = _pixels(T=6)
+    coco = _coco_from_h36m_like(pix)
+    coco[3, 9, 2] = 0.05  # low-confidence left wrist in frame 3
+    dets = [
+        {"image_id": 10 + t, "category_id": 1, "score": 0.9, "keypoints": coco[t].ravel().tolist()}
+        for t in range(6)
+        if t != 2  # frame 2 missing entirely
+    ]
+    dets.append(
+        {"image_id": 11, "category_id": 1, "score": 0.1, "keypoints": (coco[1] + 300).ravel().tolist()}
+    )
+    dets.reverse()  # file order must not matter: image_id is the frame
+    path = tmp_path / "dets.json"
+    path.write_text(json.dumps(dets))
+
+    kp = lift.to_h36m(lift.read_keypoints(path, W, H))
+    assert len(kp) == 6 and kp.frame_ids == list(range(10, 16))
+    filled, was_filled = lift.fill_missing(kp.xy, kp.score, min_score=0.3)
+    # limbs map one to one; pelvis = mid-hips, thorax = mid-shoulders, spine between them
+    # (pix is linear in time, so interpolated frames land exactly on it too)
+    for h in (1, 2, 3, 4, 5, 6, 9, 11, 12, 13, 14, 15, 16):
+        assert np.allclose(filled[:, h], pix[:, h]), h
+    assert np.allclose(filled[:, 0], (pix[:, 1] + pix[:, 4]) / 2)
+    assert np.allclose(filled[:, 8], (pix[:, 11] + pix[:, 14]) / 2)
+    assert np.allclose(filled[:, 7], (filled[:, 0] + filled[:, 8]) / 2)
+    # frame 2 (missing) is interpolated between frames 1 and 3 for every joint; pix is linear in t
+    assert was_filled[2].all() and np.allclose(filled[2, 1:7], pix[2, 1:7])
+    # the low-confidence LWrist (H36M 13) of frame 3 is interpolated between frames 2 and 4
+    assert was_filled[3, 13] and not was_filled[3, 12]
+    assert np.allclose(filled[3, 13], pix[3, 13])
+    # the weaker second detection of image 11 was ignored
+    assert np.allclose(filled[1, 1], pix[1, 1])
+
+
+def test_fill_missing_holds_edges_and_rejects_never_seen_joint():
+    xy = np.arange(5 * 17 * 2, dtype=float).reshape(5, 17, 2)
+    score = np.ones((5, 17))
+    score[:2, 4] = 0.0  # first two frames of LHip missing -> hold frame 2's value
+    out, filled = lift.fill_missing(xy, score, 0.5)
+    assert np.allclose(out[0, 4], xy[2, 4]) and np.allclose(out[1, 4], xy[2, 4])
+    assert filled[:2, 4].all() and filled.sum() == 2
+    score[:, 7] = 0.0
+    with pytest.raises(DataError, match="joint 7"):
+        lift.fill_missing(xy, score, 0.5)
+
+
+def test_frame_rate_check_suggests_tds():
+    lift.check_frame_rate(None)
+    lift.check_frame_rate(50)
+    lift.check_frame_rate(60)  # within a factor 1.5
+    lift.check_frame_rate(100, tds=2)
+    with pytest.raises(DataError, match="--tds 2"):
+        lift.check_frame_rate(100)
+    with pytest.raises(DataError, match="--tds 4"):
+        lift.check_frame_rate(200, tds=1)
+    with pytest.raises(DataError, match="resample"):
+        lift.check_frame_rate(25)
+    # a model trained with TDS 2 expects window frames 1/25 s apart: 50 fps input needs --tds 2
+    lift.check_frame_rate(50, tds=2, model_tds=2)
+    with pytest.raises(DataError, match="--tds 4"):
+        lift.check_frame_rate(100, tds=2, model_tds=2)
+
+
+def test_default_tds_follows_fps(tmp_path):
+    path = tmp_path / "kp.npy"
+    np.save(path, _pixels(T=9))
+    res = lift.lift_keypoints(
+        path,
+        tmp_path / "o",
+        model=ProbeModel(3),
+        frames=3,
+        flip=False,
+        fps=100,
+        width=W,
+        height=H,
+        layout="h36m",
+        animation=False,
+        progress=False,
+    )
+    first = np.clip(np.arange(9) - 2, 0, 8)  # fps 100 -> tds 2
+    assert np.allclose(
+        res.poses_3d[:, 1:, 2], lift.normalize_screen(_pixels(T=9), W, H)[first][:, 1:, 0], atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (np.zeros((4, 16, 2)), r"\(T, 17, 2\|3\)"),
+        (np.zeros((0, 17, 2)), "empty"),
+        (np.zeros((4, 17, 4)), r"\(T, 17, 2\|3\)"),
+    ],
+)
+def test_bad_arrays_are_clear_errors(tmp_path, content, match):
+    path = tmp_path / "bad.npy"
+    np.save(path, content)
+    with pytest.raises(DataError, match=match) as info:
+        lift.read_keypoints(path, W, H)
+    assert "bad.npy" in str(info.value)
+
+
+def test_bad_json_and_missing_size(tmp_path):
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    with pytest.raises(DataError, match="empty"):
+        lift.read_keypoints(empty, W, H)
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps([{"image_id": 0, "keypoints": [0.0] * 50, "score": 1.0, "category_id": 1}]))
+    with pytest.raises(DataError, match="51"):
+        lift.read_keypoints(short, W, H)
+    npy = tmp_path / "kp.npy"
+    np.save(npy, _pixels(T=3))
+    with pytest.raises(DataError, match="--width"):
+        lift.read_keypoints(npy)
+    with pytest.raises(DataError, match="not found"):
+        lift.read_keypoints(tmp_path / "nope.npy", W, H)
+
+
+def test_animation_is_written(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "kp.npz"
+    np.savez(path, keypoints=_pixels(T=7), res_w=W, res_h=H)
+    res = lift.lift_keypoints(
+        path,
+        tmp_path / "o",
+        model=ProbeModel(3),
+        frames=3,
+        flip=False,
+        layout="h36m",
+        anim_stride=3,
+        progress=False,
+    )
+    with Image.open(res.animation_path) as im:
+        assert im.n_frames == 3  # frames 0, 3, 6
