@@ -16,16 +16,18 @@ inference time", P-STMO section 4.4) and returns
 P-STMO convention (Tables 3, 4, 5, 6) = what ``thop.profile`` (0.1.x) reports, re-implemented
 here with forward hooks (no dependency on thop):
 
-- only *leaf* modules of type Conv (``nn.Conv1d/2d/3d``), ``nn.Linear`` and BatchNorm are counted;
+- only modules of type Conv (``nn.Conv1d/2d/3d``), ``nn.Linear``, BatchNorm / InstanceNorm and
+  ``torch.nn.LayerNorm`` are counted (thop's non-zero rules that occur in these models);
   everything else counts zero: attention matrix products, softmax, activations, dropout,
-  residual additions, the max-pool residual of MOFA, P-STMO's own LayerNorm class and the
-  learnable positional embeddings (plain ``nn.Parameter``s, not modules);
+  residual additions, the max-pool residual of MOFA, P-STMO's own LayerNorm class (a custom
+  module, unknown to thop) and the learnable positional embeddings (plain ``nn.Parameter``s);
 - parameters: the parameters of those modules that ran in the forward pass (each module once);
 - multiply-accumulates (MACs):
   Conv: ``output elements x (in_channels / groups) x prod(kernel_size)`` (bias not counted),
   Linear: ``output elements x in_features`` (bias not counted),
-  BatchNorm: ``2 x input elements``, doubled again when affine (thop 0.1's ``calculate_norm``
-  rule), i.e. ``4 x input elements`` for every BatchNorm of P-STMO;
+  BatchNorm / InstanceNorm / ``nn.LayerNorm``: ``2 x input elements``, doubled again when
+  affine (thop 0.1's ``calculate_norm`` rule), i.e. ``4 x input elements`` for every
+  BatchNorm of P-STMO;
 - FLOPs = 2 x MACs.
 
 Checked against the paper: P-STMO-S with N = 243 has 740,933,632 MACs -> 1,481.9M FLOPs, printed
@@ -52,9 +54,10 @@ import torch
 from torch import nn
 
 THOP_CONVENTION = (
-    "P-STMO (thop 0.1.x): parameters of the Conv/Linear/BatchNorm leaf modules that run; "
+    "P-STMO (thop 0.1.x): parameters of the Conv/Linear/BatchNorm/nn.LayerNorm modules that run; "
     "FLOPs = 2 x MACs of those modules (Conv: out x in/groups x kernel, Linear: out x in, no bias; "
-    "BatchNorm: 4 x elements), attention products, LayerNorms and positional embeddings not counted; "
+    "affine norms: 4 x elements), attention products, P-STMO's custom LayerNorm and positional "
+    "embeddings not counted; "
     "one N-frame clip = one output frame; params truncated to 0.1M, FLOPs rounded to 1M"
 )
 LIFTFORMER_CONVENTION = (
@@ -63,17 +66,19 @@ LIFTFORMER_CONVENTION = (
     "(LiftFormer reports no FLOPs)"
 )
 
-_COUNTED = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm)
+_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
+_COUNTED = (nn.modules.conv._ConvNd, nn.Linear, *_NORMS)
 
 
 def module_macs(module: nn.Module, inputs: tuple, output: torch.Tensor) -> int:
-    """thop-style multiply-accumulates of one call of a Conv / Linear / BatchNorm module (else 0)."""
+    """thop-style multiply-accumulates of one call of a Conv / Linear / norm module (else 0)."""
     if isinstance(module, nn.modules.conv._ConvNd):
         return output.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size)
     if isinstance(module, nn.Linear):
         return output.numel() * module.in_features
-    if isinstance(module, nn.modules.batchnorm._BatchNorm):
-        return 2 * inputs[0].numel() * (2 if module.affine else 1)
+    if isinstance(module, _NORMS):
+        affine = getattr(module, "affine", False) or getattr(module, "elementwise_affine", False)
+        return 2 * inputs[0].numel() * (2 if affine else 1)
     return 0
 
 
@@ -212,3 +217,55 @@ def format_table(result: dict) -> str:
     lines = [f"{k:<{width}}  {v}" for k, v in rows]
     lines.append(f"convention: {result['convention']}")
     return "\n".join(lines)
+
+
+MODEL_CHOICES = ("p-stmo-s", "p-stmo", "liftformer")
+
+
+def config_from_options(
+    model: str,
+    frames: int,
+    *,
+    layers: int | None = None,
+    sem: str | None = None,
+    sem_blocks: int | None = None,
+    components: Iterable[str] | None = None,
+    hidden: int | None = None,
+    heads: int | None = None,
+    blocks: int | None = None,
+    weight_sharing: bool = False,
+) -> Any:
+    """The config of ``pstmo complexity``'s options.
+
+    ``hidden`` is the model dim d for LiftFormer and the FFN hidden size H for P-STMO.
+    ``layers``/``sem``/``sem_blocks``/``components`` apply to P-STMO only, ``blocks`` and
+    ``weight_sharing`` to LiftFormer only; giving one to the other model is an error.
+    """
+    if model not in MODEL_CHOICES:
+        raise ValueError(f"unknown model {model!r}; choose one of {MODEL_CHOICES}")
+    if model == "liftformer":
+        misplaced = {"--layers": layers, "--sem": sem, "--sem-blocks": sem_blocks, "--components": components}
+        bad = [k for k, v in misplaced.items() if v is not None]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} apply to p-stmo / p-stmo-s, not to liftformer")
+        from pstmo.models.liftformer import LiftFormerConfig
+
+        overrides = {"dim": hidden, "heads": heads, "blocks": blocks}
+        return LiftFormerConfig(
+            frames=frames,
+            weight_sharing=weight_sharing,
+            **{k: v for k, v in overrides.items() if v is not None},
+        )
+    if blocks is not None or weight_sharing:
+        raise ValueError("--blocks and --weight-sharing apply to liftformer, not to p-stmo / p-stmo-s")
+    from pstmo.models.config import get_config
+
+    overrides = {
+        "layers": layers,
+        "sem": sem,
+        "sem_blocks": sem_blocks,
+        "components": tuple(components) if components is not None else None,
+        "hidden": hidden,
+        "heads": heads,
+    }
+    return get_config(model, frames=frames, **{k: v for k, v in overrides.items() if v is not None})
