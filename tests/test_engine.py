@@ -1,0 +1,275 @@
+"""Engine: profiles, schedules, flip test-time augmentation, runs, checkpoints, evaluation.
+
+Runs use a tiny synthetic dataset (``ToyDataset``: smooth random 3D motion, perspective
+projection to 2D) so they take seconds; ``test_resume.py`` and ``test_ddp.py`` import it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pstmo import engine
+from pstmo.errors import CheckpointError
+from pstmo.skeleton import H36M_SKELETON, LEFT_JOINTS, RIGHT_JOINTS
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+# --------------------------------------------------------------------------- toy data
+
+
+class ToySequence:
+    def __init__(self, subject, action, camera, pose_2d, pose_3d):
+        self.subject, self.action, self.camera = subject, action, camera
+        self.pose_2d, self.pose_3d = pose_2d, pose_3d
+        self.res_w = self.res_h = 1000
+        self.valid = None
+
+    def __len__(self):
+        return len(self.pose_2d)
+
+
+class ToyDataset:
+    """Smooth random 3D motion (root-relative metres) and its perspective projection."""
+
+    name = "toy"
+    skeleton = H36M_SKELETON
+    root_joint = 0
+
+    def __init__(self, seed: int = 0, train=(("S1", "Walking 1"), ("S1", "Eating"), ("S5", "Walking")),
+                 test=(("S9", "Walking"), ("S9", "Eating 2")), length: int = 48):  # fmt: skip
+        rng = np.random.default_rng(seed)
+        base = rng.normal(scale=0.25, size=(17, 3))
+        self._splits = {}
+        for split, keys in (("train", train), ("test", test)):
+            seqs = []
+            for subject, action in keys:
+                t = np.arange(length)[:, None, None]
+                freq = rng.uniform(0.05, 0.2, size=(1, 17, 3))
+                phase = rng.uniform(0, 2 * np.pi, size=(1, 17, 3))
+                pose = base + 0.1 * np.sin(freq * t + phase)
+                pose = (pose - pose[:, :1]).astype(np.float32)
+                cam = pose + np.array([0.0, 0.0, 4.0])
+                pose_2d = (cam[..., :2] / cam[..., 2:]).astype(np.float32)
+                seqs.append(ToySequence(subject, action, 0, pose_2d, pose))
+            self._splits[split] = seqs
+
+    def sequences(self, split="train", subjects=None, actions=None):
+        return [s for s in self._splits[split] if subjects is None or s.subject in subjects]
+
+
+def toy_cfg(tmp_path, stage="liftformer", **overrides) -> engine.TrainConfig:
+    base = dict(results_dir=str(tmp_path), frames=9, epochs=2, max_steps=None, batch_size=32, progress=False)
+    if stage == "liftformer":
+        base["model_overrides"] = {"dim": 16, "ff_dim": 32, "blocks": 1, "heads": 2}
+    else:
+        base["model_overrides"] = {"channel": 16, "hidden": 32, "layers": 2, "heads": 2}
+    base.update(overrides)
+    return engine.get_profile("smoke", stage=stage, **base)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_paper_profiles_match_the_papers():
+    s2 = engine.get_profile("paper", stage="train", model="p-stmo-s")
+    assert (s2.lr, s2.lr_decay, s2.batch_size, s2.epochs, s2.frames, s2.lambda_multi) == (
+        7e-4,
+        0.97,
+        160,
+        80,
+        243,
+        1.0,
+    )
+    assert engine.get_profile("paper", stage="train", model="p-stmo").lr == 1e-3
+    assert engine.get_profile("paper", stage="pretrain").lr == 1e-4
+    lf = engine.get_profile("paper", stage="liftformer")
+    assert (lf.model, lf.warmup, lf.noam_factor, lf.epochs, lf.batch_size) == (
+        "liftformer",
+        1000,
+        12.0,
+        80,
+        1536,
+    )
+    smoke = engine.get_profile("smoke", stage="train", epochs=1)
+    assert smoke.dataset == "demo" and smoke.frames == 27 and smoke.epochs == 1
+    with pytest.raises(ValueError, match="profile"):
+        engine.get_profile("huge")
+    with pytest.raises(ValueError, match="odd"):
+        engine.TrainConfig(frames=10)
+
+
+def test_noam_schedule_closed_form():
+    fn = engine.noam_lambda(d_model=512, warmup=1000, factor=12.0)
+    # LambdaLR step s (0-based) is Noam step s + 1.
+    assert fn(999) == pytest.approx(12.0 / math.sqrt(512) / math.sqrt(1000))  # peak at the warm-up end
+    assert fn(0) == pytest.approx(12.0 / math.sqrt(512) * 1 * 1000**-1.5)  # linear warm-up
+    assert fn(3999) == pytest.approx(fn(999) / 2)  # inverse square root decay: 4x steps -> half
+    assert max(fn(s) for s in range(3000)) == fn(999)
+
+
+def test_resolve_device():
+    assert engine.resolve_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert engine.resolve_device("auto").type == expected
+
+
+# --------------------------------------------------------------------------- windows and flip
+
+
+def test_sequence_windows_edge_padding_and_tds():
+    x = torch.arange(5, dtype=torch.float32)[:, None, None].expand(5, 17, 2)
+    w = engine.sequence_windows(x, frames=3, tds=2)
+    assert w.shape == (5, 3, 17, 2)
+    # window t = frames t-2, t, t+2 clamped to [0, 4]
+    expected = [[0, 0, 2], [0, 1, 3], [0, 2, 4], [1, 3, 4], [2, 4, 4]]
+    assert w[:, :, 0, 0].tolist() == expected
+
+
+class ConstantPose(torch.nn.Module):
+    """A stand-in lifting model that always predicts the same pose."""
+
+    def __init__(self, pose: torch.Tensor):
+        super().__init__()
+        self.pose = torch.nn.Parameter(pose)
+
+    def forward(self, x):
+        center = self.pose.expand(x.shape[0], 1, *self.pose.shape)
+        return type("Out", (), {"center": center, "frames": None})()
+
+
+def test_test_time_flip_averages_with_flipped_back_prediction():
+    pose = torch.randn(17, 3)
+    model = ConstantPose(pose)
+    windows = torch.randn(4, 9, 17, 2)
+    plain = engine.predict(model, windows, flip=False)
+    assert torch.allclose(plain, pose.expand(4, 17, 3))
+    flipped_back = pose.clone()
+    flipped_back[:, 0] *= -1
+    for left, right in zip(LEFT_JOINTS, RIGHT_JOINTS):
+        flipped_back[[left, right]] = flipped_back[[right, left]]
+    out = engine.predict(model, windows, flip=True)
+    assert torch.allclose(out, ((pose + flipped_back) / 2).expand(4, 17, 3))
+
+
+def test_flip_2d_swaps_and_negates():
+    x = torch.zeros(1, 17, 2)
+    x[0, 4] = torch.tensor([0.3, 0.1])  # LHip
+    y = engine.flip_2d(x)
+    assert torch.allclose(y[0, 1], torch.tensor([-0.3, 0.1]))  # RHip
+    assert torch.allclose(y[0, 4], torch.zeros(2))
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_liftformer_run_writes_results_and_reloads(tmp_path):
+    data = ToyDataset()
+    cfg = toy_cfg(tmp_path, stage="liftformer", epochs=3, lr=1.0, warmup=5, noam_factor=0.5, run_name="lf")
+    run = engine.train(cfg, dataset=data)
+    files = {p.name for p in run.run_dir.iterdir()}
+    assert {
+        "config.json",
+        "provenance.json",
+        "history.csv",
+        "metrics.json",
+        "per_action.csv",
+        "last.pt",
+        "best.pt",
+    } <= files
+    config = json.loads((run.run_dir / "config.json").read_text())
+    assert config["stage"] == "liftformer" and config["model_config"]["dim"] == 16
+    prov = json.loads((run.run_dir / "provenance.json").read_text())
+    assert {"pstmo_version", "git_commit", "torch_version", "device", "seed", "dataset_fingerprint"} <= set(
+        prov
+    )
+    history = pd.read_csv(run.run_dir / "history.csv")
+    assert list(history.columns[:5]) == ["epoch", "step", "loss", "lr", "val_metric"]
+    assert history["epoch"].tolist() == [1, 2, 3]
+    # 3 train sequences x 48 frames x 2 (flip copies) = 288 windows -> 9 batches of 32 per epoch
+    assert history["step"].tolist() == [9, 18, 27]
+    # Noam lr after 9 steps (warm-up 5): factor * d^-0.5 * step^-0.5 with step = 10 at the next update
+    assert history["lr"].iloc[0] == pytest.approx(0.5 / math.sqrt(16) / math.sqrt(10))
+    metrics = json.loads((run.run_dir / "metrics.json").read_text())
+    assert metrics == run.metrics
+    assert metrics["frames"] == 2 * 48
+    # the best checkpoint reproduces the run's metrics through evaluate()
+    res = engine.evaluate(run.checkpoint, dataset=data)
+    assert res.mpjpe == pytest.approx(metrics["mpjpe"], rel=1e-5)
+    assert list(res.per_action.columns) == ["Walk", "Eat", "Avg"] or "Avg" in res.per_action.columns
+    assert len(res.predictions) == 2 and res.predictions[0].pred.shape == (48, 17, 3)
+
+
+def test_eval_is_per_action_then_mean_over_actions(tmp_path):
+    data = ToyDataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
+    model = engine.build_stage_model(toy_cfg(tmp_path, stage="liftformer"))[0]
+    res = engine.evaluate(model, dataset=data, frames=9)
+    per_frame = np.concatenate(
+        [np.linalg.norm(p.pred - p.target, axis=-1).mean(-1) * 1000 for p in res.predictions]
+    )
+    walk, eat = per_frame[:96].mean(), per_frame[96:].mean()
+    assert res.per_action.loc["MPJPE", "Walk"] == pytest.approx(walk, rel=1e-5)
+    assert res.mpjpe == pytest.approx((walk + eat) / 2, rel=1e-5)
+    assert list(res.per_action.columns)[-1] == "Avg"
+
+
+def test_checkpoint_into_other_configuration_fails_clearly(tmp_path):
+    data = ToyDataset()
+    run = engine.train(toy_cfg(tmp_path, stage="liftformer", epochs=1, max_steps=2), dataset=data)
+    other, _ = engine.build_stage_model(
+        toy_cfg(
+            tmp_path, stage="liftformer", model_overrides={"dim": 24, "ff_dim": 32, "blocks": 1, "heads": 2}
+        )
+    )
+    state = engine.load_checkpoint(run.checkpoint)["model"]
+    with pytest.raises(CheckpointError, match=r"shape mismatch.*\(16"):
+        engine.load_state_checked(other, state, source=str(run.checkpoint))
+    with pytest.raises(CheckpointError, match="not a pstmo checkpoint"):
+        torch.save({"x": 1}, tmp_path / "bad.pt")
+        engine.load_checkpoint(tmp_path / "bad.pt")
+    # resuming with another model configuration names the differing field
+    cfg = toy_cfg(
+        tmp_path,
+        stage="liftformer",
+        epochs=2,
+        resume=True,
+        model_overrides={"dim": 24, "ff_dim": 32, "blocks": 1, "heads": 2},
+    )
+    with pytest.raises(CheckpointError, match="model_overrides"):
+        engine.train(cfg, dataset=data)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    data = ToyDataset()
+    real = engine.compute_loss
+    calls = {"n": 0}
+
+    def flaky(model, batch, cfg, generator=None):
+        calls["n"] += 1
+        loss = real(model, batch, cfg, generator)
+        return loss * float("nan") if calls["n"] == 4 else loss
+
+    monkeypatch.setattr(engine, "compute_loss", flaky)
+    cfg = toy_cfg(tmp_path, stage="liftformer", checkpoint_every=1, run_name="nan")
+    with pytest.raises(engine.TrainingError, match="nan.*step 4.*last good checkpoint"):
+        engine.train(cfg, dataset=data)
+    ckpt = engine.load_checkpoint(tmp_path / "nan" / "last.pt")
+    assert ckpt["step"] == 3
+    assert all(torch.isfinite(v).all() for v in ckpt["model"].values() if v.is_floating_point())
+
+
+def test_amp_and_compile_are_noops_with_warning_on_cpu(tmp_path):
+    cfg = toy_cfg(tmp_path, stage="liftformer", epochs=1, max_steps=1, amp=True, compile=True, device="cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = engine.train(cfg, dataset=ToyDataset())
+    assert any("CUDA only" in str(w.message) for w in caught)
+    assert math.isfinite(run.metrics["mpjpe"])
