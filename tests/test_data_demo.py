@@ -1,0 +1,91 @@
+"""The embedded CMU demo data set: bit-for-bit rebuild, loader, geometry."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pstmo.cameras import image_coordinates, project_to_2d
+from pstmo.data import demo_dir, load_dataset
+from pstmo.skeleton import bones
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+FILES = ("data_3d_demo.npz", "data_2d_demo_gt.npz", "data_2d_demo_det.npz", "demo_cameras.json")
+
+
+def test_shipped_files_and_acknowledgement():
+    for name in FILES:
+        path = demo_dir() / name
+        assert path.exists() and path.stat().st_size < 3_000_000
+    readme = (demo_dir() / "README.md").read_text()
+    assert "The data used here was obtained from mocap.cs.cmu.edu." in readme
+    assert "NSF EIA-0196217" in readme
+
+
+@pytest.mark.slow
+def test_rebuild_is_bit_for_bit(tmp_path):
+    cmu = SHARED / "data" / "cmu"
+    if not cmu.exists():
+        pytest.skip(f"CMU clips {cmu} absent")
+    spec = importlib.util.spec_from_file_location(
+        "build_demo_dataset", ROOT / "tools" / "build_demo_dataset.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(cmu, tmp_path)
+    for name in FILES:
+        assert (tmp_path / name).read_bytes() == (demo_dir() / name).read_bytes(), name
+
+
+def test_demo_dataset_contract():
+    ds = load_dataset()
+    assert ds.name == "demo" and ds.skeleton.num_joints == 17
+    info = ds.info()
+    assert info["cameras"] == 4 and info["clips"] == 6 and info["fps"] == 50
+    train, test = ds.sequences("train"), ds.sequences("test")
+    assert {s.subject for s in train} == {"S01", "S131"} and {s.subject for s in test} == {"S02", "S11"}
+    assert len(train) == 4 * 4 and len(test) == 2 * 4
+    for seq in train + test:
+        assert seq.pose_2d.dtype == np.float32 and seq.pose_3d.dtype == np.float32
+        assert seq.pose_2d.shape == (len(seq), 17, 2) and seq.pose_3d.shape == (len(seq), 17, 3)
+        assert np.all(seq.pose_3d[:, 0] == 0)
+        assert np.abs(seq.pose_2d[..., 0]).max() <= 1.0  # inside the image
+        assert 2.0 < seq.root_3d[:, 2].min() and seq.root_3d[:, 2].max() < 10.0  # in front of the camera
+    assert len(ds.fingerprint()) == 12
+
+
+def test_gt_2d_is_projection_of_3d():
+    seq = load_dataset(keypoints="gt").sequences("test", actions=["Kick"])[1]
+    cam = seq.pose_3d + seq.root_3d[:, None]
+    intr = {
+        "focal_length": seq.intrinsics["focal"],
+        "center": seq.intrinsics["center"],
+        "radial_distortion": seq.intrinsics["radial_distortion"],
+        "tangential_distortion": seq.intrinsics["tangential_distortion"],
+    }
+    px = image_coordinates(seq.pose_2d, seq.res_w, seq.res_h)
+    np.testing.assert_allclose(project_to_2d(cam, intr), px, atol=1e-2)
+
+
+def test_bone_lengths_constant_and_human():
+    # limbs are single rigid segments: lengths vary by < 1 cm within a clip; thighs 0.3-0.55 m
+    seq = load_dataset().sequences("train", subjects=["S01"])[0]
+    limbs = [(c, p) for c, p in bones() if c in (2, 3, 5, 6, 12, 13, 15, 16)]
+    lengths = np.stack([np.linalg.norm(seq.pose_3d[:, c] - seq.pose_3d[:, p], axis=-1) for c, p in limbs], -1)
+    assert (lengths.max(0) - lengths.min(0)).max() < 0.01
+    assert 0.3 < lengths[0, 0] < 0.55  # RKnee-RHip
+
+
+def test_detected_keypoints_are_noisy_but_close():
+    gt = load_dataset(keypoints="gt").sequences("train", subjects=["S131"])
+    det = load_dataset(keypoints="det").sequences("train", subjects=["S131"])
+    err_px = np.concatenate(
+        [np.linalg.norm(d.pose_2d - g.pose_2d, axis=-1).ravel() * g.res_w / 2 for g, d in zip(gt, det)]
+    )
+    assert 2.0 < np.median(err_px) < 10.0
+    assert err_px.max() > 30.0  # outliers / swaps exist
+    np.testing.assert_array_equal(gt[0].pose_3d, det[0].pose_3d)
