@@ -485,6 +485,16 @@ def beside(
     return merged[order]
 
 
+def ours_label(dataset: str = "demo", profile: str = "smoke") -> str:
+    """How our numbers are labelled next to the paper's, e.g. ``"ours (demo data, smoke profile)"``.
+
+    The label always names the data and the profile, so numbers from the bundled demo data
+    are never read as Human3.6M numbers.
+    """
+    names = {"demo": "demo", "h36m": "Human3.6M", "3dhp": "MPI-INF-3DHP", "humaneva": "HumanEva-I"}
+    return f"ours ({names.get(dataset, dataset)} data, {profile} profile)"
+
+
 def _cell(value: Any, decimals: int) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"

@@ -70,10 +70,16 @@ def point_name(point: Mapping[str, Any]) -> str:
 
 
 def write_summary(
-    out_dir: str | os.PathLike, parameters: Mapping[str, Any], metrics: Mapping[str, Any]
+    out_dir: str | os.PathLike,
+    parameters: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    name: str | None = None,
 ) -> Path:
-    """Write ``<out_dir>/summary.json`` = {"parameters", "metrics"}: the scalars a sweep aggregates."""
-    path = Path(out_dir) / SUMMARY_FILE
+    """Write ``<out_dir>/[<name>.]summary.json`` = {"parameters", "metrics"}: the scalars a sweep aggregates.
+
+    Notebooks pass their own name, so several notebooks can share ``results/``.
+    """
+    path = Path(out_dir) / (f"{name}.{SUMMARY_FILE}" if name else SUMMARY_FILE)
     write_json(path, {"parameters": dict(parameters), "metrics": dict(metrics)})
     return path
 
@@ -186,8 +192,7 @@ def aggregate(out_dir: str | os.PathLike, grid: Mapping[str, Sequence[Any]]) -> 
         row: dict[str, Any] = dict(point)
         row["status"] = "done" if (folder / DONE_FILE).is_file() else status.get("status", "missing")
         row["seconds"] = status.get("seconds")
-        summary = folder / SUMMARY_FILE
-        if summary.is_file():
+        for summary in sorted(folder.glob(f"*{SUMMARY_FILE}")):
             metrics = json.loads(summary.read_text(encoding="utf-8")).get("metrics", {})
             row.update(
                 {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}

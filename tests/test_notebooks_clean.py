@@ -1,0 +1,80 @@
+"""The stored notebooks: small, no images, one papermill `parameters` cell, all in `pstmo reproduce`."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from pstmo.reproduce import NOTEBOOKS, TABLE_TO_NOTEBOOK
+
+NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+REQUIRED = {"profile", "dataset", "data_dir", "device", "seed"}
+MAX_OUTPUT_BYTES = 50_000
+NOTEBOOK_FILES = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_notebooks_exist_and_are_listed_in_reproduce_order():
+    names = [p.stem for p in NOTEBOOK_FILES if not p.stem.startswith("11_")]
+    assert names == list(NOTEBOOKS), "every notebook except 11_explorer must be in pstmo.reproduce.NOTEBOOKS"
+    assert set(TABLE_TO_NOTEBOOK.values()) <= set(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_no_large_or_binary_outputs(path):
+    for i, cell in enumerate(_load(path)["cells"]):
+        for out in cell.get("outputs", []):
+            size = len(json.dumps(out))
+            assert size <= MAX_OUTPUT_BYTES, f"{path.name} cell {i}: output of {size} bytes"
+            data = out.get("data", {})
+            assert not any(k.startswith("image/") for k in data), f"{path.name} cell {i}: stored image output"
+        if cell["cell_type"] == "code" and cell.get("outputs"):
+            assert "".join(cell["source"]).startswith("# NBVAL_CHECK_OUTPUT"), (
+                f"{path.name} cell {i}: outputs are only stored for cells nbval checks"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_one_parameters_cell_with_the_required_names(path):
+    cells = [c for c in _load(path)["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged 'parameters'"
+    tree = ast.parse("".join(cells[0]["source"]))
+    names = {
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    assert REQUIRED <= names, f"{path.name}: parameters cell lacks {sorted(REQUIRED - names)}"
+    values = {
+        t.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name) and t.id in REQUIRED
+    }
+    assert values["profile"] in ("smoke", "paper") and values["dataset"] in (
+        "demo",
+        "h36m",
+        "3dhp",
+        "humaneva",
+    )
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOK_FILES if not p.stem.startswith("11_")], ids=lambda p: p.stem
+)
+def test_opens_with_the_papers_claim_and_is_thin(path):
+    cells = _load(path)["cells"]
+    assert cells[0]["cell_type"] == "markdown" and "claim" in "".join(cells[0]["source"]).lower()
+    assert cells[-1]["cell_type"] == "markdown", f"{path.name}: should end with what our numbers show"
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    for forbidden in ("class ", "nn.Module", "optimizer.step", ".backward("):
+        assert forbidden not in code, f"{path.name}: defines {forbidden!r}; notebooks call pstmo"
