@@ -36,7 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--weight-sharing", action="store_true", help="liftformer: share the attention layers across blocks"
     )
-    p.add_argument("--device", default="cpu", help="device for the counting forward pass (default cpu)")
+    p.add_argument(
+        "--device",
+        default="meta",
+        help="meta (default): count on shapes only, no arithmetic; cpu / cuda: run a real forward pass",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=main)
 
