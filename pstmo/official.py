@@ -116,6 +116,79 @@ def official_to_pstmo(name: str) -> str | None:
     return None
 
 
+_INVERSE_MAP: list[tuple[str, str]] = [
+    (r"^sem\.fc_in\.", "encoder.fc_1."),
+    (r"^sem\.bn_in\.", "encoder.bn_1."),
+    (r"^sem\.fc_out\.", "encoder.fc_2."),
+    (r"^sem\.blocks\.(\d+)\.conv1\.", r"encoder.layers.\1.w1."),
+    (r"^sem\.blocks\.(\d+)\.bn1\.", r"encoder.layers.\1.batch_norm1."),
+    (r"^sem\.blocks\.(\d+)\.conv2\.", r"encoder.layers.\1.w2."),
+    (r"^sem\.blocks\.(\d+)\.bn2\.", r"encoder.layers.\1.batch_norm2."),
+    (r"^tem\.pos_embeds\.0$", "Transformer.pos_embedding"),
+    (r"^mofa\.pos_embeds\.0$", "Transformer_reduce.model.pos_embedding_1"),
+    (r"^mofa\.pos_embeds\.1$", "Transformer_reduce.model.pos_embedding_2"),
+    (r"^mofa\.pos_embeds\.2$", "Transformer_reduce.model.pos_embedding_3"),
+    (r"^(tem|mofa|decoder)\.final_norm\.weight$", r"<\1>.model.norm.a_2"),
+    (r"^(tem|mofa|decoder)\.final_norm\.bias$", r"<\1>.model.norm.b_2"),
+    (r"^(tem|mofa|decoder)\.layers\.", r"<\1>.model.layers."),
+    (r"^head_frames\.bn\.", "fcn_1.0."),
+    (r"^head_frames\.conv\.", "fcn_1.1."),
+    (r"^head_center\.bn\.", "fcn.0."),
+    (r"^head_center\.conv\.", "fcn.1."),
+    (r"^head\.bn\.", "fcn_dec.0."),
+    (r"^head\.conv\.", "fcn_dec.1."),
+    (r"^spatial_token$", "spatial_mask_token"),
+    (r"^mask_token$", "mask_token"),
+    (r"^encoder_norm\.weight$", "encoder_LN.a_2"),
+    (r"^encoder_norm\.bias$", "encoder_LN.b_2"),
+    (r"^to_decoder\.", "encoder_to_decoder."),
+    (r"^dec_pos_embed$", "dec_pos_embedding"),
+]
+_LAYER_INVERSE: list[tuple[str, str]] = [
+    ("attn.q.", "self_attn.linears.0."),
+    ("attn.k.", "self_attn.linears.1."),
+    ("attn.v.", "self_attn.linears.2."),
+    ("attn.proj.", "self_attn.linears.3."),
+    ("attn_norm.weight", "sublayer.0.norm.a_2"),
+    ("attn_norm.bias", "sublayer.0.norm.b_2"),
+    ("ffn_norm.weight", "sublayer.1.norm.a_2"),
+    ("ffn_norm.bias", "sublayer.1.norm.b_2"),
+    ("ffn.fc1.", "feed_forward.w_1."),
+    ("ffn.fc2.", "feed_forward.w_2."),
+]
+_INVERSE_STACKS = {"tem": "Transformer", "mofa": "Transformer_reduce", "decoder": "Transformer_dec"}
+
+
+def pstmo_to_official(name: str) -> str | None:
+    """The official name of a ``pstmo`` state-dict name (inverse of ``official_to_pstmo``), or None."""
+    for pattern, repl in _INVERSE_MAP:
+        if re.search(pattern, name):
+            out = re.sub(pattern, repl, name)
+            stack = re.match(r"^<(\w+)>\.", out)
+            if stack:
+                out = _INVERSE_STACKS[stack.group(1)] + out[stack.end() - 1 :]
+                if ".model.layers." in out:
+                    head, _, tail = out.partition(".model.layers.")
+                    idx, _, rest = tail.partition(".")
+                    for ours, official in _LAYER_INVERSE:
+                        if rest.startswith(ours):
+                            return f"{head}.model.layers.{idx}.{official}{rest[len(ours) :]}"
+                    return None
+            return out
+    return None
+
+
+def export_official_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """``model.state_dict()`` under official names (to write checkpoints the official code can read)."""
+    out = {}
+    for k, v in model.state_dict().items():
+        name = pstmo_to_official(k)
+        if name is None:
+            raise CheckpointError(f"{type(model).__name__}.{k} has no official counterpart")
+        out[name] = v
+    return out
+
+
 def map_official_state_dict(state: Mapping[str, Any]) -> dict[str, Any]:
     """Rename an official state dict to ``pstmo`` names; raises ``CheckpointError`` on unknown names."""
     out, unknown = {}, []
