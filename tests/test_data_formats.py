@@ -1,0 +1,137 @@
+"""MPI-INF-3DHP, HumanEva-I, bring-your-own 2D and the `pstmo data` CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pstmo.cli import main
+from pstmo.data import load_dataset, load_keypoints_2d
+from pstmo.data.check import check_files
+from pstmo.data.windows import WindowBatcher
+from pstmo.errors import DataError
+
+
+def _obj(v):
+    a = np.empty((), dtype=object)
+    a[()] = v
+    return a
+
+
+def test_3dhp(tmp_path):
+    rng = np.random.default_rng(0)
+    train = {
+        "S1 Seq1": [
+            {
+                cam: {"data_2d": rng.uniform(0, 2048, (9, 17, 2)), "data_3d": rng.normal(0, 500, (9, 17, 3))}
+                for cam in (0, 2)
+            },
+            25,
+        ],
+        "S2 Seq2": [
+            {"4": {"data_2d": rng.uniform(0, 2048, (7, 17, 2)), "data_3d": rng.normal(0, 500, (7, 17, 3))}},
+            50,
+        ],
+    }
+    test = {
+        ts: {
+            "data_2d": rng.uniform(0, 1000, (6, 17, 2)),
+            "data_3d": rng.normal(0, 500, (6, 17, 3)),
+            "valid": np.array([1, 1, 0, 1, 0, 1]),
+        }
+        for ts in ("TS1", "TS5")
+    }
+    np.savez(tmp_path / "data_train_3dhp.npz", data=_obj(train))
+    np.savez(tmp_path / "data_test_3dhp.npz", data=_obj(test))
+    ds = load_dataset("3dhp", data_dir=tmp_path)
+    assert ds.splits == {"train": ("S1", "S2"), "test": ("TS1", "TS5")}
+    s1 = ds.sequences("train", subjects=["S1"])
+    assert [s.camera for s in s1] == [0, 2] and s1[0].fps == 25 and s1[0].res_w == 2048
+    raw = train["S1 Seq1"][0][2]["data_3d"]
+    np.testing.assert_allclose(s1[1].pose_3d, (raw - raw[:, 14:15]) / 1000, atol=1e-5)  # root 14, mm -> m
+    assert np.all(s1[1].pose_3d[:, 14] == 0)
+    ts5 = ds.sequences("test", subjects=["TS5"])[0]
+    assert (ts5.res_w, ts5.res_h) == (1920, 1080) and ts5.valid.tolist() == [
+        True,
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
+    np.testing.assert_allclose(ts5.pose_2d, test["TS5"]["data_2d"] / 1920 * 2 - [1, 1080 / 1920], atol=1e-5)
+    assert ds.skeleton.flip_permutation()[2] == 5  # RShoulder <-> LShoulder in MPI order
+    problems, summary = check_files(tmp_path / "data_test_3dhp.npz")
+    assert not problems and "2 sequences" in summary
+    test["TS1"]["valid"] = np.ones(3)
+    np.savez(tmp_path / "data_test_3dhp.npz", data=_obj(test))
+    with pytest.raises(
+        DataError, match=r"data_test_3dhp.npz: key \"data\['TS1'\]\['valid'\]\": expected shape \(6,\)"
+    ):
+        load_dataset("3dhp", data_dir=tmp_path)
+
+
+def test_humaneva_15_joints(tmp_path):
+    rng = np.random.default_rng(1)
+    p3 = {
+        s: {
+            "Walk 1 chunk0": rng.normal(size=(8, 15, 3)).astype(np.float32),
+            "Box 1 chunk1": rng.normal(size=(5, 15, 3)).astype(np.float32),
+        }
+        for s in ("Train/S1", "Validate/S2")
+    }
+    p2 = {
+        s: {
+            c: [rng.uniform(0, 640, (a.shape[0], 15, 2)).astype(np.float32) for _ in range(3)]
+            for c, a in v.items()
+        }
+        for s, v in p3.items()
+    }
+    np.savez(tmp_path / "data_3d_humaneva15.npz", positions_3d=_obj(p3))
+    np.savez(tmp_path / "data_2d_humaneva15_gt.npz", positions_2d=_obj(p2), metadata=_obj({"num_joints": 15}))
+    ds = load_dataset("humaneva", data_dir=tmp_path)
+    assert ds.num_joints == 15 and ds.fps == 60 and set(ds.actions) == {"Walk", "Box"}
+    train = ds.sequences("train")
+    assert len(train) == 2 * 3 and train[0].pose_3d.shape == (8, 15, 3) and train[0].res_h == 480
+    assert train[0].intrinsics["focal"] is None
+    batch = next(iter(WindowBatcher(train, 3, batch_size=4, flip=True, skeleton=ds.skeleton)))
+    assert batch.pose_2d.shape == (4, 3, 15, 2)
+    with pytest.raises(ValueError, match="skeleton"):
+        WindowBatcher(train, 3, flip=True)
+
+
+def test_keypoints_2d_h36m_and_coco(tmp_path):
+    kp = np.random.default_rng(2).uniform(0, 640, (10, 17, 3)).astype(np.float32)
+    seq = load_keypoints_2d(kp, 640, 480)
+    assert seq.pose_3d is None and seq.pose_2d.shape == (10, 17, 2)
+    np.testing.assert_allclose(seq.pose_2d, kp[..., :2] / 640 * 2 - [1, 0.75], atol=1e-5)
+    np.save(tmp_path / "coco.npy", kp)
+    coco = load_keypoints_2d(tmp_path / "coco.npy", 640, 480, layout="coco")
+    pelvis = (kp[:, 11, :2] + kp[:, 12, :2]) / 2  # mid-hips
+    np.testing.assert_allclose(coco.pose_2d[:, 0], pelvis / 640 * 2 - [1, 0.75], atol=1e-5)
+    np.testing.assert_allclose(coco.pose_2d[:, 1], kp[:, 12, :2] / 640 * 2 - [1, 0.75], atol=1e-5)  # RHip
+    np.savez(tmp_path / "kp.npz", keypoints=kp[:, :, :2])
+    assert load_keypoints_2d(tmp_path / "kp.npz", 640, 480).pose_2d.shape == (10, 17, 2)
+    with pytest.raises(DataError, match=r"wrong joint count 18"):
+        load_keypoints_2d(np.zeros((4, 18, 2)), 640, 480)
+    with pytest.raises(DataError, match="empty sequence"):
+        load_keypoints_2d(np.zeros((0, 17, 2)), 640, 480)
+
+
+def test_cli_info_and_check(tmp_path, capsys):
+    assert main(["data", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "S131" in out and "2931" in out
+    from pstmo.data import demo_dir
+
+    d = demo_dir()
+    assert main(["data", "check", str(d / "data_3d_demo.npz"), str(d / "data_2d_demo_gt.npz")]) == 0
+    assert capsys.readouterr().out.startswith("ok:")
+    bad = tmp_path / "bad.npz"
+    np.savez(
+        bad, positions_3d=_obj({"S1": {"A": np.full((3, 17, 3), np.nan)}, "S2": {"B": np.zeros((3, 17, 2))}})
+    )
+    assert main(["data", "check", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "NaN" in err[0] and "wrong coordinate dimension 2" in err[1]
+    assert main(["data", "info", "--dataset", "h36m"]) == 2
