@@ -14,6 +14,7 @@ from pstmo.models.liftformer import (
     reference_attention,
     sinusoidal_encoding,
 )
+from pstmo.models.stmo import LiftOutput
 
 
 def tiny(**kw) -> LiftFormerConfig:
@@ -30,6 +31,7 @@ def poses(B: int, N: int, seed: int = 0) -> torch.Tensor:
 def test_shapes_for_several_window_lengths(N):
     model = LiftFormer(tiny(frames=N)).eval()
     out = model(poses(3, N))
+    assert isinstance(out, LiftOutput)  # the NamedTuple shared with STMO
     assert out.center.shape == (3, 1, 17, 3)
     assert out.frames is None
     assert model.predict_all(poses(3, N)).shape == (3, N, 17, 3)

@@ -38,25 +38,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from pstmo.errors import DataError
+from pstmo.models.stmo import LiftOutput
 
 ATTENTION_KINDS = ("sdpa", "reference")
-
-
-class LiftOutput(NamedTuple):
-    """Output of a lifting model: ``center (B, 1, J, 3)`` and the multi-frame ``frames (B, N, J, 3)``.
-
-    Identical to ``pstmo.models.stmo.LiftOutput`` (the STMO engineer's definition).
-    """
-
-    center: torch.Tensor
-    frames: torch.Tensor | None
 
 
 @dataclass
