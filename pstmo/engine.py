@@ -315,7 +315,7 @@ def _torch_load(path: str | os.PathLike) -> Any:
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint file not found")
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt or not a torch file
         raise CheckpointError(f"{path}: cannot be read as a torch checkpoint ({exc})") from exc
 
@@ -344,60 +344,35 @@ def load_model(
         load_state_checked(model, raw["model"], source=str(path))
         info = {"stage": cfg.stage, "frames": cfg.frames, "tds": cfg.tds, "train_config": raw["train_config"]}
     else:
-        state = _official_state_dict(raw, path)
-        mcfg = infer_official_config(state, source=str(path))
-        from pstmo import load_official_checkpoint
         from pstmo.models import build_model
+        from pstmo.official import load_official_checkpoint, read_state_dict
 
+        state = read_state_dict(path)
+        mcfg = infer_official_config(state, source=str(path))
         model = build_model(mcfg)
         load_official_checkpoint(model, state)
         info = {"stage": "train", "frames": mcfg.frames, "tds": 1, "official": True}
     return model.to(resolve_device(device)).eval(), info
 
 
-def _official_state_dict(raw: Any, path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    if isinstance(raw, dict) and not any(isinstance(v, torch.Tensor) for v in raw.values()):
-        for value in raw.values():  # e.g. {"model_pos": state_dict}
-            if isinstance(value, dict) and any(isinstance(v, torch.Tensor) for v in value.values()):
-                raw = value
-                break
-    if not isinstance(raw, dict) or not raw:
-        raise CheckpointError(f"{path}: expected a state dict (name -> tensor)")
-    return {k.removeprefix("module."): v for k, v in raw.items()}
-
-
 def infer_official_config(state: dict[str, torch.Tensor], source: str = "checkpoint"):
-    """Read the ``STMOConfig`` off an official Stage II state dict's shapes.
+    """The ``STMOConfig`` of an official Stage II state dict, read off its shapes.
 
-    frames N and channel C from ``Transformer.pos_embedding (1, N, C)``, TEM layers from the
-    ``Transformer.model.layers.K`` count, hidden H from ``feed_forward.w_1 (H, C)``, SEM
-    residual blocks from ``encoder.layers.K``, MOFA strides from the official table for N
-    (checked against the number of ``Transformer_reduce`` layers), SEM width from ``encoder.fc_1``.
+    Thin wrapper of :func:`pstmo.official.config_from_state_dict`: frames N and channel C from
+    ``Transformer.pos_embedding (1, N, C)``, TEM layers from the layer count, hidden H from
+    ``feed_forward.w_1``, SEM width and blocks from ``encoder.*``; MOFA strides from the
+    official table for N.
     """
-    from pstmo.models.config import OFFICIAL_STRIDES, get_config
+    from pstmo.official import config_from_state_dict
 
-    key = "Transformer.pos_embedding"
-    if key not in state:
-        raise CheckpointError(f"{source}: key {key!r} missing: not an official P-STMO Stage II state dict")
-    _, frames, channel = (int(d) for d in state[key].shape)
-
-    def count(prefix: str) -> int:
-        return len({k[len(prefix) :].split(".")[0] for k in state if k.startswith(prefix)})
-
-    layers = count("Transformer.model.layers.")
-    strides = OFFICIAL_STRIDES.get(frames)
-    if strides is None or count("Transformer_reduce.model.layers.") != len(strides):
+    if not any(k.removeprefix("module.").startswith("Transformer_reduce.") for k in state):
         raise CheckpointError(
-            f"{source}: {count('Transformer_reduce.model.layers.')} MOFA layers for N={frames} frames "
-            f"match no official stride list {OFFICIAL_STRIDES}"
+            f"{source}: no 'Transformer_reduce.*' (MOFA) keys: not an official Stage II state dict"
         )
-    hidden = int(state["Transformer.model.layers.0.feed_forward.w_1.weight"].shape[0])
-    sem_hidden = int(state["encoder.fc_1.weight"].shape[0]) if "encoder.fc_1.weight" in state else None
-    return get_config(
-        "p-stmo" if layers == 4 else "p-stmo-s",
-        frames=frames, channel=channel, hidden=hidden, layers=layers, strides=strides,
-        sem_blocks=count("encoder.layers."), sem_hidden=sem_hidden if sem_hidden != 2 * channel else None,
-    )  # fmt: skip
+    try:
+        return config_from_state_dict(state)
+    except ValueError as exc:
+        raise CheckpointError(f"{source}: cannot infer the P-STMO configuration: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- runtime helpers
@@ -443,7 +418,10 @@ def init_distributed(device: torch.device) -> _Dist:
 
 
 def _rng_state() -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Python, NumPy, torch (and CUDA) RNG states, as types ``torch.load(weights_only=True)`` reads."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]
+    state = {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -451,7 +429,8 @@ def _rng_state() -> dict[str, Any]:
 
 def _set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

@@ -273,3 +273,85 @@ def test_amp_and_compile_are_noops_with_warning_on_cpu(tmp_path):
         run = engine.train(cfg, dataset=ToyDataset())
     assert any("CUDA only" in str(w.message) for w in caught)
     assert math.isfinite(run.metrics["mpjpe"])
+
+
+# --------------------------------------------------------------------------- P-STMO stages
+
+
+def test_pretrain_then_finetune_loads_the_encoder(tmp_path):
+    data = ToyDataset()
+    pre = engine.pretrain(
+        toy_cfg(tmp_path, stage="pretrain", epochs=1, max_steps=3, run_name="pre"), dataset=data
+    )
+    assert pre.metrics["stage"] == "pretrain" and math.isfinite(pre.metrics["recon_2d"])
+    assert pre.history["val_name"].iloc[-1] == "recon_2d"
+    ckpt = engine.load_checkpoint(pre.checkpoint)
+    cfg = toy_cfg(
+        tmp_path, stage="train", epochs=1, max_steps=2, pretrained=str(pre.checkpoint), run_name="ft"
+    )
+    # the Stage II model starts from the Stage I SEM + TEM weights
+    model, _ = engine.build_stage_model(cfg)
+    model.load_pretrained_encoder(ckpt["model"])
+    sem_key = next(k for k in model.state_dict() if k.startswith("sem."))
+    assert torch.equal(model.state_dict()[sem_key], ckpt["model"][sem_key])
+    run = engine.train(cfg, dataset=data)
+    assert {"mpjpe", "p_mpjpe", "n_mpjpe", "mpjve"} <= set(run.metrics)
+    # a Stage II checkpoint is not a valid pre-trained encoder source
+    bad = toy_cfg(
+        tmp_path, stage="train", epochs=1, max_steps=1, pretrained=str(run.checkpoint), run_name="bad"
+    )
+    with pytest.raises(CheckpointError, match="pretrain"):
+        engine.train(bad, dataset=data)
+
+
+@pytest.mark.parametrize("strategy", engine.MASK_STRATEGIES)
+def test_stage1_masks_follow_the_strategy(strategy):
+    cfg = engine.TrainConfig(
+        stage="pretrain", frames=9, mask_strategy=strategy, mask_ratio=5 / 9, mask_joints=2
+    )
+    t_mask, s_mask = engine._masks(cfg, 17, torch.Generator().manual_seed(0))
+    assert t_mask.shape == (9,) and s_mask.shape == (9, 17)
+    assert int(t_mask.sum()) == (0 if strategy == "spatial" else 5)
+    if strategy == "temporal":
+        assert not s_mask.any()
+    else:  # m = 2 joints per (visible) frame
+        assert set(s_mask.sum(1).tolist()) <= {0, 2} and s_mask.any()
+
+
+def test_stage2_loss_is_single_plus_lambda_multi(tmp_path):
+    cfg = toy_cfg(tmp_path, stage="train", lambda_multi=0.5)
+    model, _ = engine.build_stage_model(cfg)
+    model.eval()
+    data = ToyDataset()
+    from pstmo.data import WindowBatcher
+
+    batch = next(iter(WindowBatcher(data.sequences("train"), frames=9, batch_size=4, shuffle=False)))
+    out = model(batch.pose_2d)
+    single = (out.center - batch.center_3d).norm(dim=-1).mean()
+    multi = (out.frames - batch.pose_3d).norm(dim=-1).mean()
+    loss = engine.compute_loss(model, batch, cfg)
+    assert loss.item() == pytest.approx((single + 0.5 * multi).item(), rel=1e-5)
+
+
+def test_evaluate_official_checkpoint_fixture(tmp_path):
+    fixture = SHARED / "fixtures" / "official_pstmo_tiny.npz"
+    if not fixture.is_file():
+        pytest.skip(f"{fixture} absent (shared reference material)")
+    data = np.load(fixture)
+    prefix = "stage2/state_dict/"
+    state = {
+        "module." + k[len(prefix) :]: torch.from_numpy(data[k]) for k in data.files if k.startswith(prefix)
+    }
+    path = tmp_path / "official.pth"
+    torch.save(state, path)
+    model, info = engine.load_model(path)
+    assert info["frames"] == int(data["config/frames"]) and info.get("official")
+    x = (
+        torch.from_numpy(data["stage2/input"]).squeeze(-1).permute(0, 2, 3, 1)
+    )  # (B, 2, N, J, 1) -> (B, N, J, 2)
+    expected = torch.from_numpy(data["stage2/output_single"]).squeeze(-1).permute(0, 2, 3, 1)  # (B, 1, J, 3)
+    with torch.no_grad():
+        assert torch.allclose(model(x).center, expected, atol=1e-5)
+    # evaluate() accepts the official file directly
+    res = engine.evaluate(path, dataset=ToyDataset(), flip=False)
+    assert math.isfinite(res.mpjpe) and res.frames == 96
