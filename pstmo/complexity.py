@@ -1,6 +1,6 @@
 """Parameter and FLOP counting, the way the P-STMO and LiftFormer papers count.
 
-``count(model_or_config, frames=None, device="cpu") -> dict`` runs ONE forward pass of a single
+``count(model_or_config, frames=None, device=None) -> dict`` runs ONE forward pass of a single
 N-frame clip ``(1, N, J, 2)`` (one clip gives one output frame, so the figures are "per frame at
 inference time", P-STMO section 4.4) and returns
 
@@ -155,14 +155,16 @@ def build(config: Any, frames: int | None = None) -> nn.Module:
 
 
 def count(
-    model_or_config: nn.Module | Any, frames: int | None = None, device: str | torch.device = "cpu"
+    model_or_config: nn.Module | Any, frames: int | None = None, device: str | torch.device | None = None
 ) -> dict:
     """Count parameters and FLOPs of a lifting model (or of the model a config describes).
 
     ``frames`` is N, the clip length fed as one ``(1, N, J, 2)`` input; by default the
-    config's ``frames``. ``device="meta"`` builds the model of a config on PyTorch's meta
-    device and runs the forward pass on shapes only (same counts, much faster); otherwise a
-    real forward pass runs on ``device``. Returns the dict described in the module docstring.
+    config's ``frames``. ``device``: where the counting forward pass runs. ``"meta"`` (the
+    default for a config) builds the model on PyTorch's meta device and runs on shapes only:
+    same counts, no weight init and no arithmetic. A given model runs where its weights are
+    (the default) or is moved to ``device`` (never to meta). Returns the dict described in
+    the module docstring.
     """
     from pstmo.models.liftformer import LiftFormer
 
@@ -173,10 +175,11 @@ def count(
             if cfg is None or not hasattr(cfg, "frames"):
                 raise ValueError("count(model): pass frames=N, the model has no cfg/config with .frames")
             frames = cfg.frames
-        if str(device) == "meta":  # never move the weights of a given model to meta
+        if device is None or str(device) == "meta":  # never move the weights of a given model to meta
             device = next(model.parameters(), torch.empty(0)).device
     else:
         # on the meta device the model has shapes but no storage: no weight init, no arithmetic
+        device = "meta" if device is None else device
         with torch.device("meta") if str(device) == "meta" else contextlib.nullcontext():
             model = build(model_or_config, frames)
         cfg = model_or_config
