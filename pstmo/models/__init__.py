@@ -6,7 +6,15 @@ LiftFormer and its config are imported lazily (``pstmo.models.liftformer``).
 
 from __future__ import annotations
 
-from pstmo.models.config import ABLATIONS, PRESETS, STMOConfig, build_model, get_config, official_strides
+from pstmo.models.config import (
+    ABLATIONS,
+    PRESETS,
+    MPMConfig,
+    STMOConfig,
+    build_model,
+    get_config,
+    official_strides,
+)
 from pstmo.models.mpm import MPM
 from pstmo.models.stmo import STMO, LiftOutput
 
@@ -18,6 +26,7 @@ __all__ = [
     "LiftFormer",
     "LiftFormerConfig",
     "LiftOutput",
+    "MPMConfig",
     "STMOConfig",
     "build_model",
     "get_config",

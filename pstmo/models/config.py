@@ -109,6 +109,9 @@ class STMOConfig:
         return dataclasses.replace(self, **overrides)
 
 
+#: Stage I (MPM) is configured by the same dataclass: it shares SEM + TEM with Stage II.
+MPMConfig = STMOConfig
+
 PRESETS: tuple[str, ...] = ("p-stmo-s", "p-stmo", "liftformer")
 
 _STMO_PRESETS: dict[str, dict[str, Any]] = {

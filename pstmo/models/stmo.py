@@ -71,7 +71,21 @@ def check_input(x: torch.Tensor, frames: int | None, joints: int, where: str = "
 
 
 class STMO(nn.Module):
-    """P-STMO's Stage II model ``(B, N, J, 2) -> LiftOutput``; see the module docstring."""
+    """P-STMO's Stage II model ``(B, N, J, 2) -> LiftOutput``; see the module docstring.
+
+    Paper ablations (``pstmo.models.config.ABLATIONS``), parameters / FLOPs at the paper's
+    counting convention versus Tables 3-4: "TEM only" (fc SEM + TEM, one centre head)
+    1.6 M / 769 M, SEM+TEM 2.27 M / 1094 M, SEM+TEM+MOFA 6.22 M / 1482 M, MLP L = 2, 3
+    2.80 / 3.32 M, Transformer SEM (see ``TransformerSEM``) 7.17 M / ~1221 M: all match.
+
+    Deviation, "SEM only" (Table 3: 1.1 M, 536 MFLOPs): ours is SEM + the centre head on the
+    middle frame, 0.69 M and ~330 MFLOPs (SEM run on all 243 frames). The paper's numbers
+    imply ~0.41 M more parameters applied to every frame (FLOPs ~ 2 x 243 x params), but no
+    natural reconstruction fits both: a second MLP sub-block (L = 2) gives 1.2 M / 586 M,
+    three 256-wide residual MLP blocks in place of TEM 1.09 M / ~525 M, a TEM layer without
+    attention 0.95 M. Without the official ablation code we keep the plain reading
+    (SEM alone, no temporal mixing: the centre output depends on the centre frame only).
+    """
 
     def __init__(self, cfg: STMOConfig):
         super().__init__()
