@@ -52,12 +52,18 @@ def new_figure(width: float = 4.0, height: float = 4.0, dpi: float = 100) -> Fig
 
 
 def save_figure(
-    fig: Figure, name: str, out_dir: str | os.PathLike = "figures", dpi: float | None = None
+    fig: Figure, name: str, out_dir: str | os.PathLike | None = None, dpi: float | None = None
 ) -> Path:
     """Write ``fig`` to ``<out_dir>/<name>.png`` atomically and return the path.
 
-    ``name`` should say what produced the figure, e.g. ``"05_masking_ratio_temporal"``.
+    ``out_dir`` defaults to the repository's ``figures/`` (``pstmo.paths.figures_dir()``, also
+    when a notebook runs inside ``notebooks/``). ``name`` should say what produced the figure,
+    e.g. ``"05_masking_ratio_temporal"``.
     """
+    if out_dir is None:
+        from pstmo.paths import figures_dir
+
+        out_dir = figures_dir()
     name = name[:-4] if name.endswith(".png") else name
     if not name or "/" in name or "\\" in name:
         raise ValueError(f"figure name must be a plain file stem, got {name!r}")
@@ -240,10 +246,10 @@ def setup_axes_3d(
         ax.plot_wireframe(gx, gy, np.full_like(gx, ground), color="#a0a0a0", linewidth=0.4)
     if axis_off:
         ax.set_axis_off()
-    else:
-        ax.set_xticklabels([])
-        ax.set_yticklabels([])
-        ax.set_zticklabels([])
+    else:  # a coarse grid of 3 lines per axis, no labels (few tick objects: fast redraws)
+        for axis, ci in ((ax.xaxis, c[0]), (ax.yaxis, c[1]), (ax.zaxis, c[2])):
+            axis.set_ticks([ci - radius, ci, ci + radius])
+            axis.set_ticklabels([])
 
 
 def _frame_3d(poses: Sequence[np.ndarray]) -> tuple[np.ndarray, float, float]:

@@ -1,0 +1,469 @@
+"""Interactive explorer (``notebooks/11_explorer.ipynb``): ipywidgets controls over a figure.
+
+Pick dataset, subject, clip, camera and frame (slider with play), model / checkpoint, TDS rate
+``s``, temporal masking ratio ``q^T`` and spatially masked joints ``m^S``; the figure shows
+
+- the 2D input of the centre frame with MPM's masked joints (hollow grey) and the N x J mask
+  of the whole window (which frames and joints are hidden),
+- the MPM (Stage I) reconstruction of the centre frame over the original input,
+- the predicted 3D pose (joints coloured by their error) beside the ground truth,
+- the per-joint error in mm.
+
+Everything is recomputed from the controls in :meth:`PoseExplorer.update`; the numbers of the
+last update are in ``explorer.state`` and the figure in ``explorer.figure`` (also rendered as
+PNG into an ``ipywidgets.Image``), so tests can drive the widgets without a browser. Without a
+checkpoint a small *untrained* model of the smoke profile is built, and the figure says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pstmo import viz
+
+#: Untrained models the explorer can build on the spot (smoke-profile sizes).
+UNTRAINED = {"untrained P-STMO-S": "p-stmo-s", "untrained LiftFormer": "liftformer"}
+
+
+@dataclass
+class ModelBundle:
+    """What the explorer runs: the lifting model (``center (B, 1, J, 3)``), the MPM model
+    (Stage I, reconstructs ``(B, N, J, 2)``), the receptive field N, the training TDS rate,
+    a label and notes shown on screen (e.g. that the weights are random)."""
+
+    lifter: Any
+    mpm: Any
+    frames: int
+    tds: int
+    label: str
+    trained: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def build_untrained(preset: str = "p-stmo-s", profile: str = "smoke", seed: int = 0) -> ModelBundle:
+    """Randomly initialised lifting model and MPM of the ``profile``'s size (``engine.get_profile``)."""
+    import torch
+
+    from pstmo import engine
+
+    torch.manual_seed(seed)
+    stage = "liftformer" if preset == "liftformer" else "train"
+    lifter, cfg = engine.build_stage_model(engine.get_profile(profile, stage=stage, model=preset))
+    # LiftFormer has no Stage I: its explorer shows a P-STMO-S MPM of the same N
+    mpm, _ = engine.build_stage_model(engine.get_profile(profile, stage="pretrain", frames=cfg.frames))
+    return ModelBundle(
+        lifter.eval(), mpm.eval(), int(cfg.frames), 1, f"untrained {preset} (N={cfg.frames})", trained=False,
+        notes=["UNTRAINED model (random weights): the 3D pose and the MPM reconstruction are meaningless; "
+               "pass checkpoint= (e.g. results/<run>/best.pt) for real predictions"],
+    )  # fmt: skip
+
+
+def load_bundle(
+    checkpoint: str | os.PathLike,
+    mpm_checkpoint: str | os.PathLike | None = None,
+    device: str = "cpu",
+    profile: str = "smoke",
+    seed: int = 0,
+) -> ModelBundle:
+    """Models of a checkpoint (``pstmo.engine.load_model``).
+
+    Stage II / LiftFormer checkpoint: the MPM comes from ``mpm_checkpoint``, else from the
+    Stage I checkpoint the run was initialised from (``train_config["pretrained"]``) when that
+    file exists, else it is untrained (said in the notes). A Stage I checkpoint gives a trained
+    MPM and an untrained lifter.
+    """
+    import torch
+
+    from pstmo import engine
+
+    model, info = engine.load_model(checkpoint, device=device)
+    frames, tds = int(info["frames"]), int(info.get("tds") or 1)
+    dev = next(model.parameters()).device
+    name = Path(checkpoint)
+    label = f"{name.parent.name}/{name.name}"
+    torch.manual_seed(seed)
+    if info.get("stage") == "pretrain":
+        lifter, _ = engine.build_stage_model(engine.get_profile(profile, stage="train", frames=frames))
+        if hasattr(lifter, "load_pretrained_encoder"):  # SEM + TEM from Stage I, as Stage II starts
+            lifter.load_pretrained_encoder(model.state_dict())
+        return ModelBundle(
+            lifter.to(dev).eval(), model, frames, tds, f"{label} (Stage I)", trained=False,
+            notes=["Stage I checkpoint: the MPM is trained, the 3D lifter is UNTRAINED (random head)"],
+        )  # fmt: skip
+    source = mpm_checkpoint or (info.get("train_config") or {}).get("pretrained")
+    notes = []
+    if source and Path(source).is_file():
+        mpm, _ = engine.load_model(source, device=device)
+    else:
+        mpm, _ = engine.build_stage_model(engine.get_profile(profile, stage="pretrain", frames=frames))
+        mpm = mpm.to(dev).eval()
+        notes.append("no Stage I checkpoint: the MPM reconstruction comes from an UNTRAINED model")
+    return ModelBundle(model, mpm, frames, tds, label, trained=True, notes=notes)
+
+
+def window(pose: np.ndarray, t: int, frames: int, tds: int = 1) -> np.ndarray:
+    """The ``frames``-frame window centred on frame ``t`` with TDS ``tds``, edge-padded:
+    ``(T, J, C) -> (N, J, C)`` (as ``engine.sequence_windows`` / ``lift.window_indices``)."""
+    half = (frames - 1) // 2
+    idx = np.clip(t + np.arange(-half, half + 1) * tds, 0, len(pose) - 1)
+    return np.asarray(pose)[idx]
+
+
+class PoseExplorer:
+    """The explorer: ``PoseExplorer(dataset="demo", checkpoint=None).widget`` in a notebook.
+
+    ``dataset`` is a name for ``pstmo.data.load_dataset`` or a ``PoseDataset``. Controls are
+    attributes (``dataset_w, subject, clip, camera, frame, play, model, checkpoint_path, tds,
+    mask_ratio, mask_joints``); setting their ``value`` updates the figure. ``state`` holds
+    the arrays of the last update (``pose_2d``, ``temporal``, ``spatial``, ``recon``, ``pred``,
+    ``gt``, ``errors_mm``).
+    """
+
+    def __init__(
+        self,
+        dataset: Any = "demo",
+        data_dir: str | os.PathLike | None = None,
+        checkpoint: str | os.PathLike | None = None,
+        mpm_checkpoint: str | os.PathLike | None = None,
+        device: str = "auto",
+        seed: int = 0,
+        profile: str = "smoke",
+        results_dir: str | os.PathLike | None = None,
+        dpi: float = 64,
+    ):
+        import ipywidgets as W
+
+        self.data_dir = data_dir
+        self.device = device
+        self.seed = seed
+        self.profile = profile
+        self.mpm_checkpoint = mpm_checkpoint
+        self.dpi = dpi
+        self.state: dict[str, Any] = {}
+        self.figure = viz.new_figure(12.0, 6.4, dpi)
+        self._bundles: dict[str, ModelBundle] = {}
+        self._busy = False
+        self._held = False
+
+        style = {"description_width": "initial"}
+        names = [dataset] if not isinstance(dataset, str) else None
+        from pstmo.data import DATASETS
+
+        self.dataset_w = W.Dropdown(
+            options=[(getattr(d, "name", str(d)), d) for d in names] if names else list(DATASETS),
+            value=dataset, description="dataset", style=style,
+        )  # fmt: skip
+        self.subject = W.Dropdown(description="subject", style=style)
+        self.clip = W.Dropdown(description="clip", style=style)
+        self.camera = W.Dropdown(description="camera", style=style)
+        self.frame = W.IntSlider(description="frame", min=0, max=0, continuous_update=False, style=style)
+        self.play = W.Play(min=0, max=0, interval=200, description="play")
+        W.jslink((self.play, "value"), (self.frame, "value"))
+        options = list(UNTRAINED) + self._find_checkpoints(results_dir)
+        if checkpoint is not None:
+            options.insert(0, str(checkpoint))
+        self.model = W.Dropdown(options=options, value=options[0], description="model", style=style)
+        self.checkpoint_path = W.Text(
+            placeholder="path/to/best.pt, Enter to load", description="checkpoint", continuous_update=False,
+            style=style,
+        )  # fmt: skip
+        self.tds = W.IntSlider(
+            description="TDS s", min=1, max=4, value=1, continuous_update=False, style=style
+        )
+        self.mask_ratio = W.FloatSlider(
+            description="mask q^T",
+            min=0.0,
+            max=0.95,
+            step=0.05,
+            value=0.8,
+            continuous_update=False,
+            style=style,
+        )
+        self.mask_joints = W.IntSlider(
+            description="mask m^S", min=0, max=17, value=2, continuous_update=False, style=style
+        )
+        self.status = W.HTML()
+        self.image = W.Image(format="png")
+
+        self.dataset_w.observe(self._on_dataset, "value")
+        self.subject.observe(self._on_subject, "value")
+        self.clip.observe(self._on_clip, "value")
+        self.checkpoint_path.observe(self._on_checkpoint_path, "value")
+        for w in (self.camera, self.frame, self.model, self.tds, self.mask_ratio, self.mask_joints):
+            w.observe(self._on_change, "value")
+
+        self._load_dataset(dataset)
+        self._select_model()
+        self.update()
+
+    # -------------------------------------------------------------------------------- layout
+
+    @property
+    def widget(self):
+        """The whole explorer as one ``VBox`` (display it in a notebook)."""
+        import ipywidgets as W
+
+        row1 = W.HBox([self.dataset_w, self.subject, self.clip, self.camera])
+        row2 = W.HBox([self.play, self.frame, self.tds, self.mask_ratio, self.mask_joints])
+        row3 = W.HBox([self.model, self.checkpoint_path])
+        return W.VBox([row1, row2, row3, self.status, self.image])
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[PoseExplorer]:
+        """Change several controls, redraw once: ``with ex.hold(): ex.frame.value = 3; ex.tds.value = 2``."""
+        self._held = True
+        try:
+            yield self
+        finally:
+            self._held = False
+        self.update()
+
+    # -------------------------------------------------------------------------------- data
+
+    def _load_dataset(self, dataset: Any) -> None:
+        from pstmo.data import load_dataset
+
+        self.data = load_dataset(dataset, data_dir=self.data_dir) if isinstance(dataset, str) else dataset
+        self._seqs: dict[tuple, Any] = {}
+        for split in ("train", "test"):
+            if split not in self.data.splits:
+                continue
+            for seq in self.data.sequences(split):
+                if seq.pose_3d is not None:
+                    self._seqs[(seq.subject, seq.clip or seq.action, seq.camera)] = seq
+        if not self._seqs:
+            raise ValueError(
+                f"data set {getattr(self.data, 'name', dataset)!r} has no sequences with 3D poses"
+            )
+        self._busy = True
+        try:
+            subjects = list(dict.fromkeys(k[0] for k in self._seqs))
+            self.subject.options = subjects
+            self.subject.value = subjects[-1]  # the last subject is a test subject in every split
+            self._fill_clips()
+        finally:
+            self._busy = False
+
+    def _fill_clips(self) -> None:
+        clips = list(dict.fromkeys(k[1] for k in self._seqs if k[0] == self.subject.value))
+        self.clip.options = clips
+        self.clip.value = clips[0]
+        self._fill_cameras()
+
+    def _fill_cameras(self) -> None:
+        cams = [k[2] for k in self._seqs if k[:2] == (self.subject.value, self.clip.value)]
+        self.camera.options = cams
+        self.camera.value = cams[0]
+        self._fill_frames()
+
+    def _fill_frames(self) -> None:
+        n = len(self.sequence)
+        self.frame.max = self.play.max = n - 1
+        self.frame.value = min(self.frame.value, n - 1)
+
+    @property
+    def sequence(self):
+        """The selected :class:`pstmo.data.Sequence`."""
+        return self._seqs[(self.subject.value, self.clip.value, self.camera.value)]
+
+    # -------------------------------------------------------------------------------- models
+
+    @staticmethod
+    def _find_checkpoints(results_dir: str | os.PathLike | None) -> list[str]:
+        if results_dir is None:
+            from pstmo.paths import results_dir as default_results
+
+            root = default_results(create=False)
+        else:
+            root = Path(results_dir)
+        return sorted(str(p) for p in root.glob("*/best.pt")) if root.is_dir() else []
+
+    def _select_model(self) -> ModelBundle:
+        key = self.model.value
+        if key not in self._bundles:
+            if key in UNTRAINED:
+                self._bundles[key] = build_untrained(UNTRAINED[key], self.profile, self.seed)
+            else:
+                from pstmo.engine import resolve_device
+
+                self._bundles[key] = load_bundle(
+                    key, self.mpm_checkpoint, str(resolve_device(self.device)), self.profile, self.seed
+                )
+        self.bundle = self._bundles[key]
+        return self.bundle
+
+    # -------------------------------------------------------------------------------- events
+
+    def _guarded(self, fn) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            fn()
+        except Exception as exc:  # show the problem on screen instead of a dead widget
+            self.status.value = f"<b style='color:#b00'>error:</b> {type(exc).__name__}: {exc}"
+            self._busy = False
+            raise
+        self._busy = False
+        if not self._held:
+            self.update()
+
+    def _on_dataset(self, change) -> None:
+        self._guarded(lambda: self._load_dataset(change["new"]))
+
+    def _on_subject(self, change) -> None:
+        self._guarded(self._fill_clips)
+
+    def _on_clip(self, change) -> None:
+        self._guarded(self._fill_cameras)
+
+    def _on_checkpoint_path(self, change) -> None:
+        path = change["new"].strip()
+        if not path:
+            return
+        if not Path(path).is_file():
+            self.status.value = f"<b style='color:#b00'>error:</b> checkpoint {path} not found"
+            return
+        if path not in self.model.options:
+            self.model.options = [path, *self.model.options]
+        self.model.value = path  # triggers _on_change
+
+    def _on_change(self, change) -> None:
+        if change["owner"] is self.camera:
+            self._guarded(self._fill_frames)
+        elif not self._busy and not self._held:
+            self.update()
+
+    # -------------------------------------------------------------------------------- compute
+
+    def compute(self) -> dict[str, Any]:
+        """Masks, MPM reconstruction and 3D prediction for the current controls (no drawing)."""
+        import torch
+
+        from pstmo import masking
+
+        b = self._select_model()
+        seq = self.sequence
+        t, s = int(self.frame.value), int(self.tds.value)
+        win = window(seq.pose_2d, t, b.frames, s).astype(np.float32)  # (N, J, 2)
+        g = torch.Generator().manual_seed(self.seed)
+        n, j = win.shape[:2]
+        temporal, spatial = masking.spatio_temporal_mask(
+            n, j, float(self.mask_ratio.value), int(self.mask_joints.value), g
+        )
+        dev = next(b.lifter.parameters()).device
+        x = torch.from_numpy(win)[None].to(dev)
+        with torch.inference_mode():
+            pred = b.lifter(x).center[0, 0].float().cpu().numpy()
+            recon = None
+            if b.mpm is not None:
+                recon = b.mpm(x, temporal.to(dev), spatial.to(dev))[0].float().cpu().numpy()
+        pred[0] = 0.0  # root-relative, as evaluation
+        gt = np.asarray(seq.pose_3d[t], dtype=np.float32)
+        mid = (b.frames - 1) // 2
+        self.state = {
+            "frame": t, "tds": s, "window": win, "pose_2d": np.asarray(seq.pose_2d[t]),
+            "temporal": temporal.numpy(), "spatial": spatial.numpy(), "recon": recon,
+            "recon_center": None if recon is None else recon[mid], "pred": pred, "gt": gt,
+            "errors_mm": viz.per_joint_error(pred, gt) * 1000.0, "model": b.label, "trained": b.trained,
+        }  # fmt: skip
+        return self.state
+
+    def update(self) -> None:
+        """Recompute and redraw (called by every control)."""
+        st = self.compute()
+        self.draw()
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=self.dpi)
+        self.image.value = buf.getvalue()
+        seq = self.sequence
+        q_st = float(st["temporal"].mean() + st["spatial"].sum() / st["spatial"].size)
+        notes = "".join(f"<br><b style='color:#b00'>{n}</b>" for n in self.bundle.notes)
+        self.status.value = (
+            f"<b>{getattr(self.data, 'name', 'data')}</b> {seq.subject} / {seq.clip or seq.action} / camera "
+            f"{seq.camera}, frame {st['frame']} of {len(seq)}; model <b>{self.bundle.label}</b>, N={self.bundle.frames}"
+            f", s={st['tds']}; masked {q_st:.1%} of the window; MPJPE {st['errors_mm'].mean():.1f} mm{notes}"
+        )
+
+    def draw(self):
+        """Draw ``self.state`` into ``self.figure`` (6 panels) and return the figure."""
+        import matplotlib as mpl
+
+        st, fig = self.state, self.figure
+        fig.clear()
+        gs = fig.add_gridspec(2, 3, height_ratios=(1, 1), hspace=0.3, wspace=0.25)
+        mid = (self.bundle.frames - 1) // 2
+        centre_masked = bool(st["temporal"][mid])
+        pose = st["pose_2d"]
+
+        ax = fig.add_subplot(gs[0, 0])
+        masked = np.ones(17, bool) if centre_masked else st["spatial"][mid]
+        viz.draw_skeleton_2d(ax, pose, masked=masked)
+        viz._image_axes(ax, None, None, np.concatenate([pose, st["window"].reshape(-1, 2)]))
+        ax.set_title("2D input, centre frame" + (" (masked frame)" if centre_masked else ""), fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+        ax = fig.add_subplot(gs[0, 1])
+        grid = st["spatial"].astype(float)
+        grid[st["temporal"]] = 2.0
+        ax.imshow(grid.T, aspect="auto", cmap=mpl.colors.ListedColormap(["#ffffff", "#d62728", "#7f7f7f"]),
+                  vmin=0, vmax=2, interpolation="nearest")  # fmt: skip
+        ax.axvline(mid, color="#1f5fbf", linewidth=1)
+        ax.set_xlabel("window frame (grey: temporal mask)", fontsize=8)
+        ax.set_ylabel("joint (red: spatial mask)", fontsize=8)
+        ax.set_title(f"MPM masks q^T={self.mask_ratio.value:.2f}, m^S={self.mask_joints.value}", fontsize=9)
+        ax.tick_params(labelsize=7)
+
+        ax = fig.add_subplot(gs[0, 2])
+        viz.draw_skeleton_2d(ax, pose, alpha=0.35)
+        if st["recon_center"] is not None:
+            viz.draw_skeleton_2d(ax, st["recon_center"], linewidth=1.5)
+        viz._image_axes(ax, None, None, pose)
+        ax.set_title("MPM reconstruction (faint: input)", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+        center, radius, low = viz._frame_3d([st["pred"], st["gt"]])
+        cmap = mpl.colormaps[viz.ERROR_CMAP]
+        ax = fig.add_subplot(gs[1, 0], projection="3d")
+        viz.draw_skeleton_3d(
+            ax, st["pred"], joint_colors=cmap(np.clip(st["errors_mm"] / 150.0, 0, 1)), markersize=20
+        )
+        viz.setup_axes_3d(ax, center, radius, low)
+        ax.set_title(f"prediction, MPJPE {st['errors_mm'].mean():.1f} mm", fontsize=9)
+        ax = fig.add_subplot(gs[1, 1], projection="3d")
+        viz.draw_skeleton_3d(ax, st["gt"])
+        viz.setup_axes_3d(ax, center, radius, low)
+        ax.set_title("ground truth", fontsize=9)
+
+        ax = fig.add_subplot(gs[1, 2])
+        viz.plot_joint_errors(st["errors_mm"], ax=ax)
+        ax.set_title("per-joint error", fontsize=9)
+        if not self.bundle.trained:
+            fig.suptitle(
+                "UNTRAINED model (random weights): predictions are meaningless", color="#b00", fontsize=10
+            )
+        return fig
+
+    def save_static(self, name: str = "11_explorer_static", out_dir: str | os.PathLike | None = None) -> Path:
+        """Save the current figure as the read-only fallback (``figures/11_explorer_static.png``)."""
+        return viz.save_figure(self.figure, name, out_dir=out_dir, dpi=self.dpi)
+
+
+def explorer(**kwargs: Any) -> PoseExplorer:
+    """Build a :class:`PoseExplorer` (see its arguments); display ``.widget`` in a notebook."""
+    return PoseExplorer(**kwargs)

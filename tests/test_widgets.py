@@ -1,0 +1,135 @@
+"""The interactive explorer, driven programmatically: set widget values, check what is shown."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from pstmo import engine  # noqa: E402
+from pstmo.widgets import PoseExplorer, window  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """Single-window inference: one torch thread avoids spinning on a shared, busy CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def explorer(_one_thread):
+    return PoseExplorer(dataset="demo", seed=0, results_dir="/nonexistent", dpi=30)
+
+
+def write_random_checkpoint(path, frames: int = 9):
+    """A pstmo Stage II checkpoint of the smoke-size P-STMO-S with random weights."""
+    cfg = engine.get_profile("smoke", stage="train", frames=frames)
+    torch.manual_seed(1)
+    model, _ = engine.build_stage_model(cfg)
+    torch.save(
+        {"format": engine.CHECKPOINT_FORMAT, "stage": "train", "train_config": dataclasses.asdict(cfg),
+         "model": model.state_dict()},
+        path,
+    )  # fmt: skip
+    return path
+
+
+def test_untrained_model_is_announced(explorer):
+    assert not explorer.bundle.trained
+    assert "UNTRAINED" in explorer.status.value
+    assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "UNTRAINED" in explorer.figure._suptitle.get_text()
+
+
+def test_frame_slider_changes_figure_and_data(explorer):
+    seq = explorer.sequence
+    explorer.frame.value = 10
+    before_png, before_gt = explorer.image.value, explorer.state["gt"].copy()
+    explorer.frame.value = 60
+    assert explorer.state["frame"] == 60
+    np.testing.assert_array_equal(explorer.state["gt"], seq.pose_3d[60])
+    np.testing.assert_array_equal(explorer.state["pose_2d"], seq.pose_2d[60])
+    assert not np.array_equal(before_gt, explorer.state["gt"])
+    assert explorer.image.value != before_png
+    assert explorer.state["errors_mm"].shape == (17,)
+    np.testing.assert_allclose(
+        explorer.state["errors_mm"],
+        np.linalg.norm(explorer.state["pred"] - seq.pose_3d[60], axis=-1) * 1000,
+        rtol=1e-5,
+    )
+
+
+def test_tds_window_is_centred_and_edge_padded(explorer):
+    seq = explorer.sequence
+    n = explorer.bundle.frames
+    with explorer.hold():
+        explorer.tds.value = 3
+        explorer.frame.value = 5
+    win = explorer.state["window"]
+    half = (n - 1) // 2
+    expected = [min(max(5 + 3 * k, 0), len(seq) - 1) for k in range(-half, half + 1)]
+    np.testing.assert_array_equal(win, seq.pose_2d[expected])
+    np.testing.assert_array_equal(win[half], seq.pose_2d[5])
+    np.testing.assert_array_equal(window(np.arange(10)[:, None, None], 0, 5, 2)[:, 0, 0], [0, 0, 0, 2, 4])
+    with explorer.hold():
+        explorer.tds.value = 1
+
+
+def test_masking_controls(explorer):
+    n = explorer.bundle.frames
+    with explorer.hold():
+        explorer.mask_ratio.value = 0.0
+        explorer.mask_joints.value = 0
+    assert not explorer.state["temporal"].any() and not explorer.state["spatial"].any()
+    with explorer.hold():
+        explorer.mask_ratio.value = 0.5
+        explorer.mask_joints.value = 3
+    t, s = explorer.state["temporal"], explorer.state["spatial"]
+    assert t.sum() == int(0.5 * n)  # |M^T| = q^T * N (floor)
+    assert (s[~t].sum(axis=1) == 3).all() and not s[t].any()  # m^S joints in every visible frame
+    assert explorer.state["recon"].shape == (n, 17, 2)
+    assert f"{(t.sum() + s.sum() / 17) / n:.1%}" in explorer.status.value  # q^ST of the window
+
+
+def test_subject_clip_camera_selection(explorer):
+    subject = explorer.subject.options[0]
+    explorer.subject.value = subject
+    assert explorer.sequence.subject == subject
+    assert explorer.clip.value in explorer.clip.options
+    cam = explorer.camera.options[-1]
+    explorer.camera.value = cam
+    assert explorer.sequence.camera == cam
+    assert explorer.frame.max == len(explorer.sequence) - 1
+    assert f"camera {cam}" in explorer.status.value
+
+
+def test_switch_to_untrained_liftformer(explorer):
+    explorer.model.value = "untrained LiftFormer"
+    assert type(explorer.bundle.lifter).__name__ == "LiftFormer"
+    assert explorer.state["pred"].shape == (17, 3)
+
+
+def test_checkpoint_predictions_match_engine(tmp_path):
+    ckpt = write_random_checkpoint(tmp_path / "best.pt", frames=9)
+    exp = PoseExplorer(dataset="demo", checkpoint=ckpt, device="cpu", results_dir=tmp_path, dpi=30)
+    assert exp.bundle.trained and exp.bundle.frames == 9
+    assert "UNTRAINED" in exp.status.value  # the MPM has no Stage I checkpoint: said on screen
+    with exp.hold():
+        exp.tds.value = 2
+        exp.frame.value = 3
+    model, _ = engine.load_model(ckpt, device="cpu")
+    windows = engine.sequence_windows(exp.sequence.pose_2d, 9, 2)
+    ref = engine.predict(model, windows[3:4], flip=False)[0].numpy()
+    ref[0] = 0.0
+    np.testing.assert_allclose(exp.state["pred"], ref, atol=1e-5)
+    path = exp.save_static(out_dir=tmp_path)
+    assert path.name == "11_explorer_static.png" and path.stat().st_size > 0
