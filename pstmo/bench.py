@@ -390,19 +390,16 @@ def _mpjpe(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def _build_train_model(
     spec: ModelSpec, stage: str, attention: str, device: str, seed: int
 ) -> nn.Module | None:
-    from pstmo.models import build_model, get_config
+    from pstmo.models import STMOConfig, build_model, get_config
 
     torch.manual_seed(seed)
     cfg = get_config(spec.preset, frames=spec.frames, attention=attention, **spec.overrides)
     if stage == "stage1":
-        import pstmo.models as models
+        if not isinstance(cfg, STMOConfig):
+            return None  # Stage I (masked pose modeling) exists for P-STMO only
+        from pstmo.models import MPM
 
-        mpm_cls = getattr(models, "MPMConfig", None)
-        if mpm_cls is None or spec.preset == "liftformer":
-            return None
-        names = {f.name for f in dataclasses.fields(mpm_cls)}
-        kwargs = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name in names}
-        cfg = mpm_cls(**kwargs)
+        return MPM(cfg).to(device).train()
     return build_model(cfg).to(device).train()
 
 

@@ -216,3 +216,37 @@ def test_fast_lifter_is_inference_only():
         fast.train()
     out = fast(torch.randn(1, 27, 17, 2))
     assert out.center.requires_grad is False
+
+
+# ---------------------------------------------------------------- channels-last replacements
+
+
+@pytest.mark.parametrize("k,s,p", [(1, 1, 0), (3, 3, 1), (3, 1, 1), (3, 9, 1)])
+def test_conv_as_linear_equals_conv1d(k, s, p):
+    from pstmo.models.fast import ConvAsLinear
+
+    conv = nn.Conv1d(6, 5, k, stride=s, padding=p)
+    x = torch.randn(2, 6, 27)
+    torch.testing.assert_close(ConvAsLinear(conv)(x), conv(x), atol=1e-5, rtol=1e-5)
+    # the same on a token-major input (what the chain of replaced layers produces)
+    xl = torch.randn(2, 27, 6).transpose(1, 2)
+    torch.testing.assert_close(ConvAsLinear(conv)(xl), conv(xl), atol=1e-5, rtol=1e-5)
+
+
+def test_fast_layer_norm_equals_official_formula():
+    from pstmo.models.fast import FastOfficialLayerNorm
+    from pstmo.models.layers import OfficialLayerNorm
+
+    norm = OfficialLayerNorm(16)
+    with torch.no_grad():
+        norm.weight.normal_()
+        norm.bias.normal_()
+    x = 3 * torch.randn(4, 7, 16) + 1
+    expected = norm.weight * (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True) + 1e-6) + norm.bias
+    torch.testing.assert_close(FastOfficialLayerNorm(norm)(x), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_weight_sharing_survives_optimization():
+    fast = optimize_for_inference(_liftformer(weight_sharing=True))
+    blocks = fast.model.blocks
+    assert all(b.attn is blocks[0].attn for b in blocks)

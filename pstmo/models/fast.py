@@ -29,6 +29,7 @@ import warnings
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pstmo.skeleton import flip_permutation
@@ -42,6 +43,10 @@ __all__ = [
     "reference_predict",
     "remove_dropout",
     "set_attention",
+    "to_channels_last",
+    "ConvAsLinear",
+    "FusedSelfAttention",
+    "FastOfficialLayerNorm",
 ]
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
@@ -209,6 +214,125 @@ def _fold_sequential(seq: nn.Sequential) -> int:
 
 
 # --------------------------------------------------------------------------------------
+# Channels-last replacements: the same maths as the modules they replace, laid out for GEMMs
+
+
+class ConvAsLinear(nn.Module):
+    """A ``Conv1d`` (zero padding, no dilation, one group) computed as one matrix product.
+
+    ``forward(x (B, C_in, T)) -> (B, C_out, T')`` like the conv, but the work is done on the
+    token-major view ``x.transpose(1, 2)`` (B, T, C_in): a 1x1 conv is ``F.linear`` on it, a
+    kernel-k stride-s conv is ``F.linear`` on its zero-padded, unfolded windows. The result is
+    returned as a transposed *view* of a contiguous ``(B, T', C_out)`` tensor, so chains of
+    these (SEM's 1x1 convs, the heads, MOFA's FFN) never copy between layouts, and the
+    caller's final ``.transpose(1, 2)`` yields a contiguous token tensor again. On CPU this
+    is several times faster than ``mkldnn`` convolution on channels-first data.
+    """
+
+    def __init__(self, conv: nn.Conv1d):
+        super().__init__()
+        k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding
+        if conv.groups != 1 or conv.dilation[0] != 1 or conv.padding_mode != "zeros" or isinstance(p, str):
+            raise ValueError("ConvAsLinear supports groups=1, dilation=1, integer zero padding only")
+        self.kernel, self.stride, self.padding = k, s, p[0]
+        # (O, I, k) -> (O, k, I) -> (O, k*I): matches windows laid out as (k, I)
+        w = conv.weight.detach().permute(0, 2, 1).reshape(conv.out_channels, -1)
+        self.weight = nn.Parameter(w.contiguous(), requires_grad=False)
+        self.bias = (
+            None if conv.bias is None else nn.Parameter(conv.bias.detach().clone(), requires_grad=False)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = x.transpose(1, 2)  # (B, T, C_in), contiguous when x came from a ConvAsLinear
+        if self.kernel == 1 and self.stride == 1 and self.padding == 0:
+            return F.linear(tokens, self.weight, self.bias).transpose(1, 2)
+        if self.padding:
+            tokens = F.pad(tokens, (0, 0, self.padding, self.padding))
+        windows = tokens.unfold(1, self.kernel, self.stride).transpose(2, 3)  # (B, T', k, C_in)
+        B, T_out = windows.shape[:2]
+        flat = windows.reshape(B * T_out, -1)  # (B T', k C_in): one copy, then a plain GEMM
+        return F.linear(flat, self.weight, self.bias).view(B, T_out, -1).transpose(1, 2)
+
+
+class FusedSelfAttention(nn.Module):
+    """Multi-head self-attention with one fused QKV projection and ``scaled_dot_product_attention``.
+
+    Built from a module with ``q``, ``k``, ``v`` Linear(C, C), an output projection ``proj``
+    or ``out`` and ``heads``; ``forward(x (B, T, C), causal=False) -> (B, T, C)`` as it.
+    """
+
+    def __init__(self, attn: nn.Module):
+        super().__init__()
+        self.heads = attn.heads
+        out = attn.proj if hasattr(attn, "proj") else attn.out
+        w = torch.cat([attn.q.weight, attn.k.weight, attn.v.weight]).detach()
+        b = torch.cat([attn.q.bias, attn.k.bias, attn.v.bias]).detach()
+        self.qkv_weight = nn.Parameter(w, requires_grad=False)
+        self.qkv_bias = nn.Parameter(b, requires_grad=False)
+        self.out = copy.deepcopy(out).requires_grad_(False)
+
+    def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
+        B, T, C = x.shape
+        qkv = F.linear(x, self.qkv_weight, self.qkv_bias).view(B, T, 3, self.heads, C // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, h, T, d_k)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        return self.out(y.transpose(1, 2).reshape(B, T, C))
+
+
+class FastOfficialLayerNorm(nn.Module):
+    """P-STMO's LayerNorm ``w * (x - mean) / (std + eps) + b`` (unbiased std) in fewer passes:
+    one ``var_mean`` and one ``addcmul`` instead of mean, std, sub, div, mul, add."""
+
+    def __init__(self, norm: nn.Module):
+        super().__init__()
+        self.weight = nn.Parameter(norm.weight.detach().clone(), requires_grad=False)
+        self.bias = nn.Parameter(norm.bias.detach().clone(), requires_grad=False)
+        self.eps = norm.eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        var, mean = torch.var_mean(x, dim=-1, keepdim=True)  # unbiased, like x.std
+        inv = (var.sqrt() + self.eps).reciprocal()
+        return torch.addcmul(self.bias, (x - mean) * inv, self.weight)
+
+
+def _is_attention(m: nn.Module) -> bool:
+    return (
+        all(isinstance(getattr(m, n, None), nn.Linear) for n in ("q", "k", "v"))
+        and isinstance(getattr(m, "proj", getattr(m, "out", None)), nn.Linear)
+        and isinstance(getattr(m, "heads", None), int)
+    )
+
+
+def to_channels_last(model: nn.Module) -> int:
+    """Swap convs, attention and P-STMO's LayerNorm for the faster equivalents above, in place.
+
+    Shared sub-modules (LiftFormer's weight sharing) stay shared. Returns the count replaced.
+    """
+    from pstmo.models.layers import OfficialLayerNorm
+
+    done: dict[int, nn.Module] = {}
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if id(child) in done:
+                setattr(parent, name, done[id(child)])
+                continue
+            new: nn.Module | None = None
+            if isinstance(child, nn.Conv1d):
+                try:
+                    new = ConvAsLinear(child)
+                except ValueError:
+                    new = None
+            elif isinstance(child, OfficialLayerNorm):
+                new = FastOfficialLayerNorm(child)
+            elif _is_attention(child):
+                new = FusedSelfAttention(child)
+            if new is not None:
+                done[id(child)] = new
+                setattr(parent, name, new)
+    return len(done)
+
+
+# --------------------------------------------------------------------------------------
 # Wrapper and entry points
 
 
@@ -259,6 +383,7 @@ def optimize_for_inference(
     compile: bool = False,
     bf16: bool = False,
     fold_bn: bool = True,
+    channels_last: bool = True,
 ) -> FastLifter:
     """Return an inference-only copy of ``model`` with the same outputs (see module doc).
 
@@ -269,6 +394,8 @@ def optimize_for_inference(
         bf16: run under bf16 autocast when the input is on CUDA (ignored on CPU, where
             bf16 matmuls are slower than float32); outputs then differ by ~1e-2.
         fold_bn: fold BatchNorm into adjacent 1x1 convs / linears.
+        channels_last: replace convs, attention and LayerNorm by the token-major
+            equivalents of ``to_channels_last`` (fused QKV, convs as GEMMs).
     """
     fast = copy.deepcopy(model).eval()
     for p in fast.parameters():
@@ -277,6 +404,8 @@ def optimize_for_inference(
     remove_dropout(fast)
     if fold_bn:
         fold_batchnorms(fast)
+    if channels_last:
+        to_channels_last(fast)
     compiled = None
     if compile:
         try:
