@@ -395,6 +395,7 @@ class _Dist:
     world_size: int = 1
     local_rank: int = 0
     initialised: bool = False
+    created: bool = False  # this run called init_process_group (and destroys it at the end)
 
     @property
     def main(self) -> bool:
@@ -412,9 +413,10 @@ def init_distributed(device: torch.device) -> _Dist:
         return _Dist()
     import torch.distributed as dist
 
-    if not dist.is_initialized():
+    created = not dist.is_initialized()
+    if created:
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return _Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), True)
+    return _Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), True, created)
 
 
 def _rng_state() -> dict[str, Any]:
@@ -979,6 +981,8 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
             checkpoint(best_path, mid=False)
         result_metrics = _final_metrics(cfg, best_path, ds, device, run_dir, best)
     dist.barrier()
+    if dist.created:
+        torch.distributed.destroy_process_group()
     return RunResult(run_dir, best_path, result_metrics, _history_frame(history))
 
 
