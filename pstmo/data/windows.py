@@ -182,8 +182,11 @@ class WindowBatcher:
         self.target_frame = (
             torch.arange(int(lengths.sum())) - torch.repeat_interleave(self.offsets.cpu(), lengths)
         ).to(self.device)
-        self._perm = torch.as_tensor(self.skeleton.flip_permutation(), device=self.device)
-        self._ident = torch.arange(J, device=self.device)
+        self.num_frames = int(lengths.sum())
+        if flip:  # rows [F, 2F) hold the flipped data: one gather serves both
+            self.data_2d = torch.cat([self.data_2d, flip_poses(self.data_2d, self.skeleton)])
+            if self.data_3d is not None:
+                self.data_3d = torch.cat([self.data_3d, flip_poses(self.data_3d, self.skeleton)])
         self.variants = (2 if flip else 1) * (2 if reverse else 1)
         self.epoch = 0
         self.position = 0
@@ -254,23 +257,18 @@ class WindowBatcher:
         )
         if self.reverse:
             idx = torch.where(rev[:, None], idx.flip(1), idx)
+        B, N = idx.shape
         flat = idx + self.offsets[seq][:, None]
-        x2 = self.data_2d[flat]
-        x3 = self.data_3d[flat] if self.data_3d is not None else None
-        if self.flip:
-            x2 = self._flip(x2, flipped)
-            x3 = self._flip(x3, flipped) if x3 is not None else None
+        if self.flip:  # flipped windows come from the pre-flipped copy of the data
+            flat = flat + flipped[:, None].long() * self.num_frames
+        flat = flat.reshape(-1)
+        x2 = self.data_2d.index_select(0, flat).view(B, N, *self.data_2d.shape[1:])
+        x3 = None
+        if self.data_3d is not None:
+            x3 = self.data_3d.index_select(0, flat).view(B, N, *self.data_3d.shape[1:])
         pad = (self.frames - 1) // 2
         center = x3[:, pad : pad + 1] if x3 is not None else None
         return Batch(pose_2d=x2, pose_3d=x3, center_3d=center, index=target, flipped=flipped, reversed=rev)
-
-    def _flip(self, x: torch.Tensor, flipped: torch.Tensor) -> torch.Tensor:
-        B, N, J, C = x.shape
-        joints = torch.where(flipped[:, None], self._perm[None], self._ident[None])  # (B, J)
-        x = x.gather(2, joints[:, None, :, None].expand(B, N, J, C))
-        sign = 1.0 - 2.0 * flipped.to(x.dtype)
-        x[..., 0] *= sign[:, None, None]
-        return x
 
     def __iter__(self) -> Iterator[Batch]:
         order = self.epoch_order()
