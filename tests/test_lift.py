@@ -236,3 +236,77 @@ def test_animation_is_written(tmp_path):
     )
     with Image.open(res.animation_path) as im:
         assert im.n_frames == 3  # frames 0, 3, 6
+
+
+# ----------------------------------------------------------------------------------------------
+# end to end: `pstmo lift` on the demo's own 2D equals engine.evaluate on the same sequence
+
+
+def _random_checkpoint(path, frames: int = 9):
+    """A pstmo Stage II checkpoint of the smoke-size P-STMO-S with random weights (a fixed
+    function is all the comparison needs)."""
+    import dataclasses
+
+    from pstmo import engine
+
+    cfg = engine.get_profile("smoke", stage="train", frames=frames)
+    torch.manual_seed(2)
+    model, _ = engine.build_stage_model(cfg)
+    torch.save(
+        {"format": engine.CHECKPOINT_FORMAT, "stage": "train", "train_config": dataclasses.asdict(cfg),
+         "model": model.state_dict()},
+        path,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny batches: one torch thread avoids spinning on a shared, busy CPU."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_cli_lift_matches_engine_evaluate(tmp_path, capsys, one_thread):
+    from PIL import Image
+
+    from pstmo import cli, engine
+    from pstmo.data import load_dataset
+
+    ckpt = _random_checkpoint(tmp_path / "best.pt")
+    ds = load_dataset("demo")
+    seq = ds.sequences("test")[0]
+    T = 40
+    w, h = seq.res_w, seq.res_h
+    pixels = (seq.pose_2d[:T].astype(np.float64) + [1.0, h / w]) * w / 2  # undo X / w * 2 - [1, h / w]
+    kp = tmp_path / "mine.npz"
+    np.savez(kp, keypoints=pixels, width=w, height=h)
+    out = tmp_path / "lifted"
+    argv = [
+        "lift",
+        str(kp),
+        "--checkpoint",
+        str(ckpt),
+        "--out",
+        str(out),
+        "--layout",
+        "h36m",
+        "--device",
+        "cpu",
+    ]
+    assert cli.main([*argv, "--anim-stride", "20"]) == 0
+    assert "poses_3d.npz" in capsys.readouterr().out
+
+    res = engine.evaluate(ckpt, dataset=ds, subjects=[seq.subject], max_frames=T, device="cpu", flip=True)
+    ref = next(p for p in res.predictions if (p.action, p.camera) == (seq.action, seq.camera))
+    with np.load(out / "poses_3d.npz") as z:
+        np.testing.assert_allclose(z["pose_2d"], seq.pose_2d[:T], atol=1e-5)
+        np.testing.assert_allclose(z["poses_3d"], ref.pred, atol=1e-5)
+    with Image.open(out / "poses_3d.gif") as im:
+        assert im.n_frames == 2  # frames 0 and 20
+
+    # a 100 fps input without a TDS rate is refused with a suggestion
+    assert cli.main([*argv, "--fps", "100", "--tds", "1", "--no-animation"]) == 2
+    assert "--tds 2" in capsys.readouterr().err
