@@ -70,7 +70,15 @@ def save_figure(
     path = Path(out_dir) / f"{name}.png"
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=dpi or fig.dpi)
+    _public_mode(path)
     return path
+
+
+def _public_mode(path: Path) -> None:
+    """Temporary files are created 0600; give the final file the usual ``0666 & ~umask``."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def _bone_colors(skeleton: Skeleton) -> list[str]:
@@ -551,6 +559,7 @@ def animate_sequence(
         ) as bar:
             anim.save(tmp, writer=writer, progress_callback=lambda i, n: bar.update(1))
         os.replace(tmp, out_path)
+        _public_mode(out_path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -207,6 +207,30 @@ def test_masking_diagram_marks_hidden_frames_and_joints():
         viz.plot_masking(seq, temporal, spatial[:2])
 
 
+def test_fig2_masking_strategies_on_a_real_sequence():
+    from pstmo.data import load_dataset
+
+    seq = load_dataset("demo").sequences("test")[0].pose_2d[:45:5]  # 9 frames of a real clip
+    fig = viz.plot_masking_strategies(seq, temporal_ratio=0.5, spatial_num=3, st_spatial_num=2, seed=0)
+    rows = [fig.axes[r * 9 : (r + 1) * 9] for r in range(3)]
+    grey = mpl.colors.to_rgba(viz.MASK_COLOR)
+
+    def hidden_bones(ax):
+        return sum(mpl.colors.to_rgba(line.get_color()) == grey for line in ax.lines)
+
+    # (a) temporal: floor(0.5 * 9) = 4 frames fully hidden (all 16 bones), the others intact
+    assert sorted(hidden_bones(ax) for ax in rows[0]) == [0] * 5 + [16] * 4
+    # (b) spatial: every frame has exactly m^S = 3 hollow (masked) joints, no frame fully hidden
+    for ax in rows[1]:
+        faces = ax.collections[0].get_facecolors()
+        assert (faces[:, :3] == 1.0).all(axis=1).sum() == 3
+    # (c) spatio-temporal: 4 frames hidden, the 5 visible ones with 2 masked joints each
+    counts = [hidden_bones(ax) for ax in rows[2]]
+    assert counts.count(16) == 4
+    visible = [ax for ax, c in zip(rows[2], counts) if c < 16]
+    assert all((ax.collections[0].get_facecolors()[:, :3] == 1.0).all(axis=1).sum() == 2 for ax in visible)
+
+
 def test_save_figure_writes_png_atomically(tmp_path):
     fig = viz.plot_pose_2d(reference_pose_2d(), IMAGE_SIZE, IMAGE_SIZE)
     path = viz.save_figure(fig, "test_viz_pose", out_dir=tmp_path)
