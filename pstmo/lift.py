@@ -383,9 +383,12 @@ def lift_keypoints(
     to the model's training TDS rate scaled by ``fps / 50``. ``flip`` averages with the flipped
     input (test-time augmentation, as ``engine.evaluate``); ``device="auto"`` picks CUDA if present.
     """
+    if model is None and checkpoint is None:
+        raise ValueError("give a checkpoint path or a model")
+    # input problems first: they are cheaper to find than loading a model
+    kp = to_h36m(read_keypoints(keypoints, width, height), layout)
+    pixels, filled = fill_missing(kp.xy, kp.score, min_score)
     if model is None:
-        if checkpoint is None:
-            raise ValueError("give a checkpoint path or a model")
         model, ckpt_frames, model_tds = load_lifting_model(checkpoint, device)
         frames = frames or ckpt_frames
     if frames is None:
@@ -394,8 +397,6 @@ def lift_keypoints(
         tds = model_tds if fps is None else max(1, round(model_tds * fps / MODEL_FPS))
     check_frame_rate(fps, tds, model_tds)
 
-    kp = to_h36m(read_keypoints(keypoints, width, height), layout)
-    pixels, filled = fill_missing(kp.xy, kp.score, min_score)
     pose_2d = normalize_screen(pixels, kp.width, kp.height)
     poses_3d = lift_sequence(model, pose_2d, frames, tds, batch_size, flip, progress)
 
