@@ -105,7 +105,7 @@ def test_table_and_json(result):
 
 def test_quick_cpu_skips_large_batches_with_a_note():
     cfg = BenchConfig(quick=True, device="cpu").resolved()
-    assert cfg.repeats <= 2 and cfg.warmup <= 1
+    assert cfg.repeats <= 2 and cfg.warmup <= 1 and cfg.repeats >= 1
     from pstmo.bench import _skip_reason
 
     assert _skip_reason(cfg, 1024, 243).startswith("skipped")
