@@ -236,26 +236,25 @@ class PoseExplorer:
     def _load_dataset(self, dataset: Any) -> None:
         from pstmo.data import load_dataset
 
-        self.data = load_dataset(dataset, data_dir=self.data_dir) if isinstance(dataset, str) else dataset
-        self._seqs: dict[tuple, Any] = {}
+        data = load_dataset(dataset, data_dir=self.data_dir) if isinstance(dataset, str) else dataset
+        seqs: dict[tuple, Any] = {}
         for split in ("train", "test"):
-            if split not in self.data.splits:
+            if split not in data.splits:
                 continue
-            for seq in self.data.sequences(split):
+            for seq in data.sequences(split):
                 if seq.pose_3d is not None:
-                    self._seqs[(seq.subject, seq.clip or seq.action, seq.camera)] = seq
-        if not self._seqs:
-            raise ValueError(
-                f"data set {getattr(self.data, 'name', dataset)!r} has no sequences with 3D poses"
-            )
-        self._busy = True
+                    seqs[(seq.subject, seq.clip or seq.action, seq.camera)] = seq
+        if not seqs:
+            raise ValueError(f"data set {getattr(data, 'name', dataset)!r} has no sequences with 3D poses")
+        self.data, self._seqs = data, seqs
+        outer, self._busy = self._busy, True
         try:
             subjects = list(dict.fromkeys(k[0] for k in self._seqs))
             self.subject.options = subjects
             self.subject.value = subjects[-1]  # the last subject is a test subject in every split
             self._fill_clips()
         finally:
-            self._busy = False
+            self._busy = outer
 
     def _fill_clips(self) -> None:
         clips = list(dict.fromkeys(k[1] for k in self._seqs if k[0] == self.subject.value))
@@ -307,22 +306,32 @@ class PoseExplorer:
 
     # -------------------------------------------------------------------------------- events
 
-    def _guarded(self, fn) -> None:
+    def _guarded(self, fn, undo=None) -> None:
+        """Run a control's action, then redraw. Bad input (a missing data set or checkpoint)
+        is shown in the status line and ``undo`` restores the previous control value."""
+        from pstmo.errors import PstmoError
+
         if self._busy:
             return
         self._busy = True
         try:
             fn()
-        except Exception as exc:  # show the problem on screen instead of a dead widget
-            self.status.value = f"<b style='color:#b00'>error:</b> {type(exc).__name__}: {exc}"
+        except (PstmoError, ValueError, OSError) as exc:
+            if undo is not None:
+                undo()
             self._busy = False
-            raise
-        self._busy = False
+            self.status.value = f"<b style='color:#b00'>error:</b> {type(exc).__name__}: {exc}"
+            return
+        finally:
+            self._busy = False
         if not self._held:
             self.update()
 
     def _on_dataset(self, change) -> None:
-        self._guarded(lambda: self._load_dataset(change["new"]))
+        def undo():
+            self.dataset_w.value = change["old"]
+
+        self._guarded(lambda: self._load_dataset(change["new"]), undo)
 
     def _on_subject(self, change) -> None:
         self._guarded(self._fill_clips)

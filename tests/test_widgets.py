@@ -112,6 +112,14 @@ def test_subject_clip_camera_selection(explorer):
     assert f"camera {cam}" in explorer.status.value
 
 
+def test_missing_dataset_is_reported_and_undone(explorer):
+    before = explorer.sequence
+    explorer.dataset_w.value = "h36m"  # no data_dir: cannot load
+    assert "error" in explorer.status.value and "h36m" in explorer.status.value
+    assert explorer.dataset_w.value == "demo"
+    assert explorer.sequence is before
+
+
 def test_switch_to_untrained_liftformer(explorer):
     explorer.model.value = "untrained LiftFormer"
     assert type(explorer.bundle.lifter).__name__ == "LiftFormer"
