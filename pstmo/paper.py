@@ -101,7 +101,7 @@ _P5 = [
     (243, 2, 486, 6.2, 1482, 43.0),
 ]
 
-# P-STMO Table 6: complexity. Columns: Method, Source, Params(M), FLOPs(M), FPS, MPJPE.
+# P-STMO Table 6: complexity. Columns: Method, Measured by, Params(M), FLOPs(M), FPS, MPJPE.
 _P6 = [
     ("Pavlo et al. [32] CVPR'19 (N=243)", 'reported in [50]', 16.9, 33, 863, 46.8),
     ("Chen et al. [6] TCSVT'21 (N=243)", 'reported in [50]', 58.1, 116, 264, 44.1),
@@ -303,7 +303,7 @@ TABLES: dict[str, PaperTable] = {
         "P-STMO",
         "Table 6",
         "Analysis on computational complexity. Top table: taken from [50]. Bottom table: our implementation.",
-        ("Method", "Source", "Params(M)", "FLOPs(M)", "FPS", "MPJPE"),
+        ("Method", "Measured by", "Params(M)", "FLOPs(M)", "FPS", "MPJPE"),
         _P6,
     ),
     "pstmo_fig4": PaperTable(

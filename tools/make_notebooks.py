@@ -68,6 +68,7 @@ def setup(name: str) -> nbformat.NotebookNode:
 
         import numpy as np
         import pandas as pd
+        import torch
         from IPython.display import Markdown, display
 
         from pstmo import engine, paper, paths, viz
@@ -80,6 +81,8 @@ def setup(name: str) -> nbformat.NotebookNode:
         LABEL = paper.ours_label(dataset, profile)  # e.g. "ours (demo data, smoke profile)", never "Human3.6M"
         META = dict(notebook=NOTEBOOK, profile=profile, dataset=dataset, data_dir=data_dir, device=device, seed=seed)
         viz.set_style()
+        if profile == "smoke":  # tiny models: one thread is fastest and does not oversubscribe a shared CPU
+            torch.set_num_threads(1)
 
 
         def cfg_for(stage, run, frames=None, model_extra=None, **overrides):
@@ -197,8 +200,8 @@ NOTEBOOKS["01_masked_pose_modeling"] = [
     frames = None  # N (None: the profile's default)
     temporal_ratios = [0.5, 0.9]  # q^T values of Fig. 4a (paper: 0.1 ... 0.9)
     spatial_joints = [2, 7]  # m^S values of Fig. 4b (paper: 1 ... 10)
-    st_temporal_ratios = [0.7, 0.8]  # q^T axis of the Fig. 4c heat map
-    st_spatial_joints = [2, 3]  # m^S axis of the Fig. 4c heat map
+    st_temporal_ratios = [0.5, 0.8]  # q^T axis of the Fig. 4c heat map (paper: 0.1 ... 0.9)
+    st_spatial_joints = [2]  # m^S axis of the Fig. 4c heat map (paper: 1 ... 10)
     """,
     ),
     None,
@@ -897,18 +900,15 @@ CODE["08_complexity"] = [
         fps[k] = fps_batch / float(np.median(t))
     ours = pd.DataFrame([{"Method": k, "Params(M)": c["params_paper_m"], "FLOPs(M)": c["flops_paper_m"],
                           "FPS": fps.get(k, float("nan"))} for k, c in counts.items()])
-    show(paper.beside(ours, paper.paper_table("pstmo_table6"), label=f"{LABEL}, FPS on {dev.type}"), "pstmo_table6")
+    show(paper.beside(ours, paper.paper_table("pstmo_table6"), label=f"{LABEL}, FPS on {dev.type}"),
+         "pstmo_table6", fps_frames=fps_frames, fps_batch=fps_batch, fps_device=str(dev))
     write_summary(RESULTS, META, {f"fps {k}": v for k, v in fps.items()}, name=NOTEBOOK)
     """),
     md(
-        "## Params/FLOPs columns of Tables 3–5 and LiftFormer's sizes\nSee notebooks 05, 06, 07 and 09 for the per-row checks; here one summary of the P-STMO presets."
+        "The Params/FLOPs columns of Tables 3, 4 and 5 are checked row by row in notebooks 05, 06 and 07, "
+        "LiftFormer's Params columns in notebook 09. The counting convention:"
     ),
-    code("""
-    rows = [{"model": m, "N": n, **{k: v for k, v in complexity.count(get_config(m, frames=n)).items() if k != "convention"}}
-            for m in ("p-stmo-s", "p-stmo") for n in (27, 81, 243)]
-    show(pd.DataFrame(rows), "08_presets_complexity")
-    print(complexity.THOP_CONVENTION)
-    """),
+    code("print(complexity.THOP_CONVENTION)"),
     md(r"""
     ## What the numbers show
 
