@@ -116,7 +116,7 @@ class TrainConfig:
     pretrained: str | None = None  # Stage I checkpoint whose encoder initialises Stage II
     # evaluation during training
     eval_every: int = 1  # epochs
-    eval_max_frames: int | None = None  # cap test frames per sequence while training (smoke)
+    eval_max_frames: int | None = None  # cap test frames per sequence (smoke); None = all frames
     # runtime
     seed: int = 0
     device: str = "auto"
@@ -170,7 +170,7 @@ def get_profile(name: str = "smoke", stage: str = "train", **overrides: Any) -> 
     if name == "smoke":
         base: dict[str, Any] = dict(
             stage=stage, model=model, model_overrides=dict(_SMOKE_MODEL.get(model, {})), dataset="demo",
-            frames=27, tds=1, epochs=2, max_steps=12, batch_size=32, eval_max_frames=200,
+            frames=27, tds=1, epochs=2, max_steps=12, batch_size=32, eval_max_frames=64, eval_every=2,
             lr={"pretrain": 1e-3, "train": 1e-3, "liftformer": 1.0}[stage], warmup=20, noam_factor=0.1,
         )  # fmt: skip
     elif name == "paper":
@@ -594,8 +594,6 @@ def _evaluate_sequences(
     for seq in sequences:
         pose_2d = np.asarray(seq.pose_2d, dtype=np.float32)
         target = np.asarray(seq.pose_3d, dtype=np.float32)
-        if max_frames is not None:
-            pose_2d, target = pose_2d[:max_frames], target[:max_frames]
         if pose_2d.ndim != 3 or pose_2d.shape[-1] != 2 or target.shape[:2] != pose_2d.shape[:2]:
             raise DataError(
                 f"sequence {seq.subject}/{seq.action}: pose_2d {pose_2d.shape} must be (T, J, 2) and "
@@ -603,6 +601,8 @@ def _evaluate_sequences(
                 key="pose_2d",
             )
         windows = sequence_windows(pose_2d, frames, tds)
+        if max_frames is not None:  # score the first frames, windows taken from the whole sequence
+            windows, pose_2d, target = windows[:max_frames], pose_2d[:max_frames], target[:max_frames]
         pred = predict(model, windows, flip=flip, batch_size=batch_size, perm=perm).numpy()
         pred[:, root] = 0.0  # root-relative targets: the root is the origin (as the official test)
         valid = getattr(seq, "valid", None)
@@ -779,11 +779,12 @@ def _evaluate_dataset(
     )  # fmt: skip
 
 
-def _validate(model: nn.Module, ds: Any, cfg: TrainConfig, device: torch.device) -> tuple[str, float]:
+def _validate(model: nn.Module, ds: Any, cfg: TrainConfig, device: torch.device) -> tuple[str, float, Any]:
     """Validation metric on the test split (the official code selects checkpoints on it)."""
     if cfg.stage == "pretrain":
-        return "recon_2d", _reconstruction_error(model, ds, cfg, device)
-    return "mpjpe", _evaluate_dataset(model, ds, cfg, cfg.eval_max_frames).mpjpe
+        return "recon_2d", _reconstruction_error(model, ds, cfg, device), None
+    res = _evaluate_dataset(model, ds, cfg, cfg.eval_max_frames)
+    return "mpjpe", res.mpjpe, res
 
 
 def _shard(batch: Any, dist: _Dist) -> Any:
@@ -870,6 +871,7 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
     mask_gen = torch.Generator().manual_seed(cfg.seed + 1)
 
     epoch, step, best, history = 0, 0, math.inf, []
+    best_res: EvalResult | None = None  # evaluation of best.pt, when made by this process
     epoch_loss, epoch_batches, mid_epoch = 0.0, 0, False
     if cfg.resume and last_path.is_file():
         ckpt = load_checkpoint(last_path)
@@ -955,10 +957,10 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
         lr = optimizer.param_groups[0]["lr"]
         if cfg.stage != "liftformer":
             scheduler.step()
-        val_name, val = "", float("nan")
+        val_name, val, val_res = "", float("nan"), None
         is_last = done or epoch + 1 >= cfg.epochs
         if dist.main and ((epoch + 1) % max(cfg.eval_every, 1) == 0 or is_last):
-            val_name, val = _validate(model, ds, cfg, device)
+            val_name, val, val_res = _validate(model, ds, cfg, device)
         history.append(
             {"epoch": epoch + 1, "step": step, "loss": epoch_loss / max(epoch_batches, 1), "lr": lr,
              "val_metric": val, "val_name": val_name}
@@ -966,7 +968,7 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
         epoch += 1
         improved = dist.main and not math.isnan(val) and val < best
         if improved:
-            best = val
+            best, best_res = val, val_res
         checkpoint(last_path, mid=False)
         if improved:
             checkpoint(best_path, mid=False)
@@ -979,7 +981,7 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
     if dist.main:
         if not best_path.is_file():  # no validation ever ran: keep the final weights
             checkpoint(best_path, mid=False)
-        result_metrics = _final_metrics(cfg, best_path, ds, device, run_dir, best)
+        result_metrics = _final_metrics(cfg, best_path, ds, device, run_dir, best, best_res)
     dist.barrier()
     if dist.created:
         torch.distributed.destroy_process_group()
@@ -987,16 +989,25 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
 
 
 def _final_metrics(
-    cfg: TrainConfig, best_path: Path, ds: Any, device: torch.device, run_dir: Path, best: float
-):
-    """Evaluate ``best.pt`` on every test frame; write ``metrics.json`` and ``per_action.csv``."""
+    cfg: TrainConfig,
+    best_path: Path,
+    ds: Any,
+    device: torch.device,
+    run_dir: Path,
+    best: float,
+    res: EvalResult | None = None,
+) -> dict[str, Any]:
+    """Test metrics of ``best.pt`` (every test frame, or the first ``eval_max_frames`` of each
+    sequence); write ``metrics.json`` and ``per_action.csv``. ``res`` reuses the validation
+    of ``best.pt`` made in this process."""
     if cfg.stage == "pretrain":
         out: dict[str, Any] = {"stage": cfg.stage, "recon_2d": best}
         write_json(run_dir / "metrics.json", out)
         return out
-    model, _ = load_model(best_path, device=device)
-    res = _evaluate_dataset(model, ds, cfg)
-    out = {"stage": cfg.stage, **res.metrics, "flip": cfg.flip}
+    if res is None:
+        model, _ = load_model(best_path, device=device)
+        res = _evaluate_dataset(model, ds, cfg, cfg.eval_max_frames)
+    out = {"stage": cfg.stage, **res.metrics, "flip": cfg.flip, "eval_max_frames": cfg.eval_max_frames}
     write_json(run_dir / "metrics.json", out)
     with atomic_write(run_dir / "per_action.csv") as fh:
         res.per_action.to_csv(fh)

@@ -355,3 +355,30 @@ def test_evaluate_official_checkpoint_fixture(tmp_path):
     # evaluate() accepts the official file directly
     res = engine.evaluate(path, dataset=ToyDataset(), flip=False)
     assert math.isfinite(res.mpjpe) and res.frames == 96
+
+
+# --------------------------------------------------------------------------- CLI on the demo data
+
+
+def test_cli_pretrain_train_evaluate_on_demo(tmp_path, capsys):
+    from pstmo.cli import main
+
+    common = ["--profile", "smoke", "--results-dir", str(tmp_path), "--max-steps", "2", "--epochs", "1",
+              "--eval-max-frames", "8", "--frames", "9", "--no-progress"]  # fmt: skip
+    assert main(["pretrain", *common, "--run-name", "pre", "--mask-strategy", "temporal"]) == 0
+    pre = tmp_path / "pre" / "best.pt"
+    assert pre.is_file()
+    assert main(["train", *common, "--run-name", "ft", "--pretrained", str(pre), "--set", "dropout=0.0"]) == 0
+    config = json.loads((tmp_path / "ft" / "config.json").read_text())
+    assert config["pretrained"] == str(pre) and config["model_config"]["dropout"] == 0.0
+    capsys.readouterr()
+    out_json = tmp_path / "eval.json"
+    assert (
+        main(["evaluate", "--checkpoint", str(tmp_path / "ft" / "best.pt"), "--output", str(out_json)]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "MPJPE" in printed and "P-MPJPE" in printed
+    assert {"mpjpe", "p_mpjpe", "n_mpjpe", "mpjve"} <= set(json.loads(out_json.read_text()))
+    # a Stage I checkpoint cannot be evaluated in 3D: clear message, exit code 2
+    assert main(["evaluate", "--checkpoint", str(pre)]) == 2
+    assert "pretrain" in capsys.readouterr().err
