@@ -295,6 +295,47 @@ class FastOfficialLayerNorm(nn.Module):
         return torch.addcmul(self.bias, (x - mean) * inv, self.weight)
 
 
+class CenterOnlyLastBlock(nn.Module):
+    """LiftFormer's last post-LN encoder block evaluated for the lifted token only.
+
+    Only the target token (the middle one, or the last one in causal mode) of the last block
+    reaches the output head, so its query, attention row, residuals and FFN are computed for
+    that token alone; keys and values still come from all N tokens (a causal last token sees
+    every token anyway). ``(B, N, d) -> (B, 1, d)``; LiftFormer's forward then picks token 0
+    of the 1-token output. Saves about one block's worth of FFN/projection FLOPs.
+    """
+
+    def __init__(self, block: nn.Module, attn: FusedSelfAttention, causal: bool):
+        super().__init__()
+        self.attn, self.causal = attn, causal
+        self.norm1, self.ff, self.norm2 = block.norm1, block.ff, block.norm2
+
+    def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
+        B, N, C = x.shape
+        t = N - 1 if self.causal else N // 2
+        h, d = self.attn.heads, C // self.attn.heads
+        w, b = self.attn.qkv_weight, self.attn.qkv_bias
+        q = F.linear(x[:, t : t + 1], w[:C], b[:C]).view(B, 1, h, d).transpose(1, 2)
+        kv = F.linear(x, w[C:], b[C:]).view(B, N, 2, h, d)
+        k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, h, N, d_k)
+        y = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, 1, C)
+        x = self.norm1(x[:, t : t + 1] + self.attn.out(y))
+        return self.norm2(x + self.ff(x))
+
+
+def _center_only_liftformer(model: nn.Module) -> bool:
+    """Replace LiftFormer's last block by ``CenterOnlyLastBlock`` (after ``to_channels_last``)."""
+    blocks = getattr(model, "blocks", None)
+    if (
+        type(model).__name__ != "LiftFormer"
+        or blocks is None
+        or not isinstance(blocks[-1].attn, FusedSelfAttention)
+    ):
+        return False
+    blocks[-1] = CenterOnlyLastBlock(blocks[-1], blocks[-1].attn, bool(model.cfg.causal))
+    return True
+
+
 def _is_attention(m: nn.Module) -> bool:
     return (
         all(isinstance(getattr(m, n, None), nn.Linear) for n in ("q", "k", "v"))
@@ -406,6 +447,7 @@ def optimize_for_inference(
         fold_batchnorms(fast)
     if channels_last:
         to_channels_last(fast)
+        _center_only_liftformer(fast)  # forward() only: fast.model.encode() then returns 1 token
     compiled = None
     if compile:
         try:
