@@ -70,7 +70,7 @@ from torch import nn
 from pstmo import metrics as M
 from pstmo.errors import CheckpointError, DataError, PstmoError
 from pstmo.io import atomic_write, write_json
-from pstmo.skeleton import H36M_ACTIONS, flip_permutation
+from pstmo.skeleton import H36M_ACTION_LABELS, H36M_ACTIONS, flip_permutation
 
 STAGES = ("pretrain", "train", "liftformer")
 MASK_STRATEGIES = ("temporal", "spatial", "spatio-temporal")
@@ -136,6 +136,10 @@ class TrainConfig:
             raise ValueError(f"mask_strategy must be one of {MASK_STRATEGIES}, got {self.mask_strategy!r}")
         if self.frames < 1 or self.frames % 2 == 0:
             raise ValueError(f"frames must be a positive odd number, got {self.frames}")
+        if (self.stage == "liftformer") != (self.model == "liftformer"):
+            raise ValueError(
+                f"stage {self.stage!r} does not train model {self.model!r}: LiftFormer uses stage 'liftformer'"
+            )
 
     @property
     def name(self) -> str:
@@ -167,6 +171,8 @@ def get_profile(name: str = "smoke", stage: str = "train", **overrides: Any) -> 
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
     model = overrides.get("model", "liftformer" if stage == "liftformer" else "p-stmo-s")
+    if stage == "train" and model == "liftformer":
+        stage = "liftformer"
     if name == "smoke":
         base: dict[str, Any] = dict(
             stage=stage, model=model, model_overrides=dict(_SMOKE_MODEL.get(model, {})), dataset="demo",
@@ -186,6 +192,9 @@ def get_profile(name: str = "smoke", stage: str = "train", **overrides: Any) -> 
     else:
         raise ValueError(f"unknown profile {name!r}: use 'smoke' or 'paper'")
     base.update(overrides)
+    base["stage"] = stage
+    if base.get("dataset") == "humaneva":  # 15-joint skeleton
+        base["model_overrides"] = {"joints": 15, **base.get("model_overrides", {})}
     return TrainConfig(**base)
 
 
@@ -241,6 +250,7 @@ class EvalResult:
     pck: float | None = None
     auc: float | None = None
     frames: int = 0
+    per_subject_action: Any = None  # HumanEva: P-MPJPE per (action, subject), LiftFormer Table 5
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -627,10 +637,7 @@ def _evaluate_sequences(
     vel = [M.mpjve(p.pred, p.target, scale=1000.0, reduction="none") for p in preds if len(p.pred) > 1]
     canon = {M.canonical_action(a) for a in actions}
     if canon <= set(H36M_ACTIONS):
-        order, labels = H36M_ACTIONS, None
-        from pstmo.skeleton import H36M_ACTION_LABELS
-
-        labels = H36M_ACTION_LABELS
+        order, labels = H36M_ACTIONS, H36M_ACTION_LABELS
     else:  # other datasets: actions in order of appearance
         order, labels = tuple(dict.fromkeys(M.canonical_action(a) for a in actions)), None
     rows = [M.action_table(v, actions, order=order, labels=labels, name=k) for k, v in per_frame.items()]
@@ -639,6 +646,10 @@ def _evaluate_sequences(
             M.action_table(np.concatenate(vel), vel_actions, order=order, labels=labels, name="MPJVE")
         )
     table = pd.concat(rows)
+    humaneva = None
+    if canon <= {"Walk", "Jog", "Box"}:
+        subjects = [p.subject for p, k in zip(preds, keep) for _ in range(int(k.sum()))]
+        humaneva = M.humaneva_table(per_frame["P-MPJPE"], subjects, actions)
     pck_v = auc_v = None
     if with_pck:
         pck_v = float(M.pck(pred_all, tgt_all, scale=1000.0))
@@ -653,6 +664,7 @@ def _evaluate_sequences(
         pck=pck_v,
         auc=auc_v,
         frames=len(pred_all),
+        per_subject_action=humaneva,
     )
 
 

@@ -289,7 +289,7 @@ def humaneva_table(
     """HumanEva-I per-(action, subject) table as in LiftFormer Table 5.
 
     Frames are averaged within each (action, subject) pair (take suffixes such as
-    ``"Walk 1"`` / ``"Walk_1"`` dropped); ``Avg`` is the unweighted mean over the pairs present,
+    ``"Walk 1"`` / ``"Walk_1"`` and split prefixes such as ``"Validate/S1"`` dropped); ``Avg`` is the unweighted mean over the pairs present,
     leaving out those in ``exclude`` (e.g. ``[("Walk", "S3")]``, the corrupted mocap).
     Columns are a ``(action, subject)`` MultiIndex; pairs absent from the data are dropped.
     """
@@ -297,7 +297,7 @@ def humaneva_table(
 
     err = _to_numpy(errors).reshape(-1)
     acts = np.asarray([str(a).split(" ")[0].split("_")[0] for a in actions])
-    subs = np.asarray([str(s) for s in subjects])
+    subs = np.asarray([str(s).split("/")[-1] for s in subjects])  # "Validate/S1" -> "S1"
     if not (len(err) == len(acts) == len(subs)):
         raise ValueError(f"{len(err)} errors, {len(acts)} actions, {len(subs)} subjects: lengths differ")
     cols, values = [], []

@@ -382,3 +382,16 @@ def test_cli_pretrain_train_evaluate_on_demo(tmp_path, capsys):
     # a Stage I checkpoint cannot be evaluated in 3D: clear message, exit code 2
     assert main(["evaluate", "--checkpoint", str(pre)]) == 2
     assert "pretrain" in capsys.readouterr().err
+
+
+def test_liftformer_model_selects_the_liftformer_stage_and_humaneva_table(tmp_path):
+    cfg = engine.get_profile("smoke", stage="train", model="liftformer")
+    assert cfg.stage == "liftformer" and cfg.model_overrides["dim"] == 32
+    with pytest.raises(ValueError, match="LiftFormer"):
+        engine.TrainConfig(stage="pretrain", model="liftformer")
+    data = ToyDataset(test=(("Validate/S1", "Walk 1 chunk0"), ("Validate/S2", "Jog 1 chunk1")))
+    model = engine.build_stage_model(toy_cfg(tmp_path, stage="liftformer"))[0]
+    res = engine.evaluate(model, dataset=data, frames=9, flip=False)
+    table = res.per_subject_action
+    assert list(table.columns) == [("Walk", "S1"), ("Jog", "S2"), ("Avg", "")]
+    assert table[("Avg", "")].iloc[0] == pytest.approx(res.p_mpjpe, rel=1e-6)  # 2 pairs = 2 actions
