@@ -460,8 +460,9 @@ def beside(
 
     Without ``on``: the rows are stacked under a leading ``Source`` column that reads
     ``"paper"`` or ``label`` (use this for per-action tables: the paper's methods, then ours).
-    With ``on`` (configuration columns such as ``["N", "s"]``): one row per configuration,
-    the other shared columns side by side as ``"<col> (paper)"`` and ``"<col> (<label>)"``.
+    With ``on`` (configuration columns such as ``["N", "s"]``): the paper's rows in order, then
+    our configurations the paper lacks; shared columns side by side as ``"<col> (paper)"`` and
+    ``"<col> (<label>)"``, columns only we have as ``"<col> (<label>)"``.
     """
     import pandas as pd
 
@@ -475,9 +476,14 @@ def beside(
     if missing:
         raise KeyError(f"beside(on=...): columns {missing} must be in both tables")
     shared = [c for c in ours.columns if c in paper.columns and c not in on]
+    only_ours = [c for c in ours.columns if c not in paper.columns]
     p = paper.rename(columns={c: f"{c} (paper)" for c in shared})
-    o = ours.rename(columns={c: f"{c} ({label})" for c in shared})
-    merged = p.merge(o, on=on, how="outer", sort=False)
+    o = ours.rename(columns={c: f"{c} ({label})" for c in shared + only_ours})
+    # the paper's rows in the paper's order, then our configurations the paper does not have
+    merged = p.merge(o, on=on, how="left", sort=False)
+    keys = p[on].astype(str).agg("|".join, axis=1)
+    extra = o[~o[on].astype(str).agg("|".join, axis=1).isin(set(keys))]
+    merged = pd.concat([merged, extra], ignore_index=True)
     order = list(on)
     for c in shared:
         order += [f"{c} (paper)", f"{c} ({label})"]

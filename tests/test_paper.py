@@ -168,6 +168,12 @@ def test_beside_labels_both_sources():
     )
     row = cfg[(cfg["N"] == 27) & (cfg["s"] == 3)].iloc[0]
     assert (row["MPJPE (paper)"], row["MPJPE (ours (demo, smoke))"]) == (46.8, 99.0)
+    assert list(cfg["N"]) == [27, 27, 27, 81, 81, 243, 243]  # the paper's row order is kept
+    extra = beside(
+        pd.DataFrame({"N": [9], "s": [1], "FPS": [5.0]}), paper_table("pstmo_table5"), on=["N", "s"]
+    )
+    assert list(extra["N"]) == [27, 27, 27, 81, 81, 243, 243, 9]  # ours-only configurations last
+    assert extra["FPS (ours (demo, smoke))"].iloc[-1] == 5.0  # ours-only columns carry the label
 
 
 def test_write_table_json_csv_markdown(tmp_path):

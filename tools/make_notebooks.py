@@ -844,7 +844,7 @@ CODE["07_tds_rate"] = [
             run = engine.train(cfg_for("train", f"N{n}-s{s}", frames=n, tds=s))
             rows.append({"N": n, "s": s, "RF": n * s, "MPJPE": run.metrics["mpjpe"]})
     ours = pd.DataFrame(rows)
-    show(paper.beside(ours, reported, label=LABEL, on=["N", "s"]), "pstmo_table5")
+    show(paper.beside(ours, reported, label=LABEL, on=["N", "s", "RF"]), "pstmo_table5")
     fig = viz.plot_ablation_heatmap(ours, index="N", columns="s", values="MPJPE")
     viz.save_figure(fig, "07_tds_heatmap", out_dir=FIGURES)
     display(fig)
