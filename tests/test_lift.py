@@ -278,9 +278,9 @@ def test_cli_lift_matches_engine_evaluate(tmp_path, capsys, one_thread):
     ckpt = _random_checkpoint(tmp_path / "best.pt")
     ds = load_dataset("demo")
     seq = ds.sequences("test")[0]
-    T = 40
+    T = 40  # frames scored by evaluate (its windows still reach into the whole sequence)
     w, h = seq.res_w, seq.res_h
-    pixels = (seq.pose_2d[:T].astype(np.float64) + [1.0, h / w]) * w / 2  # undo X / w * 2 - [1, h / w]
+    pixels = (seq.pose_2d.astype(np.float64) + [1.0, h / w]) * w / 2  # undo X / w * 2 - [1, h / w]
     kp = tmp_path / "mine.npz"
     np.savez(kp, keypoints=pixels, width=w, height=h)
     out = tmp_path / "lifted"
@@ -296,16 +296,17 @@ def test_cli_lift_matches_engine_evaluate(tmp_path, capsys, one_thread):
         "--device",
         "cpu",
     ]
-    assert cli.main([*argv, "--anim-stride", "20"]) == 0
+    assert cli.main([*argv, "--anim-stride", str(len(seq) // 2 + 1)]) == 0
     assert "poses_3d.npz" in capsys.readouterr().out
 
     res = engine.evaluate(ckpt, dataset=ds, subjects=[seq.subject], max_frames=T, device="cpu", flip=True)
     ref = next(p for p in res.predictions if (p.action, p.camera) == (seq.action, seq.camera))
     with np.load(out / "poses_3d.npz") as z:
-        np.testing.assert_allclose(z["pose_2d"], seq.pose_2d[:T], atol=1e-5)
-        np.testing.assert_allclose(z["poses_3d"], ref.pred, atol=1e-5)
+        assert z["poses_3d"].shape == (len(seq), 17, 3)
+        np.testing.assert_allclose(z["pose_2d"], seq.pose_2d, atol=1e-5)
+        np.testing.assert_allclose(z["poses_3d"][:T], ref.pred, atol=1e-5)
     with Image.open(out / "poses_3d.gif") as im:
-        assert im.n_frames == 2  # frames 0 and 20
+        assert im.n_frames == 2  # frames 0 and len/2 + 1
 
     # a 100 fps input without a TDS rate is refused with a suggestion
     assert cli.main([*argv, "--fps", "100", "--tds", "1", "--no-animation"]) == 2
