@@ -114,6 +114,8 @@ class TrainConfig:
     mask_ratio: float = 0.8  # temporal masking ratio
     mask_joints: int = 2  # joints masked per frame (spatial masking)
     pretrained: str | None = None  # Stage I checkpoint whose encoder initialises Stage II
+    refine: bool = False  # P-STMO (*) rows: train the refinement module (needs intrinsics, root depth)
+    init_from: str | None = None  # pstmo checkpoint whose weights initialise the model (refiner excepted)
     # evaluation during training
     eval_every: int = 1  # epochs
     eval_max_frames: int | None = None  # cap test frames per sequence (smoke); None = all frames
@@ -123,6 +125,7 @@ class TrainConfig:
     amp: bool = False
     compile: bool = False
     deterministic: bool = False
+    threads: int | None = None  # torch CPU threads for this run (smoke: 1, fastest for tiny models)
     checkpoint_every: int = 0  # also checkpoint every K steps (0: once per epoch)
     progress: bool | None = None  # tqdm bars; None = only on a terminal / notebook
     results_dir: str | None = None  # default: <repo>/results
@@ -136,6 +139,8 @@ class TrainConfig:
             raise ValueError(f"mask_strategy must be one of {MASK_STRATEGIES}, got {self.mask_strategy!r}")
         if self.frames < 1 or self.frames % 2 == 0:
             raise ValueError(f"frames must be a positive odd number, got {self.frames}")
+        if self.refine and self.stage != "train":
+            raise ValueError("refine=True needs stage 'train' (P-STMO Stage II)")
         if (self.stage == "liftformer") != (self.model == "liftformer"):
             raise ValueError(
                 f"stage {self.stage!r} does not train model {self.model!r}: LiftFormer uses stage 'liftformer'"
@@ -176,7 +181,7 @@ def get_profile(name: str = "smoke", stage: str = "train", **overrides: Any) -> 
     if name == "smoke":
         base: dict[str, Any] = dict(
             stage=stage, model=model, model_overrides=dict(_SMOKE_MODEL.get(model, {})), dataset="demo",
-            frames=27, tds=1, epochs=2, max_steps=12, batch_size=32, eval_max_frames=64, eval_every=2,
+            frames=27, tds=1, epochs=2, max_steps=12, batch_size=32, eval_max_frames=64, eval_every=2, threads=1,
             lr={"pretrain": 1e-3, "train": 1e-3, "liftformer": 1.0}[stage], warmup=20, noam_factor=0.1,
         )  # fmt: skip
     elif name == "paper":
@@ -274,7 +279,8 @@ def build_stage_model(cfg: TrainConfig) -> tuple[nn.Module, Any]:
     """The model a stage trains: MPM (Stage I), STMO (Stage II) or LiftFormer; returns (model, config)."""
     from pstmo import models
 
-    mcfg = _model_config(cfg.model, cfg.frames, cfg.model_overrides)
+    overrides = {**cfg.model_overrides, **({"refine": True} if cfg.refine else {})}
+    mcfg = _model_config(cfg.model, cfg.frames, overrides)
     if cfg.stage == "pretrain":
         return models.MPM(mcfg), mcfg
     return models.build_model(mcfg), mcfg
@@ -613,7 +619,25 @@ def _evaluate_sequences(
         windows = sequence_windows(pose_2d, frames, tds)
         if max_frames is not None:  # score the first frames, windows taken from the whole sequence
             windows, pose_2d, target = windows[:max_frames], pose_2d[:max_frames], target[:max_frames]
-        pred = predict(model, windows, flip=flip, batch_size=batch_size, perm=perm).numpy()
+        pred = predict(model, windows, flip=flip, batch_size=batch_size, perm=perm)
+        if getattr(model, "refiner", None) is not None:  # P-STMO (*): refine the averaged prediction
+            n = len(pred)
+            k = torch.as_tensor(_normalised_intrinsics(seq)).expand(n, 4)
+            depth = torch.as_tensor(_root_depth(seq)[:n])
+            device = next(model.parameters()).device
+            with torch.no_grad():
+                pred = (
+                    model.refine_center(
+                        pred[:, None].to(device),
+                        windows.to(device),
+                        k[:, :2].to(device),
+                        k[:, 2:].to(device),
+                        depth.to(device),
+                    )[:, 0]
+                    .float()
+                    .cpu()
+                )
+        pred = pred.numpy()
         pred[:, root] = 0.0  # root-relative targets: the root is the origin (as the official test)
         valid = getattr(seq, "valid", None)
         preds.append(SequencePrediction(seq.subject, seq.action, seq.camera, pose_2d, pred, target))
@@ -738,13 +762,68 @@ def _masks(cfg: TrainConfig, joints: int, generator: torch.Generator) -> tuple[t
     return masking.spatio_temporal_mask(n, joints, cfg.mask_ratio, cfg.mask_joints, generator)
 
 
+def _normalised_intrinsics(seq: Any) -> np.ndarray:
+    """``[fx, fy, cx, cy]`` of a sequence's camera in normalised screen units (VideoPose3D)."""
+    from pstmo.cameras import intrinsic_vector
+
+    intr = getattr(seq, "intrinsics", None) or {}
+    if intr.get("focal", intr.get("focal_length")) is None or intr.get("center") is None:
+        raise DataError(
+            f"sequence {seq.subject}/{seq.action}: the refinement module needs camera intrinsics "
+            "(Sequence.intrinsics 'focal' and 'center', pixels)",
+            key="intrinsics",
+        )
+    return intrinsic_vector({**intr, "res_w": seq.res_w, "res_h": seq.res_h}, normalized=True)[:4]
+
+
+def _root_depth(seq: Any) -> np.ndarray:
+    if getattr(seq, "root_3d", None) is None:
+        raise DataError(
+            f"sequence {seq.subject}/{seq.action}: the refinement module needs the root trajectory "
+            "(Sequence.root_3d (T, 3), camera frame)",
+            key="root_3d",
+        )
+    return np.asarray(seq.root_3d, dtype=np.float32)[: len(seq.pose_2d), 2]
+
+
+@dataclass
+class _Cameras:
+    """Per-target camera data for the refinement module: normalised intrinsics ``(S, 4)`` per
+    sequence, ground-truth root depth ``(M,)`` per flat target (the official code's choice)."""
+
+    intrinsics: torch.Tensor
+    root_depth: torch.Tensor
+    target_seq: torch.Tensor
+
+    @classmethod
+    def from_sequences(cls, sequences: list, device: torch.device) -> _Cameras:
+        intr = torch.as_tensor(np.stack([_normalised_intrinsics(s) for s in sequences]), device=device)
+        depth = torch.as_tensor(np.concatenate([_root_depth(s) for s in sequences]), device=device)
+        seq = torch.repeat_interleave(
+            torch.arange(len(sequences)), torch.tensor([len(s.pose_2d) for s in sequences])
+        )
+        return cls(intr, depth, seq.to(device))
+
+    def for_batch(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``focal (B, 2)``, ``principal (B, 2)`` (cx negated for flipped windows), ``root_depth (B,)``."""
+        k = self.intrinsics[self.target_seq[batch.index]]
+        principal = k[:, 2:].clone()
+        principal[:, 0] = torch.where(batch.flipped, -principal[:, 0], principal[:, 0])
+        return k[:, :2], principal, self.root_depth[batch.index]
+
+
 def compute_loss(
-    model: nn.Module, batch: Any, cfg: TrainConfig, generator: torch.Generator | None = None
+    model: nn.Module,
+    batch: Any,
+    cfg: TrainConfig,
+    generator: torch.Generator | None = None,
+    cameras: _Cameras | None = None,
 ) -> torch.Tensor:
     """The stage's training loss for one batch (mean over the batch).
 
     Stage I: mean 2D joint distance between the reconstruction and the clean input, all frames.
-    Stage II: MPJPE(center) + lambda * MPJPE(frames). LiftFormer: MPJPE(center).
+    Stage II: MPJPE(center) + lambda * MPJPE(frames); with ``refine``, MPJPE of the refined
+    center pose only (as the official refinement stage). LiftFormer: MPJPE(center).
     """
     x = batch.pose_2d
     if cfg.stage == "pretrain":
@@ -752,6 +831,10 @@ def compute_loss(
         recon = model(x, t_mask.to(x.device), s_mask.to(x.device))
         return M.mpjpe(recon.float(), x)
     out = model(x)
+    if cfg.refine:
+        focal, principal, root_depth = cameras.for_batch(batch)
+        refined = _unwrap(model).refine_center(out.center, x, focal, principal, root_depth)
+        return M.mpjpe(refined.float(), batch.center_3d)
     loss = M.mpjpe(out.center.float(), batch.center_3d)
     if cfg.stage == "train" and out.frames is not None and cfg.lambda_multi:
         loss = loss + cfg.lambda_multi * M.mpjpe(out.frames.float(), batch.pose_3d)
@@ -839,6 +922,8 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
         device = torch.device("cuda", dist.local_rank)
         torch.cuda.set_device(device)
     seed_everything(cfg.seed, cfg.deterministic)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     use_amp, use_compile = cfg.amp, cfg.compile
     if device.type != "cuda" and (use_amp or use_compile):
         warnings.warn("amp/compile act on CUDA only; running in float32 eager mode on CPU", stacklevel=2)
@@ -862,7 +947,14 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
             raise CheckpointError(
                 f"{cfg.pretrained}: Stage I encoder does not fit this model: {exc}"
             ) from exc
+    if cfg.init_from:  # e.g. a trained Stage II model before the refinement stage
+        state = load_checkpoint(cfg.init_from)["model"]
+        own = model.state_dict()
+        state = {k: v for k, v in state.items() if not k.startswith("refiner.")}
+        state.update({k: v for k, v in own.items() if k.startswith("refiner.")})
+        load_state_checked(model, state, source=str(cfg.init_from))
     model.to(device)
+    cameras = _Cameras.from_sequences(train_seqs, device) if cfg.refine else None
     if dist.initialised and device.type == "cuda":
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
@@ -941,7 +1033,7 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
             if dist.initialised:  # every rank draws the global batch and trains on its slice
                 batch = _shard(batch, dist)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss = compute_loss(train_model, batch, cfg, mask_gen)
+                loss = compute_loss(train_model, batch, cfg, mask_gen, cameras)
             if not torch.isfinite(loss):
                 raise TrainingError(
                     f"loss became {loss.detach().item()} at epoch {epoch + 1}, step {step + 1} of run {cfg.name!r}; "

@@ -34,7 +34,6 @@ def make_cfg(root: Path, name: str) -> engine.TrainConfig:
 def _worker(rank: int, world: int, port: int, root: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))  # fmt: skip
-    torch.set_num_threads(1)
     engine.train(make_cfg(Path(root), "ddp"), dataset=ToyDataset())
 
 
@@ -46,8 +45,11 @@ def free_port() -> int:
 
 def test_two_process_gloo_matches_single_process(tmp_path):
     mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
-    torch.set_num_threads(1)
-    single = engine.train(make_cfg(tmp_path, "single"), dataset=ToyDataset())
+    threads = torch.get_num_threads()
+    try:
+        single = engine.train(make_cfg(tmp_path, "single"), dataset=ToyDataset())  # smoke: 1 thread
+    finally:
+        torch.set_num_threads(threads)
     a = engine.load_checkpoint(tmp_path / "ddp" / "last.pt")
     b = engine.load_checkpoint(single.run_dir / "last.pt")
     assert a["step"] == b["step"] == 4

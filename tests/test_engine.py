@@ -23,6 +23,14 @@ from pstmo.skeleton import H36M_SKELETON, LEFT_JOINTS, RIGHT_JOINTS
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """The smoke profile runs with one torch thread; give other tests back their setting."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
 # --------------------------------------------------------------------------- toy data
 
 
@@ -32,6 +40,9 @@ class ToySequence:
         self.pose_2d, self.pose_3d = pose_2d, pose_3d
         self.res_w = self.res_h = 1000
         self.valid = None
+        # pinhole camera: focal 500 px, centre (600, 500) px -> normalised f = 1, c = (0.2, 0)
+        self.intrinsics = {"focal": [500.0, 500.0], "center": [600.0, 500.0]}
+        self.root_3d = np.tile(np.array([0.0, 0.0, 4.0], np.float32), (len(pose_2d), 1))
 
     def __len__(self):
         return len(self.pose_2d)
@@ -58,7 +69,7 @@ class ToyDataset:
                 pose = base + 0.1 * np.sin(freq * t + phase)
                 pose = (pose - pose[:, :1]).astype(np.float32)
                 cam = pose + np.array([0.0, 0.0, 4.0])
-                pose_2d = (cam[..., :2] / cam[..., 2:]).astype(np.float32)
+                pose_2d = (cam[..., :2] / cam[..., 2:] + np.array([0.2, 0.0])).astype(np.float32)
                 seqs.append(ToySequence(subject, action, 0, pose_2d, pose))
             self._splits[split] = seqs
 
@@ -252,9 +263,9 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     real = engine.compute_loss
     calls = {"n": 0}
 
-    def flaky(model, batch, cfg, generator=None):
+    def flaky(model, batch, cfg, generator=None, cameras=None):
         calls["n"] += 1
-        loss = real(model, batch, cfg, generator)
+        loss = real(model, batch, cfg, generator, cameras)
         return loss * float("nan") if calls["n"] == 4 else loss
 
     monkeypatch.setattr(engine, "compute_loss", flaky)
@@ -395,3 +406,35 @@ def test_liftformer_model_selects_the_liftformer_stage_and_humaneva_table(tmp_pa
     table = res.per_subject_action
     assert list(table.columns) == [("Walk", "S1"), ("Jog", "S2"), ("Avg", "")]
     assert table[("Avg", "")].iloc[0] == pytest.approx(res.p_mpjpe, rel=1e-6)  # 2 pairs = 2 actions
+
+
+def test_refinement_cameras_backproject_the_truth_also_for_flipped_windows(tmp_path):
+    from pstmo.data import WindowBatcher
+    from pstmo.models.refine import backproject
+
+    data = ToyDataset()
+    seqs = data.sequences("train")
+    batcher = WindowBatcher(seqs, frames=9, batch_size=64, shuffle=True, flip=True, seed=1)
+    cameras = engine._Cameras.from_sequences(seqs, torch.device("cpu"))
+    batch = next(iter(batcher))
+    assert batch.flipped.any() and (~batch.flipped).any()
+    focal, principal, depth = cameras.for_batch(batch)
+    assert torch.allclose(focal, torch.ones_like(focal))
+    assert torch.allclose(principal[:, 0], torch.where(batch.flipped, -0.2, 0.2))
+    assert torch.allclose(depth, torch.full_like(depth, 4.0))
+    # with the true depth, back-projecting the 2D input recovers the true (flipped) 3D pose
+    xyz = backproject(batch.pose_2d[:, 4:5], batch.center_3d[..., 2], focal, principal, depth)
+    assert torch.allclose(xyz, batch.center_3d, atol=1e-5)
+
+
+def test_refinement_stage_trains_from_a_stage2_model(tmp_path):
+    data = ToyDataset()
+    base = engine.train(toy_cfg(tmp_path, stage="train", epochs=1, max_steps=2, run_name="s2"), dataset=data)
+    cfg = toy_cfg(tmp_path, stage="train", epochs=1, max_steps=2, refine=True, init_from=str(base.checkpoint),
+                  lr=1e-5, run_name="refine")  # fmt: skip
+    run = engine.train(cfg, dataset=data)
+    model, _ = engine.load_model(run.checkpoint)
+    assert model.refiner is not None
+    assert math.isfinite(run.metrics["mpjpe"])
+    with pytest.raises(ValueError, match="refine"):
+        engine.TrainConfig(stage="pretrain", refine=True)

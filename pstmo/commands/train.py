@@ -41,6 +41,7 @@ _OPTIONS: list[tuple[str, str, type, str]] = [
     ("--eval-max-frames", "eval_max_frames", int, "cap test frames per sequence during training"),
     ("--seed", "seed", int, "random seed"),
     ("--device", "device", str, "auto, cpu, cuda or cuda:K"),
+    ("--threads", "threads", int, "torch CPU threads (smoke profile: 1)"),
     ("--checkpoint-every", "checkpoint_every", int, "also checkpoint every K steps"),
     ("--results-dir", "results_dir", str, "results root (default <repo>/results)"),
     ("--run-name", "run_name", str, "run folder name"),
@@ -86,6 +87,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--flip", action=argparse.BooleanOptionalAction, default=True, help="test-time flip averaging"
     )
     e.add_argument("--pck", action="store_true", help="also PCK@150mm and AUC (MPI-INF-3DHP)")
+    e.add_argument(
+        "--max-frames", type=int, default=None, help="score only the first frames of each sequence"
+    )
     e.add_argument("--device", default="auto")
     e.add_argument("--output", default=None, help="write the metrics as JSON here")
     e.set_defaults(func=_evaluate)
@@ -133,7 +137,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     try:
         res = engine.evaluate(
             args.checkpoint, dataset=args.dataset, split=args.split, flip=args.flip, data_dir=args.data_dir,
-            keypoints=args.keypoints, pck=args.pck, device=args.device,
+            keypoints=args.keypoints, pck=args.pck, device=args.device, max_frames=args.max_frames,
         )  # fmt: skip
     except (PstmoError, ValueError) as exc:
         print(f"pstmo evaluate: {exc}", file=sys.stderr)
