@@ -84,3 +84,28 @@ def test_sweep_resumes_records_failures_and_aggregates(tmp_path):
 def test_missing_notebook_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.ipynb"):
         run_sweep(tmp_path / "nope.ipynb", {"x": [1]}, out=tmp_path)
+
+
+def test_cli_sweep_runs_the_grid(tmp_path, capsys):
+    from pstmo.cli import main
+
+    nb = _notebook(tmp_path)
+    code = main(["sweep", str(nb), "--grid", "x=3", "--grid", "y=1,2", "--out", str(tmp_path / "cli")])
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "cli").iterdir() if p.is_dir()) == ["x=3__y=1", "x=3__y=2"]
+    assert "31" in capsys.readouterr().out  # score = 10 * 3 + 1 in the printed table
+
+
+def test_reproduce_only_accepts_names_and_table_ids():
+    from pstmo.reproduce import NOTEBOOKS, resolve_only
+
+    assert resolve_only(None) == list(NOTEBOOKS)
+    assert resolve_only(["table3", "fig4", "liftformer_table7", "08"]) == [
+        "01_masked_pose_modeling",
+        "05_components",
+        "08_complexity",
+        "09_liftformer_ablations",
+    ]
+    assert resolve_only(["P-STMO Table 1", "00_quickstart.ipynb"]) == ["00_quickstart", "02_h36m_results"]
+    with pytest.raises(ValueError, match="table9"):
+        resolve_only(["table9"])
