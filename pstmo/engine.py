@@ -25,6 +25,10 @@ Stages (``TrainConfig.stage``):
   amsgrad, lr multiplied by ``lr_decay`` after every epoch. ``pretrained`` loads the
   Stage I encoder (SEM + TEM). Test-time flip augmentation averages the prediction of the
   horizontally flipped input (flipped back). ``best.pt`` = lowest test MPJPE.
+  ``refine=True`` (the paper's (*) rows) adds the refinement module: it blends the predicted
+  x, y with the 2D input back-projected at the predicted depth (camera intrinsics, ground-truth
+  root depth, as the official code); the loss is the MPJPE of the refined pose, usually
+  starting from a trained Stage II model (``init_from``) with a small lr.
 - ``"liftformer"``: MPJPE loss on the middle frame, Adam with the Noam schedule
   ``lr = factor * d^-0.5 * min(step^-0.5, step * warmup^-1.5)`` (warm-up 1000, factor 12).
 
