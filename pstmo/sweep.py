@@ -47,14 +47,38 @@ def parse_value(text: str) -> Any:
 
 
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
-    """``["frames=9,27", "tds=1,3"]`` -> ``{"frames": [9, 27], "tds": [1, 3]}``."""
+    """``["frames=9,27", "tds=1,3"]`` -> ``{"frames": [9, 27], "tds": [1, 3]}``.
+
+    Commas inside brackets or quotes do not split: ``"rates=[1,3],[1,9]"`` gives two lists.
+    """
     grid: dict[str, list[Any]] = {}
     for item in items:
         key, sep, values = item.partition("=")
         if not sep or not key.strip() or not values.strip():
             raise ValueError(f"grid item {item!r}: expected key=v1,v2,...")
-        grid[key.strip()] = [parse_value(v) for v in values.split(",")]
+        grid[key.strip()] = [parse_value(v) for v in _split_top_level(values)]
     return grid
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes: ``"[9,27],[81]"`` -> ``["[9,27]", "[81]"]``."""
+    parts, depth, quote, current = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
 
 
 def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -189,7 +213,7 @@ def aggregate(out_dir: str | os.PathLike, grid: Mapping[str, Sequence[Any]]) -> 
     for point in grid_points(grid):
         folder = Path(out_dir) / point_name(point)
         status = _status(folder)
-        row: dict[str, Any] = dict(point)
+        row: dict[str, Any] = {k: v if _scalar(v) else repr(v) for k, v in point.items()}  # lists as text
         row["status"] = "done" if (folder / DONE_FILE).is_file() else status.get("status", "missing")
         row["seconds"] = status.get("seconds")
         for summary in sorted(folder.glob(f"*{SUMMARY_FILE}")):
@@ -201,6 +225,10 @@ def aggregate(out_dir: str | os.PathLike, grid: Mapping[str, Sequence[Any]]) -> 
             row["error"] = status.get("error", "")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (int, float, str, bool))
 
 
 def _metric_columns(table: pd.DataFrame, grid: Mapping[str, Sequence[Any]]) -> list[str]:

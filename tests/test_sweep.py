@@ -42,6 +42,10 @@ def test_parse_values_and_grid():
         1e-3,
     ]
     assert parse_grid(["frames=9,27", "backbone=mlp,fc"]) == {"frames": [9, 27], "backbone": ["mlp", "fc"]}
+    assert parse_grid(["rates=[1,3],[1, 9]", "name='a,b',c"]) == {
+        "rates": [[1, 3], [1, 9]],
+        "name": ["a,b", "c"],
+    }
     with pytest.raises(ValueError, match="key=v1,v2"):
         parse_grid(["frames"])
     assert grid_points({"a": [1, 2], "b": ["u"]}) == [{"a": 1, "b": "u"}, {"a": 2, "b": "u"}]
