@@ -33,9 +33,11 @@ here with forward hooks (no dependency on thop):
 Checked against the paper: P-STMO-S with N = 243 has 740,933,632 MACs -> 1,481.9M FLOPs, printed
 1482 (the older thop 0.0.31 rule, conv bias counted and BN = 2 x elements, gives 1481.5 -> 1481,
 and leaving BN out 1478: neither matches). FLOPs are printed rounded to the nearest million.
-Parameters are printed *truncated* to 0.1M: P-STMO (N = 243) has 6,750,310 parameters, printed
-6.7 (rounding would give 6.8); the other rows agree with truncation as well (6.22 -> 6.2,
-5.44 -> 5.4, 4.65 -> 4.6).
+``params_paper_m`` is the parameter count *truncated* to 0.1M, which is how the main rows are
+printed: P-STMO (N = 243) has 6,750,310 parameters, printed 6.7 (rounding would give 6.8). The
+paper is not consistent, though: MLP L=2 (2,796,851) is printed 2.8 (rounded), and the SEM+TEM
+model (2,269,491) is printed 2.2 in Table 3 and 2.3 in Table 4. The tests therefore accept a
+row when the paper's figure is our exact count either truncated or rounded to 0.1M.
 
 LiftFormer convention (Tables 6 and 7): all parameters, ``params_paper = params_total`` (the
 sinusoidal temporal encoding is a buffer, not a parameter; with weight sharing the shared
