@@ -106,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     batcher = WindowBatcher(
-        sequences, args.frames, tds=args.tds, batch_size=args.batch_size, flip=True, device=device
+        sequences,
+        args.frames,
+        tds=args.tds,
+        batch_size=args.batch_size,
+        flip=True,
+        device=device,
+        reuse_buffers=True,
     )
     print(f"WindowBatcher set-up: {time.perf_counter() - t0:.2f} s, {len(batcher):,} batches per epoch")
 

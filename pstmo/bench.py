@@ -363,8 +363,9 @@ def _batcher(
     except ImportError:
         return None
     return WindowBatcher(
-        sequences, frames=frames, batch_size=batch_size, shuffle=shuffle, seed=seed, flip=flip
-    )
+        sequences, frames=frames, batch_size=batch_size, shuffle=shuffle, seed=seed, flip=flip,
+        reuse_buffers=True,
+    )  # fmt: skip
 
 
 def _endless(batcher: Any) -> Iterable[Any]:

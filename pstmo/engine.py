@@ -856,7 +856,7 @@ def _reconstruction_error(model: nn.Module, ds: Any, cfg: TrainConfig, device: t
     sequences = ds.sequences("test")
     batcher = WindowBatcher(
         sequences, frames=cfg.frames, tds=cfg.tds, batch_size=max(cfg.batch_size, 256), shuffle=False,
-        seed=cfg.seed, flip=False, device=device,
+        seed=cfg.seed, flip=False, device=device, reuse_buffers=True,
     )  # fmt: skip
     total, count = 0.0, 0
     for batch in batcher:
@@ -975,6 +975,7 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
     batcher = WindowBatcher(
         train_seqs, frames=cfg.frames, tds=cfg.tds, batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed,
         flip=cfg.flip, device=device, skeleton=getattr(ds, "skeleton", None),
+        reuse_buffers=True,  # each batch is consumed before the next is drawn
     )  # fmt: skip
     mask_gen = torch.Generator().manual_seed(cfg.seed + 1)
 

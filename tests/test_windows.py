@@ -176,3 +176,17 @@ def test_bad_arguments():
         WindowBatcher([_seq(5)], 3, pad_mode="zeros")
     with pytest.raises(ValueError, match="skeleton"):
         WindowBatcher([_seq(5, J=15)], 3, flip=True)
+
+
+def test_reused_buffers_give_the_same_batches_and_keep_the_previous_one():
+    seqs = [_seq(40, 0.0), _seq(25, 1000.0)]
+    plain = list(WindowBatcher(seqs, 9, tds=2, batch_size=7, seed=4, flip=True))
+    reused = WindowBatcher(seqs, 9, tds=2, batch_size=7, seed=4, flip=True, reuse_buffers=True)
+    previous = None
+    for i, b in enumerate(reused):
+        assert torch.equal(plain[i].pose_2d, b.pose_2d) and torch.equal(plain[i].pose_3d, b.pose_3d)
+        assert torch.equal(plain[i].center_3d, b.center_3d)
+        if previous is not None:  # two buffers alternate: the previous batch is still intact
+            assert torch.equal(plain[i - 1].pose_2d, previous.pose_2d)
+            assert b.pose_2d.data_ptr() != previous.pose_2d.data_ptr()
+        previous = b
