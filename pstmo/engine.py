@@ -103,6 +103,7 @@ class TrainConfig:
     keypoints: str = "gt"
     frames: int = 243  # receptive field N
     tds: int = 1  # temporal downsampling rate s
+    pad_mode: str = "edge"  # training windows: "edge" (both sides) or "official" (see pstmo.data.windows)
     flip: bool = True  # flip augmentation: random flips in training, averaged at test time
     # optimisation
     epochs: int = 80
@@ -978,7 +979,7 @@ def _run(cfg: TrainConfig, dataset: Any = None) -> RunResult:
         scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
     batcher = WindowBatcher(
         train_seqs, frames=cfg.frames, tds=cfg.tds, batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed,
-        flip=cfg.flip, device=device, skeleton=getattr(ds, "skeleton", None),
+        flip=cfg.flip, device=device, skeleton=getattr(ds, "skeleton", None), pad_mode=cfg.pad_mode,
         reuse_buffers=True,  # each batch is consumed before the next is drawn
     )  # fmt: skip
     mask_gen = torch.Generator().manual_seed(cfg.seed + 1)
