@@ -186,8 +186,8 @@ def get_profile(name: str = "smoke", stage: str = "train", **overrides: Any) -> 
     if name == "smoke":
         base: dict[str, Any] = dict(
             stage=stage, model=model, model_overrides=dict(_SMOKE_MODEL.get(model, {})), dataset="demo",
-            frames=27, tds=1, epochs=2, max_steps=12, batch_size=32, eval_max_frames=64, eval_every=2, threads=1,
-            lr={"pretrain": 1e-3, "train": 1e-3, "liftformer": 1.0}[stage], warmup=20, noam_factor=0.1,
+            frames=27, tds=1, epochs=2, max_steps=100, batch_size=32, eval_max_frames=64, eval_every=2, threads=1,
+            lr={"pretrain": 2e-3, "train": 2e-3, "liftformer": 1.0}[stage], warmup=20, noam_factor=0.1,
         )  # fmt: skip
     elif name == "paper":
         keypoints = overrides.get("keypoints", "cpn_ft_h36m_dbb")

@@ -120,17 +120,21 @@ def notebook(cells: list) -> nbformat.NotebookNode:
 # ---------------------------------------------------------------------------------------------
 NOTEBOOKS: dict[str, list] = {}
 
-ENDING_COMMON = r"""
+ENDING_COMMON = textwrap.indent(  # indented like the cells it ends, so md()'s dedent applies to both
+    r"""
 **Why our numbers differ from the paper's.** With `dataset = "demo"` the data are a few minutes
-of CMU motion capture bundled with `pstmo` (one subject per split, synthetic cameras, no
-detector noise), not the 3.6 million Human3.6M frames; with `profile = "smoke"` a model trains
-for seconds on a CPU with tiny widths and few frames, where the paper trains for days on GPUs.
-So our absolute errors are larger and noisier, and small differences between rows (a few
-tenths of a millimetre in the paper) are below our run-to-run noise. What carries over is the
-*pipeline*: the same models, losses, masks and metrics, run end to end. Run
-`pstmo reproduce --profile paper --dataset h36m --data-dir <prepared data>` on a GPU to compare
-like with like.
-"""
+of CMU motion capture bundled with `pstmo` (two CMU subjects to train on, two others to test on,
+four virtual cameras with the Human3.6M intrinsics, ground-truth 2D unless `keypoints = "det"`
+picks the simulated-detector 2D), not the 3.6 million Human3.6M frames; with
+`profile = "smoke"` a model trains for seconds on a CPU with tiny widths and few frames, where
+the paper trains for days on GPUs. So our absolute errors are larger and noisier, and small
+differences between rows (a few tenths of a millimetre in the paper) are below our run-to-run
+noise. What carries over is the *pipeline*: the same models, losses, masks and metrics, run end
+to end. Run `pstmo reproduce --profile paper --dataset h36m --data-dir <prepared data>` on a GPU
+to compare like with like.
+""",
+    "    ",
+)
 
 # ---------------------------------------------------------------------------------------------
 NOTEBOOKS["00_quickstart"] = [
@@ -1017,7 +1021,10 @@ CODE["10_skeleton_figures"] = [
 
 def build(name: str) -> nbformat.NotebookNode:
     intro, parameters, _ = NOTEBOOKS[name]
-    return notebook([intro, parameters, setup(name), *CODE[name]])
+    nb = notebook([intro, parameters, setup(name), *CODE[name]])
+    for i, cell in enumerate(nb.cells):  # stable ids: regenerating gives a clean diff
+        cell.id = f"nb{name[:2]}-cell{i:02d}"
+    return nb
 
 
 def store_checked_outputs(nb: nbformat.NotebookNode, path: Path) -> None:
