@@ -257,19 +257,18 @@ class ConvAsLinear(nn.Module):
 class FusedSelfAttention(nn.Module):
     """Multi-head self-attention with one fused QKV projection and ``scaled_dot_product_attention``.
 
-    Built from a module with ``q``, ``k``, ``v`` Linear(C, C), an output projection ``proj``
-    or ``out`` and ``heads``; ``forward(x (B, T, C), causal=False) -> (B, T, C)`` as it.
+    Built from a :class:`pstmo.models.layers.MultiHeadAttention` (``q``, ``k``, ``v``, ``proj``
+    Linear(C, C) and ``heads``); ``forward(x (B, T, C), causal=False) -> (B, T, C)`` as it.
     """
 
     def __init__(self, attn: nn.Module):
         super().__init__()
         self.heads = attn.heads
-        out = attn.proj if hasattr(attn, "proj") else attn.out
         w = torch.cat([attn.q.weight, attn.k.weight, attn.v.weight]).detach()
         b = torch.cat([attn.q.bias, attn.k.bias, attn.v.bias]).detach()
         self.qkv_weight = nn.Parameter(w, requires_grad=False)
         self.qkv_bias = nn.Parameter(b, requires_grad=False)
-        self.out = copy.deepcopy(out).requires_grad_(False)
+        self.out = copy.deepcopy(attn.proj).requires_grad_(False)
 
     def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
         B, T, C = x.shape
@@ -339,7 +338,7 @@ def _center_only_liftformer(model: nn.Module) -> bool:
 def _is_attention(m: nn.Module) -> bool:
     return (
         all(isinstance(getattr(m, n, None), nn.Linear) for n in ("q", "k", "v"))
-        and isinstance(getattr(m, "proj", getattr(m, "out", None)), nn.Linear)
+        and isinstance(getattr(m, "proj", None), nn.Linear)
         and isinstance(getattr(m, "heads", None), int)
     )
 

@@ -47,10 +47,21 @@ class OfficialLayerNorm(nn.Module):
 
 
 def reference_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout: nn.Module | None = None
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    dropout: nn.Module | None = None,
+    causal: bool = False,
 ) -> torch.Tensor:
-    """Explicit ``softmax(q k^T / sqrt(d_k)) v`` on ``(B, h, T, d_k)`` tensors (the official path)."""
+    """Explicit ``softmax(q k^T / sqrt(d_k)) v`` on ``(B, h, T, d_k)`` tensors (the official path).
+
+    ``dropout`` is applied to the attention probabilities; with ``causal`` a query at position
+    ``i`` sees keys at positions ``<= i`` only (LiftFormer's causal mode).
+    """
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
+    if causal:
+        future = torch.ones(scores.shape[-2:], dtype=torch.bool, device=q.device).triu(1)
+        scores = scores.masked_fill(future, float("-inf"))
     attn = scores.softmax(dim=-1)
     if dropout is not None:
         attn = dropout(attn)
@@ -64,6 +75,8 @@ class MultiHeadAttention(nn.Module):
     path), ``"reference"`` the explicit softmax of the official code; both give the same
     output (dropout on the attention probabilities in training, as the official code).
     The attribute ``attention`` is read at every call, so it can be switched at run time.
+    ``forward(x, causal=True)`` masks future tokens (LiftFormer's causal mode). The parameter
+    count, ``4 C^2 + 4 C``, does not depend on ``heads`` (projections act before the split).
     """
 
     def __init__(self, dim: int, heads: int, dropout: float = 0.1, attention: str = "sdpa"):
@@ -80,16 +93,16 @@ class MultiHeadAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.attn_drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = (
             lin(x).view(B, T, self.heads, C // self.heads).transpose(1, 2) for lin in (self.q, self.k, self.v)
         )  # (B, h, T, d_k)
         if self.attention == "sdpa":
             p = self.attn_drop.p if self.training else 0.0
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
         else:
-            y = reference_attention(q, k, v, self.attn_drop)
+            y = reference_attention(q, k, v, self.attn_drop, causal=causal)
         y = y.transpose(1, 2).reshape(B, T, C)
         return self.proj(y)
 

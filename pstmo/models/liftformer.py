@@ -40,13 +40,20 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from pstmo.errors import DataError
-from pstmo.models.stmo import LiftOutput
+from pstmo.models.layers import ATTENTION_KINDS, MultiHeadAttention, reference_attention
 
-ATTENTION_KINDS = ("sdpa", "reference")
+__all__ = [
+    "EncoderBlock",
+    "LiftFormer",
+    "LiftFormerConfig",
+    "MultiHeadAttention",
+    "reference_attention",
+    "sinusoidal_encoding",
+]
+from pstmo.models.stmo import LiftOutput
 
 
 @dataclass
@@ -93,57 +100,6 @@ def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:
     pe[:, 0::2] = torch.sin(position * div)
     pe[:, 1::2] = torch.cos(position * div)[:, : dim // 2]
     return pe.float()
-
-
-class MultiHeadAttention(nn.Module):
-    """Multi-head self-attention: ``(B, N, d) -> (B, N, d)``.
-
-    Q, K, V and output projections are ``Linear(d, d)`` applied before splitting into heads and
-    after concatenating them, so the parameter count (4 d^2 + 4 d) does not depend on ``heads``.
-    """
-
-    def __init__(self, dim: int, heads: int, dropout: float = 0.0, attention: str = "sdpa"):
-        super().__init__()
-        if attention not in ATTENTION_KINDS:
-            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}")
-        self.heads = heads
-        self.dropout = dropout
-        self.attention = attention
-        self.q = nn.Linear(dim, dim)
-        self.k = nn.Linear(dim, dim)
-        self.v = nn.Linear(dim, dim)
-        self.out = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
-        B, N, d = x.shape
-        # (B, N, d) -> (B, heads, N, d_k)
-        q, k, v = (
-            proj(x).view(B, N, self.heads, d // self.heads).transpose(1, 2)
-            for proj in (self.q, self.k, self.v)
-        )
-        p = self.dropout if self.training else 0.0
-        if self.attention == "sdpa":
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
-        else:
-            y = reference_attention(q, k, v, dropout_p=p, causal=causal)
-        return self.out(y.transpose(1, 2).reshape(B, N, d))
-
-
-def reference_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float = 0.0, causal: bool = False
-) -> torch.Tensor:
-    """Scaled dot-product attention written out: ``softmax(Q K^T / sqrt(d_k)) V``.
-
-    ``q, k, v: (B, H, N, d_k)`` -> ``(B, H, N, d_k)``. With ``causal`` a query at position i sees
-    keys at positions ``<= i`` only.
-    """
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, H, N, N)
-    if causal:
-        n_q, n_k = scores.shape[-2:]
-        future = torch.ones(n_q, n_k, dtype=torch.bool, device=q.device).triu(1)
-        scores = scores.masked_fill(future, float("-inf"))
-    weights = F.dropout(scores.softmax(dim=-1), p=dropout_p, training=dropout_p > 0)
-    return weights @ v
 
 
 class EncoderBlock(nn.Module):
