@@ -104,10 +104,10 @@ def run_reproduce(
     progress: bool = True,
 ) -> list[NotebookRun]:
     """Execute the selected notebooks in order; a failing notebook is reported, the rest still run."""
-    import papermill as pm
     from tqdm.auto import tqdm
 
     from pstmo import paths
+    from pstmo.sweep import execute_notebook
 
     nb_dir = Path(notebooks_dir) if notebooks_dir is not None else paths.notebooks_dir()
     out_dir = Path(out) if out is not None else paths.results_dir("notebooks")
@@ -129,10 +129,7 @@ def run_reproduce(
         try:
             if not source.is_file():
                 raise FileNotFoundError(f"notebook not found: {source}")
-            pm.execute_notebook(
-                str(source), str(target), parameters=params, kernel_name=kernel_name,
-                cwd=str(nb_dir), progress_bar=False,
-            )  # fmt: skip
+            execute_notebook(source, target, params, kernel_name=kernel_name)
             runs.append(NotebookRun(name, True, time.perf_counter() - start, target))
         except Exception as exc:  # report and go on with the next notebook
             runs.append(

@@ -115,6 +115,33 @@ def _status(folder: Path) -> dict[str, Any]:
         return {}
 
 
+def execute_notebook(
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    parameters: Mapping[str, Any],
+    kernel_name: str | None = None,
+    timeout: int | None = None,
+) -> None:
+    """Run ``source`` with papermill into ``target`` (cwd: the notebook's folder); raises on error.
+
+    The one place where ``pstmo`` executes notebooks (sweeps and ``pstmo reproduce``): a local
+    kernel over a Unix socket, no papermill progress bar.
+    """
+    import papermill as pm
+
+    source = Path(source).resolve()
+    pm.execute_notebook(
+        str(source),
+        str(target),
+        parameters=dict(parameters),
+        kernel_name=kernel_name,
+        cwd=str(source.parent),
+        progress_bar=False,
+        execution_timeout=timeout,
+        kernel_manager_class="pstmo._kernel.LocalKernelManager",
+    )
+
+
 def run_point(
     notebook: str | os.PathLike,
     folder: str | os.PathLike,
@@ -126,23 +153,13 @@ def run_point(
 
     Returns the status record (also written to ``folder/status.json``).
     """
-    import papermill as pm
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     notebook = Path(notebook).resolve()
     params = {**parameters, "out_dir": str(folder.resolve())}
     start = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(notebook),
-            str(folder / EXECUTED),
-            parameters=params,
-            kernel_name=kernel_name,
-            cwd=str(notebook.parent),
-            progress_bar=False,
-            execution_timeout=timeout,
-        )
+        execute_notebook(notebook, folder / EXECUTED, params, kernel_name=kernel_name, timeout=timeout)
     except Exception as exc:  # a failed point is recorded, the sweep goes on
         status = {
             "status": "failed",
