@@ -318,15 +318,12 @@ def bench_inference(
 
 
 def random_sequences(count: int, length: int, seed: int = 0) -> list[Any]:
-    """``count`` random sequences of ``length`` frames shaped like ``pstmo.data.Sequence``."""
+    """``count`` random ``pstmo.data.Sequence`` of ``length`` frames (never zeros)."""
+    from pstmo.data import Sequence
+
     gen = torch.Generator().manual_seed(seed)
-    try:
-        from pstmo.data import Sequence
-    except ImportError:
-        Sequence = None  # noqa: N806
-    seqs = []
-    for i in range(count):
-        fields = dict(
+    return [
+        Sequence(
             subject="S9",
             action=f"Random {i}",
             camera=i % 4,
@@ -335,35 +332,16 @@ def random_sequences(count: int, length: int, seed: int = 0) -> list[Any]:
             res_w=1000,
             res_h=1002,
         )
-        if Sequence is not None:
-            try:
-                seqs.append(Sequence(**fields))
-                continue
-            except TypeError:
-                pass
-        seqs.append(_SimpleSequence(**fields))
-    return seqs
-
-
-@dataclass
-class _SimpleSequence:
-    subject: str
-    action: str
-    camera: int
-    pose_2d: Any
-    pose_3d: Any
-    res_w: int
-    res_h: int
+        for i in range(count)
+    ]
 
 
 def _batcher(
     sequences: list[Any], frames: int, batch_size: int, shuffle: bool, seed: int, flip: bool = False
 ) -> Iterable[Any] | None:
-    """A ``pstmo.data.WindowBatcher`` on CPU, or None when the data module is not available."""
-    try:
-        from pstmo.data import WindowBatcher
-    except ImportError:
-        return None
+    """A ``pstmo.data.WindowBatcher`` on CPU with reusable output buffers."""
+    from pstmo.data import WindowBatcher
+
     return WindowBatcher(
         sequences, frames=frames, batch_size=batch_size, shuffle=shuffle, seed=seed, flip=flip,
         reuse_buffers=True,
@@ -421,19 +399,12 @@ def bench_training(spec: ModelSpec, stage: str, cfg: BenchConfig) -> Row:
                 spec.name, name, setting, "samples/s", measured_on="n/a", note="no Stage I for this model"
             )
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        stream = iter(_endless(batcher)) if batcher is not None else None
+        stream = iter(_endless(batcher))
         gen = torch.Generator().manual_seed(cfg.seed)
         masks = _masks(spec.frames, gen) if stage == "stage1" else None
 
-        def next_batch(stream=stream, gen=gen) -> dict[str, torch.Tensor]:
-            if stream is not None:
-                return _to(next(stream), cfg.device)
-            b, n = cfg.train_batch, spec.frames
-            return {
-                "pose_2d": torch.randn(b, n, NUM_JOINTS, 2, generator=gen).to(cfg.device),
-                "pose_3d": torch.randn(b, n, NUM_JOINTS, 3, generator=gen).to(cfg.device),
-                "center_3d": torch.randn(b, 1, NUM_JOINTS, 3, generator=gen).to(cfg.device),
-            }
+        def next_batch(stream=stream) -> dict[str, torch.Tensor]:
+            return _to(next(stream), cfg.device)
 
         def step(batch: dict[str, torch.Tensor], model=model, opt=opt, masks=masks) -> None:
             opt.zero_grad(set_to_none=True)
@@ -467,11 +438,7 @@ def bench_training(spec: ModelSpec, stage: str, cfg: BenchConfig) -> Row:
     sps_ref = cfg.train_batch / (ref_data + ref_step)
     sps_fast = cfg.train_batch / (fast_data + fast_step)
     share = fast_data / (fast_data + fast_step)
-    note = (
-        f"batch building {100 * share:.1f}% of the sdpa step (WindowBatcher, flip aug)"
-        if batcher is not None
-        else "batch building n/a: pstmo.data.WindowBatcher not available"
-    )
+    note = f"batch building {100 * share:.1f}% of the sdpa step (WindowBatcher, flip aug)"
     if cfg.quick and cfg.device == "cpu":
         note += "; reduced batch (--quick on CPU)"
     return Row(
@@ -488,17 +455,9 @@ def bench_training(spec: ModelSpec, stage: str, cfg: BenchConfig) -> Row:
 
 def _masks(frames: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Stage I masks: P-STMO's defaults, 80% of frames and 2 joints per frame."""
-    try:
-        from pstmo.masking import spatio_temporal_mask
+    from pstmo.masking import spatio_temporal_mask
 
-        return spatio_temporal_mask(frames, NUM_JOINTS, 0.8, 2, gen)
-    except ImportError:
-        temporal = torch.zeros(frames, dtype=torch.bool)
-        temporal[torch.randperm(frames, generator=gen)[: int(0.8 * frames)]] = True
-        spatial = torch.zeros(frames, NUM_JOINTS, dtype=torch.bool)
-        idx = torch.rand(frames, NUM_JOINTS, generator=gen).argsort(dim=1)[:, :2]
-        spatial.scatter_(1, idx, True)
-        return temporal, spatial
+    return spatio_temporal_mask(frames, NUM_JOINTS, 0.8, 2, gen)
 
 
 def bench_eval(spec: ModelSpec, reference: nn.Module, fast: nn.Module, cfg: BenchConfig) -> Row:
@@ -512,13 +471,8 @@ def bench_eval(spec: ModelSpec, reference: nn.Module, fast: nn.Module, cfg: Benc
     gen = torch.Generator().manual_seed(cfg.seed)
 
     def windows() -> Iterable[torch.Tensor]:
-        if batcher is not None:
-            for b in batcher:
-                yield b.pose_2d.to(cfg.device, non_blocking=cfg.device == "cuda")
-            return
-        for start in range(0, frames, cfg.eval_batch):
-            n = min(cfg.eval_batch, frames - start)
-            yield torch.randn(n, spec.frames, NUM_JOINTS, 2, generator=gen).to(cfg.device)
+        for b in batcher:
+            yield b.pose_2d.to(cfg.device, non_blocking=cfg.device == "cuda")
 
     def run(predict: Callable, model: nn.Module) -> float:
         synchronize(cfg.device)
@@ -547,8 +501,7 @@ def bench_eval(spec: ModelSpec, reference: nn.Module, fast: nn.Module, cfg: Benc
         measured_on=(
             f"extrapolated from {frames:,} frames" if extrapolated else f"measured ({frames:,} frames)"
         ),
-        note="ratio = reference time / fast time (speed-up); "
-        + ("WindowBatcher windows" if batcher is not None else "random windows (no WindowBatcher)"),
+        note="ratio = reference time / fast time (speed-up); WindowBatcher windows",
     )
 
 

@@ -33,17 +33,9 @@ TINY = {
 }
 
 
-def _have_stmo() -> bool:
-    try:
-        import pstmo.models.stmo  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    models = ("tiny-liftformer", "tiny-stmo") if _have_stmo() else ("tiny-liftformer",)
+    models = ("tiny-liftformer", "tiny-stmo")
     path = tmp_path_factory.mktemp("bench") / "bench.json"
     cfg = BenchConfig(
         models=models,

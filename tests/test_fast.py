@@ -156,7 +156,7 @@ def _liftformer(**kw):
 
 
 def _stmo(**kw):
-    stmo = pytest.importorskip("pstmo.models.stmo", reason="STMO not implemented yet")
+    from pstmo.models import stmo
     from pstmo.models.config import STMOConfig
 
     torch.manual_seed(0)

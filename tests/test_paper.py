@@ -12,9 +12,8 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
-
-pd = pytest.importorskip("pandas")
 
 from pstmo.paper import (  # noqa: E402
     KNOWN_INCONSISTENCIES,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import papermill as pm
 import pytest
-
-pm = pytest.importorskip("papermill")
 
 NB = Path(__file__).resolve().parents[1] / "notebooks" / "08_complexity.ipynb"
 

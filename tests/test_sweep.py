@@ -7,8 +7,6 @@ import json
 import nbformat
 import pytest
 
-pytest.importorskip("papermill")
-
 from pstmo.sweep import grid_points, parse_grid, parse_value, point_name, run_sweep  # noqa: E402
 
 NOTEBOOK_CODE = """
