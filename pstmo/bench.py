@@ -351,8 +351,7 @@ def _batcher(
 def _endless(batcher: Any) -> Iterable[Any]:
     epoch = 0
     while True:
-        if hasattr(batcher, "set_epoch"):
-            batcher.set_epoch(epoch)
+        batcher.set_epoch(epoch)
         yield from batcher
         epoch += 1
 
