@@ -208,7 +208,9 @@ def fill_missing(xy: np.ndarray, score: np.ndarray, min_score: float = 0.3) -> t
 def normalize_screen(xy: np.ndarray, width: float, height: float) -> np.ndarray:
     """Pixels ``(..., 2)`` -> normalised screen coordinates ``X / w * 2 - [1, h / w]``
     (as ``pstmo.cameras.normalize_screen_coordinates``; x in [-1, 1], aspect kept)."""
-    return (np.asarray(xy, dtype=np.float64) / width * 2 - np.array([1.0, height / width])).astype(np.float32)
+    from pstmo.cameras import normalize_screen_coordinates
+
+    return normalize_screen_coordinates(np.asarray(xy, dtype=np.float64), width, height)
 
 
 def check_frame_rate(fps: float | None, tds: int = 1, model_tds: int = 1) -> None:
