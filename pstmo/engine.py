@@ -904,6 +904,22 @@ def _save(path: Path, obj: dict[str, Any]) -> None:
         torch.save(obj, fh)
 
 
+def save_model(model: nn.Module, cfg: TrainConfig, path: str | os.PathLike) -> Path:
+    """Write ``model`` (built for ``cfg``, e.g. by :func:`build_stage_model`) as a ``pstmo``
+    checkpoint that :func:`load_model`, :func:`evaluate` and ``pstmo lift`` read. Weights and
+    configuration only: no optimizer or data-order state, so it cannot be resumed."""
+    path = Path(path)
+    net = _unwrap(model)
+    _save(
+        path,
+        {
+            "format": CHECKPOINT_FORMAT, "stage": cfg.stage, "train_config": dataclasses.asdict(cfg),
+            "model_config": _config_dict(net.cfg), "model": net.state_dict(),
+        },
+    )  # fmt: skip
+    return path
+
+
 def _history_frame(rows: list[dict[str, Any]]):
     import pandas as pd
 
@@ -1150,6 +1166,7 @@ def config_from_json(path: str | os.PathLike) -> TrainConfig:
 
 
 __all__ = [
+    "save_model",
     "EvalResult",
     "RunResult",
     "SequencePrediction",

@@ -245,19 +245,13 @@ def test_animation_is_written(tmp_path):
 def _random_checkpoint(path, frames: int = 9):
     """A pstmo Stage II checkpoint of the smoke-size P-STMO-S with random weights (a fixed
     function is all the comparison needs)."""
-    import dataclasses
 
     from pstmo import engine
 
     cfg = engine.get_profile("smoke", stage="train", frames=frames)
     torch.manual_seed(2)
     model, _ = engine.build_stage_model(cfg)
-    torch.save(
-        {"format": engine.CHECKPOINT_FORMAT, "stage": "train", "train_config": dataclasses.asdict(cfg),
-         "model": model.state_dict()},
-        path,
-    )  # fmt: skip
-    return path
+    return engine.save_model(model, cfg, path)
 
 
 @pytest.fixture

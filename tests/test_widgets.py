@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -35,12 +33,7 @@ def write_random_checkpoint(path, frames: int = 9):
     cfg = engine.get_profile("smoke", stage="train", frames=frames)
     torch.manual_seed(1)
     model, _ = engine.build_stage_model(cfg)
-    torch.save(
-        {"format": engine.CHECKPOINT_FORMAT, "stage": "train", "train_config": dataclasses.asdict(cfg),
-         "model": model.state_dict()},
-        path,
-    )  # fmt: skip
-    return path
+    return engine.save_model(model, cfg, path)
 
 
 def test_untrained_model_is_announced(explorer):
