@@ -438,3 +438,11 @@ def test_refinement_stage_trains_from_a_stage2_model(tmp_path):
     assert math.isfinite(run.metrics["mpjpe"])
     with pytest.raises(ValueError, match="refine"):
         engine.TrainConfig(stage="pretrain", refine=True)
+
+
+def test_cli_rejects_unknown_model_option_with_the_valid_names(capsys):
+    from pstmo.cli import main
+
+    assert main(["train", "--profile", "smoke", "--set", "bogus=1"]) == 2
+    err = capsys.readouterr().err
+    assert "--set bogus" in err and "channel" in err and "Traceback" not in err

@@ -25,6 +25,7 @@ _OPTIONS: list[tuple[str, str, type, str]] = [
     ("--keypoints", "keypoints", str, "2D keypoints: gt, det or a detector name"),
     ("--frames", "frames", int, "receptive field N (odd)"),
     ("--tds", "tds", int, "temporal downsampling rate s"),
+    ("--pad-mode", "pad_mode", str, "training windows: edge (default) or official"),
     ("--epochs", "epochs", int, "number of epochs"),
     ("--max-steps", "max_steps", int, "stop after this many optimizer steps"),
     ("--batch-size", "batch_size", int, "global batch size"),
@@ -102,6 +103,15 @@ def _parse_value(text: str):
         return text
 
 
+def _model_fields(preset: str) -> list[str]:
+    """Names ``--set KEY=VALUE`` accepts: the fields of the preset's model config dataclass."""
+    import dataclasses
+
+    from pstmo.models import get_config
+
+    return [f.name for f in dataclasses.fields(get_config(preset))]
+
+
 def _train(args: argparse.Namespace) -> int:
     from pstmo import engine
     from pstmo.errors import PstmoError
@@ -114,10 +124,15 @@ def _train(args: argparse.Namespace) -> int:
     }
     try:
         cfg = engine.get_profile(args.profile, stage=stage, **overrides)
+        model_fields = _model_fields(cfg.model)
         for item in args.model_set:
             key, sep, value = item.partition("=")
             if not sep:
                 raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+            if key not in model_fields:
+                raise ValueError(
+                    f"--set {key}: not an option of the {cfg.model} model; choose from {', '.join(model_fields)}"
+                )
             cfg.model_overrides[key] = _parse_value(value)
         run = engine.pretrain(cfg) if stage == "pretrain" else engine.train(cfg)
     except (PstmoError, ValueError) as exc:
