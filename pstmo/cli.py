@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -37,12 +38,22 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A user error (bad file, bad value) is printed as one line, exit code 2;
+    set ``PSTMO_DEBUG=1`` to see the traceback instead."""
+    from pstmo.errors import PstmoError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (PstmoError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        if os.environ.get("PSTMO_DEBUG"):
+            raise
+        print(f"pstmo {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
