@@ -2,8 +2,8 @@
 
 The official code names modules after its classes (``encoder.fc_1``,
 ``Transformer.model.layers.0.self_attn.linears.0``, ``fcn_1.0``...); ``pstmo`` uses
-readable names. ``OFFICIAL_NAME_MAP`` is the translation table (regular expressions,
-applied in order; the first match wins):
+readable names. ``OFFICIAL_NAME_PAIRS`` is the translation table, read in both directions
+(``official_to_pstmo``, ``pstmo_to_official``):
 
 =============================================  =========================================
 official                                       pstmo
@@ -48,134 +48,88 @@ from torch import nn
 
 from pstmo.errors import CheckpointError
 
-_LAYER_MAP: list[tuple[str, str]] = [
-    (r"self_attn\.linears\.0\.", "attn.q."),
-    (r"self_attn\.linears\.1\.", "attn.k."),
-    (r"self_attn\.linears\.2\.", "attn.v."),
-    (r"self_attn\.linears\.3\.", "attn.proj."),
-    (r"sublayer\.0\.norm\.a_2$", "attn_norm.weight"),
-    (r"sublayer\.0\.norm\.b_2$", "attn_norm.bias"),
-    (r"sublayer\.1\.norm\.a_2$", "ffn_norm.weight"),
-    (r"sublayer\.1\.norm\.b_2$", "ffn_norm.bias"),
-    (r"feed_forward\.w_1\.", "ffn.fc1."),
-    (r"feed_forward\.w_2\.", "ffn.fc2."),
+#: (official, pstmo) name pairs, read both ways. ``{i}`` stands for a layer / block index; a
+#: name ending in "." is a module prefix (``weight``, ``bias``, ``running_mean``... follow),
+#: any other name is a whole parameter name.
+_LAYER_PAIRS: list[tuple[str, str]] = [
+    ("self_attn.linears.0.", "attn.q."),
+    ("self_attn.linears.1.", "attn.k."),
+    ("self_attn.linears.2.", "attn.v."),
+    ("self_attn.linears.3.", "attn.proj."),
+    ("sublayer.0.norm.a_2", "attn_norm.weight"),
+    ("sublayer.0.norm.b_2", "attn_norm.bias"),
+    ("sublayer.1.norm.a_2", "ffn_norm.weight"),
+    ("sublayer.1.norm.b_2", "ffn_norm.bias"),
+    ("feed_forward.w_1.", "ffn.fc1."),
+    ("feed_forward.w_2.", "ffn.fc2."),
 ]
-
 _STACKS = {"Transformer": "tem", "Transformer_reduce": "mofa", "Transformer_dec": "decoder"}
 
-#: Official name pattern -> pstmo name (``re.sub`` replacement), first match wins.
-OFFICIAL_NAME_MAP: list[tuple[str, str]] = [
-    (r"^encoder\.fc_1\.", "sem.fc_in."),
-    (r"^encoder\.bn_1\.", "sem.bn_in."),
-    (r"^encoder\.fc_2\.", "sem.fc_out."),
-    (r"^encoder\.layers\.(\d+)\.w1\.", r"sem.blocks.\1.conv1."),
-    (r"^encoder\.layers\.(\d+)\.batch_norm1\.", r"sem.blocks.\1.bn1."),
-    (r"^encoder\.layers\.(\d+)\.w2\.", r"sem.blocks.\1.conv2."),
-    (r"^encoder\.layers\.(\d+)\.batch_norm2\.", r"sem.blocks.\1.bn2."),
-    (r"^Transformer\.pos_embedding$", "tem.pos_embeds.0"),
-    (r"^Transformer_reduce\.model\.pos_embedding_1$", "mofa.pos_embeds.0"),
-    (r"^Transformer_reduce\.model\.pos_embedding_2$", "mofa.pos_embeds.1"),
-    (r"^Transformer_reduce\.model\.pos_embedding_3$", "mofa.pos_embeds.2"),
-    (r"^(Transformer|Transformer_reduce|Transformer_dec)\.model\.norm\.a_2$", r"<\1>.final_norm.weight"),
-    (r"^(Transformer|Transformer_reduce|Transformer_dec)\.model\.norm\.b_2$", r"<\1>.final_norm.bias"),
-    (r"^(Transformer|Transformer_reduce|Transformer_dec)\.model\.layers\.(\d+)\.", r"<\1>.layers.\2."),
-    (r"^fcn_1\.0\.", "head_frames.bn."),
-    (r"^fcn_1\.1\.", "head_frames.conv."),
-    (r"^fcn\.0\.", "head_center.bn."),
-    (r"^fcn\.1\.", "head_center.conv."),
-    (r"^fcn_dec\.0\.", "head.bn."),
-    (r"^fcn_dec\.1\.", "head.conv."),
-    (r"^spatial_mask_token$", "spatial_token"),
-    (r"^mask_token$", "mask_token"),
-    (r"^encoder_LN\.a_2$", "encoder_norm.weight"),
-    (r"^encoder_LN\.b_2$", "encoder_norm.bias"),
-    (r"^encoder_to_decoder\.", "to_decoder."),
-    (r"^dec_pos_embedding$", "dec_pos_embed"),
+OFFICIAL_NAME_PAIRS: list[tuple[str, str]] = [
+    ("encoder.fc_1.", "sem.fc_in."),
+    ("encoder.bn_1.", "sem.bn_in."),
+    ("encoder.fc_2.", "sem.fc_out."),
+    ("encoder.layers.{i}.w1.", "sem.blocks.{i}.conv1."),
+    ("encoder.layers.{i}.batch_norm1.", "sem.blocks.{i}.bn1."),
+    ("encoder.layers.{i}.w2.", "sem.blocks.{i}.conv2."),
+    ("encoder.layers.{i}.batch_norm2.", "sem.blocks.{i}.bn2."),
+    ("Transformer.pos_embedding", "tem.pos_embeds.0"),
+    ("Transformer_reduce.model.pos_embedding_1", "mofa.pos_embeds.0"),
+    ("Transformer_reduce.model.pos_embedding_2", "mofa.pos_embeds.1"),
+    ("Transformer_reduce.model.pos_embedding_3", "mofa.pos_embeds.2"),
+    *[
+        pair
+        for official, ours in _STACKS.items()
+        for pair in [
+            (f"{official}.model.norm.a_2", f"{ours}.final_norm.weight"),
+            (f"{official}.model.norm.b_2", f"{ours}.final_norm.bias"),
+            *[(f"{official}.model.layers.{{i}}.{a}", f"{ours}.layers.{{i}}.{b}") for a, b in _LAYER_PAIRS],
+        ]
+    ],
+    ("fcn_1.0.", "head_frames.bn."),
+    ("fcn_1.1.", "head_frames.conv."),
+    ("fcn.0.", "head_center.bn."),
+    ("fcn.1.", "head_center.conv."),
+    ("fcn_dec.0.", "head.bn."),
+    ("fcn_dec.1.", "head.conv."),
+    ("spatial_mask_token", "spatial_token"),
+    ("mask_token", "mask_token"),
+    ("encoder_LN.a_2", "encoder_norm.weight"),
+    ("encoder_LN.b_2", "encoder_norm.bias"),
+    ("encoder_to_decoder.", "to_decoder."),
+    ("dec_pos_embedding", "dec_pos_embed"),
 ]
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    """``OFFICIAL_NAME_PAIRS`` entry -> regex: ``{i}`` captures an index, a prefix the rest."""
+    body = re.escape(name).replace(re.escape("{i}"), r"(?P<i>\d+)")
+    return re.compile(f"^{body}" + ("(?P<rest>.+)$" if name.endswith(".") else "$"))
+
+
+_TO_PSTMO = [(_pattern(official), ours) for official, ours in OFFICIAL_NAME_PAIRS]
+_TO_OFFICIAL = [(_pattern(ours), official) for official, ours in OFFICIAL_NAME_PAIRS]
 
 _WRAPPER_KEYS = ("model_pos", "model", "state_dict", "model_state_dict", "net")
 
 
-def official_to_pstmo(name: str) -> str | None:
-    """The ``pstmo`` name of an official state-dict name (``module.`` stripped), or None."""
-    name = name.removeprefix("module.")
-    for pattern, repl in OFFICIAL_NAME_MAP:
-        if re.search(pattern, name):
-            out = re.sub(pattern, repl, name)
-            stack = re.match(r"^<(\w+)>\.", out)
-            if stack:
-                out = _STACKS[stack.group(1)] + out[stack.end() - 1 :]
-                if ".layers." in out:
-                    head, _, tail = out.partition(".layers.")
-                    idx, _, rest = tail.partition(".")
-                    for lp, lr in _LAYER_MAP:
-                        if re.search(lp, rest):
-                            return f"{head}.layers.{idx}.{re.sub(lp, lr, rest)}"
-                    return None
-            return out
+def _translate(name: str, table: list[tuple[re.Pattern[str], str]]) -> str | None:
+    for pattern, target in table:
+        m = pattern.match(name)
+        if m:
+            groups = m.groupdict()
+            return target.replace("{i}", groups.get("i") or "") + (groups.get("rest") or "")
     return None
 
 
-_INVERSE_MAP: list[tuple[str, str]] = [
-    (r"^sem\.fc_in\.", "encoder.fc_1."),
-    (r"^sem\.bn_in\.", "encoder.bn_1."),
-    (r"^sem\.fc_out\.", "encoder.fc_2."),
-    (r"^sem\.blocks\.(\d+)\.conv1\.", r"encoder.layers.\1.w1."),
-    (r"^sem\.blocks\.(\d+)\.bn1\.", r"encoder.layers.\1.batch_norm1."),
-    (r"^sem\.blocks\.(\d+)\.conv2\.", r"encoder.layers.\1.w2."),
-    (r"^sem\.blocks\.(\d+)\.bn2\.", r"encoder.layers.\1.batch_norm2."),
-    (r"^tem\.pos_embeds\.0$", "Transformer.pos_embedding"),
-    (r"^mofa\.pos_embeds\.0$", "Transformer_reduce.model.pos_embedding_1"),
-    (r"^mofa\.pos_embeds\.1$", "Transformer_reduce.model.pos_embedding_2"),
-    (r"^mofa\.pos_embeds\.2$", "Transformer_reduce.model.pos_embedding_3"),
-    (r"^(tem|mofa|decoder)\.final_norm\.weight$", r"<\1>.model.norm.a_2"),
-    (r"^(tem|mofa|decoder)\.final_norm\.bias$", r"<\1>.model.norm.b_2"),
-    (r"^(tem|mofa|decoder)\.layers\.", r"<\1>.model.layers."),
-    (r"^head_frames\.bn\.", "fcn_1.0."),
-    (r"^head_frames\.conv\.", "fcn_1.1."),
-    (r"^head_center\.bn\.", "fcn.0."),
-    (r"^head_center\.conv\.", "fcn.1."),
-    (r"^head\.bn\.", "fcn_dec.0."),
-    (r"^head\.conv\.", "fcn_dec.1."),
-    (r"^spatial_token$", "spatial_mask_token"),
-    (r"^mask_token$", "mask_token"),
-    (r"^encoder_norm\.weight$", "encoder_LN.a_2"),
-    (r"^encoder_norm\.bias$", "encoder_LN.b_2"),
-    (r"^to_decoder\.", "encoder_to_decoder."),
-    (r"^dec_pos_embed$", "dec_pos_embedding"),
-]
-_LAYER_INVERSE: list[tuple[str, str]] = [
-    ("attn.q.", "self_attn.linears.0."),
-    ("attn.k.", "self_attn.linears.1."),
-    ("attn.v.", "self_attn.linears.2."),
-    ("attn.proj.", "self_attn.linears.3."),
-    ("attn_norm.weight", "sublayer.0.norm.a_2"),
-    ("attn_norm.bias", "sublayer.0.norm.b_2"),
-    ("ffn_norm.weight", "sublayer.1.norm.a_2"),
-    ("ffn_norm.bias", "sublayer.1.norm.b_2"),
-    ("ffn.fc1.", "feed_forward.w_1."),
-    ("ffn.fc2.", "feed_forward.w_2."),
-]
-_INVERSE_STACKS = {"tem": "Transformer", "mofa": "Transformer_reduce", "decoder": "Transformer_dec"}
+def official_to_pstmo(name: str) -> str | None:
+    """The ``pstmo`` name of an official state-dict name (``module.`` stripped), or None."""
+    return _translate(name.removeprefix("module."), _TO_PSTMO)
 
 
 def pstmo_to_official(name: str) -> str | None:
     """The official name of a ``pstmo`` state-dict name (inverse of ``official_to_pstmo``), or None."""
-    for pattern, repl in _INVERSE_MAP:
-        if re.search(pattern, name):
-            out = re.sub(pattern, repl, name)
-            stack = re.match(r"^<(\w+)>\.", out)
-            if stack:
-                out = _INVERSE_STACKS[stack.group(1)] + out[stack.end() - 1 :]
-                if ".model.layers." in out:
-                    head, _, tail = out.partition(".model.layers.")
-                    idx, _, rest = tail.partition(".")
-                    for ours, official in _LAYER_INVERSE:
-                        if rest.startswith(ours):
-                            return f"{head}.model.layers.{idx}.{official}{rest[len(ours) :]}"
-                    return None
-            return out
-    return None
+    return _translate(name, _TO_OFFICIAL)
 
 
 def export_official_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
