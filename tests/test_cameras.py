@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED
 
 from pstmo import cameras as C
 from pstmo.errors import DataError
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.mark.parametrize("name", ["h36m_cameras.json", "humaneva_cameras.json"])

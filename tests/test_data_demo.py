@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from pstmo.cameras import image_coordinates, project_to_2d
 from pstmo.data import demo_dir, load_dataset
 from pstmo.skeleton import bones
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 FILES = ("data_3d_demo.npz", "data_2d_demo_gt.npz", "data_2d_demo_det.npz", "demo_cameras.json")
 
 

@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import SHARED
 
 from pstmo import engine
 from pstmo.errors import CheckpointError
 from pstmo.skeleton import H36M_SKELETON, LEFT_JOINTS, RIGHT_JOINTS
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED
 
 from pstmo.masking import (
     masking_ratio_st,
@@ -16,7 +15,6 @@ from pstmo.masking import (
     temporal_mask,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURE = SHARED / "fixtures" / "official_pstmo_tiny.npz"
 
 

@@ -4,15 +4,15 @@ the real CMU clips of /work/shared/data/cmu (skipped when the shared folder is a
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from pstmo.data import mocap
 from pstmo.errors import DataError
 
-CMU = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cmu"
+CMU = SHARED / "data" / "cmu"
 needs_cmu = pytest.mark.skipif(not CMU.is_dir(), reason=f"CMU mocap clips not found at {CMU}")
 
 # H36M-17 indices (pstmo.skeleton order)

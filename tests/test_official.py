@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED
 
 from pstmo.cli import main
 from pstmo.errors import CheckpointError
@@ -20,7 +21,6 @@ from pstmo.official import (
     pstmo_to_official,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURE = SHARED / "fixtures" / "official_pstmo_tiny.npz"
 SHAPES = SHARED / "reference" / "official_pstmo_state_dict_shapes.json"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SHARED
 
 from pstmo.paper import (  # noqa: E402
     KNOWN_INCONSISTENCIES,
@@ -23,8 +23,6 @@ from pstmo.paper import (  # noqa: E402
     to_markdown,
     write_table,
 )
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def _mean_checks():
