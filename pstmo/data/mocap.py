@@ -185,13 +185,18 @@ def _floats(tokens: list[str], path: str, key: str, n: int) -> np.ndarray:
     return values
 
 
+def _read_text(path: str, kind: str) -> str:
+    """The text of a mocap file; an unreadable file is a ``DataError`` naming it."""
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError as e:
+        raise DataError(f"cannot read {kind} file ({e})", path=path) from None
+
+
 def read_asf(path: PathLike) -> AsfSkeleton:
     """Parse an Acclaim skeleton file (``.asf``): units, root, bone data and hierarchy."""
     path = str(path)
-    try:
-        text = Path(path).read_text(errors="replace")
-    except OSError as e:
-        raise DataError(f"cannot read ASF file ({e})", path=path) from None
+    text = _read_text(path, "ASF")
     length_unit, degrees = 1.0, True
     skel = AsfSkeleton(path=path, bones={})
     section, bone, hierarchy = None, None, []
@@ -285,10 +290,7 @@ def read_amc(path: PathLike, skeleton: AsfSkeleton) -> dict[str, np.ndarray]:
     missing or malformed line.
     """
     path = str(path)
-    try:
-        lines = Path(path).read_text(errors="replace").splitlines()
-    except OSError as e:
-        raise DataError(f"cannot read AMC file ({e})", path=path) from None
+    lines = _read_text(path, "AMC").splitlines()
     expected = {"root": len(skeleton.root_order)}
     expected.update({n: len(b.dof) for n, b in skeleton.bones.items() if b.dof})
     frames: list[dict[str, list[str]]] = []
@@ -405,10 +407,7 @@ class BvhClip:
 def read_bvh(path: PathLike) -> BvhClip:
     """Parse a BVH file: hierarchy (joints, offsets, channels), frame time and motion."""
     path = str(path)
-    try:
-        text = Path(path).read_text(errors="replace")
-    except OSError as e:
-        raise DataError(f"cannot read BVH file ({e})", path=path) from None
+    text = _read_text(path, "BVH")
     parts = re.split(r"^\s*MOTION\s*$", text, maxsplit=1, flags=re.MULTILINE)
     if len(parts) != 2:
         raise DataError("no MOTION section", path=path, key="MOTION")
