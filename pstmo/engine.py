@@ -551,10 +551,9 @@ def flip_2d(x: torch.Tensor, perm: list[int] | None = None) -> torch.Tensor:
 
     ``perm`` is the skeleton's left/right permutation (default: Human3.6M's).
     """
-    perm = perm if perm is not None else flip_permutation(x.shape[-2])
-    out = x[..., perm, :].clone()
-    out[..., 0] = -out[..., 0]
-    return out
+    from pstmo.data.windows import flip_poses
+
+    return flip_poses(x, perm if perm is not None else flip_permutation(x.shape[-2]))
 
 
 def flip_3d(y: torch.Tensor, perm: list[int] | None = None) -> torch.Tensor:

@@ -69,11 +69,13 @@ COCO_JOINT_NAMES: tuple[str, ...] = (
 )
 
 
-def flip_permutation(num_joints: int = NUM_JOINTS) -> list[int]:
+def flip_permutation(
+    num_joints: int = NUM_JOINTS, left: tuple[int, ...] = LEFT_JOINTS, right: tuple[int, ...] = RIGHT_JOINTS
+) -> list[int]:
     """Joint permutation that swaps left and right joints (used for flip augmentation)."""
     perm = list(range(num_joints))
-    for left, right in zip(LEFT_JOINTS, RIGHT_JOINTS):
-        perm[left], perm[right] = right, left
+    for a, b in zip(left, right):
+        perm[a], perm[b] = b, a
     return perm
 
 
@@ -105,10 +107,7 @@ class Skeleton:
         return len(self.parents)
 
     def flip_permutation(self) -> list[int]:
-        perm = list(range(self.num_joints))
-        for left, right in zip(self.left, self.right):
-            perm[left], perm[right] = right, left
-        return perm
+        return flip_permutation(self.num_joints, self.left, self.right)
 
 
 H36M_SKELETON = Skeleton()

@@ -73,9 +73,14 @@ class Batch:
         )
 
 
-def flip_poses(x: torch.Tensor, skeleton: Skeleton = H36M_SKELETON) -> torch.Tensor:
-    """Horizontal flip of poses ``(..., J, C)``: negate x, swap left and right joints."""
-    perm = torch.as_tensor(skeleton.flip_permutation(), device=x.device)
+def flip_poses(x: torch.Tensor, skeleton: Skeleton | SequenceABC[int] = H36M_SKELETON) -> torch.Tensor:
+    """Horizontal flip of poses ``(..., J, C)``: negate x, swap left and right joints.
+
+    ``skeleton``: a :class:`pstmo.skeleton.Skeleton` or directly its left/right permutation.
+    The one flip of the package (training augmentation, test-time flip, fast path).
+    """
+    perm = skeleton.flip_permutation() if isinstance(skeleton, Skeleton) else list(skeleton)
+    perm = torch.as_tensor(perm, device=x.device)
     out = x.index_select(-2, perm).clone()
     out[..., 0] = -out[..., 0]
     return out

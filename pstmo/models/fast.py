@@ -458,10 +458,9 @@ def optimize_for_inference(
 
 def flip_pose(x: torch.Tensor) -> torch.Tensor:
     """Horizontal flip of poses ``(..., J, C)``: negate x and swap left/right joints."""
-    perm = flip_permutation(x.shape[-2])
-    out = x[..., perm, :].clone()
-    out[..., 0] = -out[..., 0]
-    return out
+    from pstmo.data.windows import flip_poses
+
+    return flip_poses(x, flip_permutation(x.shape[-2]))
 
 
 def _center(out: Any) -> torch.Tensor:
