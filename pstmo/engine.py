@@ -540,10 +540,11 @@ def sequence_windows(pose_2d: np.ndarray | torch.Tensor, frames: int, tds: int =
     Window ``t`` holds frames ``t + k * tds`` for ``k in [-(N-1)/2, (N-1)/2]`` (TDS), the
     sequence edge-padded (replicating the first/last frame) as in the official test code.
     """
+    from pstmo.data.windows import window_indices
+
     x = torch.as_tensor(np.asarray(pose_2d, dtype=np.float32)) if not torch.is_tensor(pose_2d) else pose_2d
-    pad = (frames - 1) // 2 * tds
-    idx = torch.arange(x.shape[0])[:, None] + torch.arange(frames)[None, :] * tds - pad
-    return x[idx.clamp(0, x.shape[0] - 1)]
+    T = x.shape[0]
+    return x[window_indices(torch.arange(T), torch.full((T,), T), frames, tds)]
 
 
 def flip_2d(x: torch.Tensor, perm: list[int] | None = None) -> torch.Tensor:

@@ -249,9 +249,12 @@ def window_indices(num_frames: int, frames: int, tds: int = 1) -> np.ndarray:
     ``k in [-(N-1)/2, (N-1)/2]``, clipped to ``[0, T-1]`` (edge padding)."""
     if frames < 1 or frames % 2 == 0:
         raise ValueError(f"the receptive field must be odd, got {frames}")
-    half = (frames - 1) // 2
-    k = np.arange(-half, half + 1) * tds
-    return np.clip(np.arange(num_frames)[:, None] + k[None, :], 0, num_frames - 1)
+    import torch
+
+    from pstmo.data.windows import window_indices as indices
+
+    frame = torch.arange(num_frames)
+    return indices(frame, torch.full((num_frames,), num_frames), frames, tds).numpy()
 
 
 def lift_sequence(
