@@ -74,10 +74,11 @@ from torch import nn
 from pstmo import metrics as M
 from pstmo.errors import CheckpointError, DataError, PstmoError
 from pstmo.io import atomic_write, write_json
+from pstmo.losses import lift_loss, mpm_loss
+from pstmo.masking import STRATEGIES as MASK_STRATEGIES
 from pstmo.skeleton import H36M_ACTION_LABELS, H36M_ACTIONS, flip_permutation
 
 STAGES = ("pretrain", "train", "liftformer")
-MASK_STRATEGIES = ("temporal", "spatial", "spatio-temporal")
 CHECKPOINT_FORMAT = "pstmo-checkpoint-v1"
 #: Fault injection for the kill/resume test: SIGKILL the process after this global step.
 KILL_ENV = "PSTMO_KILL_AT_STEP"
@@ -761,14 +762,10 @@ def _masks(cfg: TrainConfig, joints: int, generator: torch.Generator) -> tuple[t
     """Stage I masks for one batch: temporal ``(N,)`` and spatial ``(N, J)`` (True = masked)."""
     from pstmo import masking
 
-    n = cfg.frames
-    none_t = torch.zeros(n, dtype=torch.bool)
-    none_s = torch.zeros(n, joints, dtype=torch.bool)
-    if cfg.mask_strategy == "temporal":
-        return masking.temporal_mask(n, cfg.mask_ratio, generator), none_s
-    if cfg.mask_strategy == "spatial":
-        return none_t, masking.spatial_mask(n, joints, cfg.mask_joints, generator)
-    return masking.spatio_temporal_mask(n, joints, cfg.mask_ratio, cfg.mask_joints, generator)
+    return masking.stage1_masks(
+        cfg.frames, joints, strategy=cfg.mask_strategy, ratio=cfg.mask_ratio, count=cfg.mask_joints,
+        generator=generator,
+    )  # fmt: skip
 
 
 def _normalised_intrinsics(seq: Any) -> np.ndarray:
@@ -838,16 +835,13 @@ def compute_loss(
     if cfg.stage == "pretrain":
         t_mask, s_mask = _masks(cfg, x.shape[-2], generator)
         recon = model(x, t_mask.to(x.device), s_mask.to(x.device))
-        return M.mpjpe(recon.float(), x)
+        return mpm_loss(recon, x)
     out = model(x)
     if cfg.refine:
         focal, principal, root_depth = cameras.for_batch(batch)
         refined = _unwrap(model).refine_center(out.center, x, focal, principal, root_depth)
         return M.mpjpe(refined.float(), batch.center_3d)
-    loss = M.mpjpe(out.center.float(), batch.center_3d)
-    if cfg.stage == "train" and out.frames is not None and cfg.lambda_multi:
-        loss = loss + cfg.lambda_multi * M.mpjpe(out.frames.float(), batch.pose_3d)
-    return loss
+    return lift_loss(out.center, batch.center_3d, out.frames, batch.pose_3d, cfg.lambda_multi)
 
 
 @torch.no_grad()

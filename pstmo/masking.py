@@ -21,7 +21,18 @@ import math
 
 import torch
 
-__all__ = ["masking_ratio_st", "spatial_mask", "spatio_temporal_mask", "temporal_count", "temporal_mask"]
+__all__ = [
+    "STRATEGIES",
+    "masking_ratio_st",
+    "spatial_mask",
+    "spatio_temporal_mask",
+    "stage1_masks",
+    "temporal_count",
+    "temporal_mask",
+]
+
+#: Stage I masking strategies (P-STMO Fig. 3 / Table 2).
+STRATEGIES = ("temporal", "spatial", "spatio-temporal")
 
 
 def temporal_count(frames: int, ratio: float) -> int:
@@ -63,3 +74,27 @@ def spatio_temporal_mask(
 def masking_ratio_st(q_t: float, m_s: int, joints: int = 17) -> float:
     """Total spatio-temporal masking ratio ``q^ST = q^T + (1 - q^T) * m^S / J``."""
     return q_t + (1.0 - q_t) * m_s / joints
+
+
+def stage1_masks(
+    frames: int,
+    joints: int,
+    *,
+    strategy: str = "spatio-temporal",
+    ratio: float = 0.8,
+    count: int = 2,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The masks of one Stage I batch: ``(temporal (N,), spatial (N, J))``, True = masked.
+
+    ``strategy`` is one of :data:`STRATEGIES`; ``ratio`` is q^T, ``count`` is m^S.
+    """
+    none_t = torch.zeros(frames, dtype=torch.bool)
+    none_s = torch.zeros(frames, joints, dtype=torch.bool)
+    if strategy == "temporal":
+        return temporal_mask(frames, ratio, generator), none_s
+    if strategy == "spatial":
+        return none_t, spatial_mask(frames, joints, count, generator)
+    if strategy == "spatio-temporal":
+        return spatio_temporal_mask(frames, joints, ratio, count, generator)
+    raise ValueError(f"mask strategy must be one of {STRATEGIES}, got {strategy!r}")

@@ -16,7 +16,7 @@
 
 The decoder emits tokens in the order visible-then-masked (the official code does not
 unshuffle); ``forward`` returns them in time order unless ``official_order=True``.
-``MPM.loss`` is the official objective: the mean 2D joint distance over all frames.
+The training objective is ``pstmo.losses.mpm_loss`` (mean 2D joint distance, all frames).
 """
 
 from __future__ import annotations
@@ -86,8 +86,3 @@ class MPM(nn.Module):
             return out
         order = torch.cat([visible.nonzero(), temporal_mask.nonzero()]).flatten()  # token t is frame order[t]
         return out[:, torch.argsort(order)]
-
-    @staticmethod
-    def loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Official MPM loss: mean Euclidean distance between 2D joints ``(..., J, 2)``."""
-        return torch.linalg.vector_norm(pred - target, dim=-1).mean()
