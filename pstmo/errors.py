@@ -23,3 +23,11 @@ class DataError(PstmoError, ValueError):
 
 class CheckpointError(PstmoError, ValueError):
     """A checkpoint that does not fit the model it is loaded into."""
+
+
+class ConfigError(PstmoError, ValueError):
+    """A configuration value out of its allowed range (the message names the value and the range)."""
+
+
+class TrainingError(PstmoError, RuntimeError):
+    """Training cannot continue (e.g. the loss became NaN or infinite)."""
