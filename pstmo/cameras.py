@@ -344,3 +344,27 @@ def h36m_cameras() -> CameraTable:
 def humaneva_cameras() -> CameraTable:
     """The HumanEva-I calibration shipped with the package (3 cameras, no focal lengths)."""
     return _package_table("humaneva_cameras.json")
+
+
+def sequence_intrinsics(seq: Any) -> np.ndarray:
+    """``[fx, fy, cx, cy]`` of a sequence's camera in normalised screen units (VideoPose3D), as
+    P-STMO's refinement module needs them; :class:`DataError` when the sequence has none."""
+    intr = getattr(seq, "intrinsics", None) or {}
+    if intr.get("focal", intr.get("focal_length")) is None or intr.get("center") is None:
+        raise DataError(
+            f"sequence {seq.subject}/{seq.action}: the refinement module needs camera intrinsics "
+            "(Sequence.intrinsics 'focal' and 'center', pixels)",
+            key="intrinsics",
+        )
+    return intrinsic_vector({**intr, "res_w": seq.res_w, "res_h": seq.res_h}, normalized=True)[:4]
+
+
+def sequence_root_depth(seq: Any) -> np.ndarray:
+    """Camera-frame depth ``(T,)`` of the root joint (ground truth, as the official refinement uses)."""
+    if getattr(seq, "root_3d", None) is None:
+        raise DataError(
+            f"sequence {seq.subject}/{seq.action}: the refinement module needs the root trajectory "
+            "(Sequence.root_3d (T, 3), camera frame)",
+            key="root_3d",
+        )
+    return np.asarray(seq.root_3d, dtype=np.float32)[: len(seq.pose_2d), 2]

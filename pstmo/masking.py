@@ -83,12 +83,15 @@ def stage1_masks(
     strategy: str = "spatio-temporal",
     ratio: float = 0.8,
     count: int = 2,
+    mode: str = "paper",
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The masks of one Stage I batch: ``(temporal (N,), spatial (N, J))``, True = masked.
 
     ``strategy`` is one of :data:`STRATEGIES`; ``ratio`` is q^T, ``count`` is m^S.
     """
+    if mode != "paper":
+        raise ValueError(f"mask mode {mode!r} is not available yet; use 'paper'")
     none_t = torch.zeros(frames, dtype=torch.bool)
     none_s = torch.zeros(frames, joints, dtype=torch.bool)
     if strategy == "temporal":
