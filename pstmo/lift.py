@@ -9,14 +9,16 @@ The pipeline, one function per step:
 3. ``fill_missing``: joints with score < ``min_score`` or missing frames are filled by linear
    interpolation in time (held constant before the first / after the last detection).
 4. ``normalize_screen``: pixels -> ``X / w * 2 - [1, h / w]`` (VideoPose3D / P-STMO).
-5. ``lift_sequence``: every frame ``t`` is the centre of a window of ``N`` frames
-   ``t + k*s``, ``k in [-(N-1)/2, (N-1)/2]`` (TDS rate ``s``), indices outside the clip are
-   edge-padded (repeat the first / last frame); the model's ``center`` output ``(B, 1, J, 3)``
-   is the 3D pose of frame ``t``, root-relative metres.
+5. lifting (:class:`pstmo.inference.Lifter`): every frame ``t`` is the centre of a window of
+   ``N`` frames ``t + k*s`` (TDS rate ``s``), edge-padded at the clip ends; the model's
+   ``center`` output is the 3D pose of frame ``t``, root-relative metres.
 6. ``lift_keypoints`` writes ``poses_3d.npz`` and an animation (GIF).
 
 Models are trained on 50 fps sequences; ``check_frame_rate`` refuses input whose effective
-rate ``fps / tds`` is off by more than ``FPS_TOLERANCE`` and suggests a TDS rate.
+rate ``fps / tds`` is off by more than ``FPS_TOLERANCE`` and suggests a TDS rate. Everything
+read is checked: numbers must be finite numbers (not strings), image ids of one kind, and a gap
+of more than ``max_gap`` missing frames between two detections is refused (it would be
+interpolated over a long stretch).
 """
 
 from __future__ import annotations
@@ -30,13 +32,20 @@ from typing import Any
 
 import numpy as np
 
-from pstmo.errors import CheckpointError, DataError
-from pstmo.io import atomic_write, write_json
-from pstmo.skeleton import NUM_JOINTS, ROOT, coco_to_h36m, flip_permutation
+from pstmo.cameras import normalize_screen_coordinates
+from pstmo.errors import DataError
+from pstmo.inference import Lifter
+from pstmo.io import atomic_write, check_writable_dir, write_json
+from pstmo.runtime import resolve_device
+from pstmo.skeleton import H36M_SKELETON, NUM_JOINTS, ROOT, coco_to_h36m
 
 MODEL_FPS: float = 50.0
 FPS_TOLERANCE: float = 1.5
-LAYOUTS: tuple[str, ...] = ("coco", "h36m")
+LAYOUTS: tuple[str, ...] = ("coco", "h36m", "native")
+#: Default longest run of missing frames (image ids) between two detections that is interpolated.
+MAX_GAP: int = 250
+#: Pixel coordinates beyond this magnitude are refused as corrupt.
+MAX_PIXEL: float = 1e6
 
 
 @dataclass
@@ -60,42 +69,123 @@ class Keypoints:
 
 
 def read_keypoints(
-    path: str | os.PathLike, width: float | None = None, height: float | None = None
+    path: str | os.PathLike,
+    width: float | None = None,
+    height: float | None = None,
+    max_gap: int = MAX_GAP,
+    joints: int = NUM_JOINTS,
 ) -> Keypoints:
-    """Read 2D keypoints from a COCO results JSON, ``.npy`` or ``.npz`` (``(T, 17, 2|3)``).
+    """Read 2D keypoints from a COCO results JSON, ``.npy`` or ``.npz`` (``(T, J, 2|3)``).
 
-    ``.npz`` files hold the array under ``keypoints`` (or as their only array) and may
-    store ``width``/``height`` (``res_w``/``res_h``); explicit arguments win.
+    ``.npz`` files hold the array under ``keypoints`` (or as their only array) and may store
+    ``width``/``height`` (``res_w``/``res_h``); explicit arguments win. ``joints`` is the joint
+    count arrays must have (COCO JSON always has 17). Frame-id gaps longer than ``max_gap`` are
+    refused. Files are read as data only (``allow_pickle=False``, ``json``).
     """
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", path=str(path))
+    if not path.is_file():
+        raise DataError("is a directory, expected a keypoint file", path=str(path))
     suffix = path.suffix.lower()
     if suffix == ".json":
-        kp = _read_coco_json(path)
+        kp = _read_coco_json(path, max_gap)
     elif suffix in (".npy", ".npz"):
-        kp = _read_array(path)
+        kp = _read_array(path, joints)
     else:
         raise DataError(
-            "expected a COCO results .json, a .npy or a .npz of shape (T, 17, 2|3)", path=str(path)
+            f"expected a COCO results .json, a .npy or a .npz of shape (T, {joints}, 2|3)", path=str(path)
         )
-    kp.width = float(width) if width is not None else kp.width
-    kp.height = float(height) if height is not None else kp.height
+    kp.width = _size("width", width, path) if width is not None else kp.width
+    kp.height = _size("height", height, path) if height is not None else kp.height
     if kp.width is None or kp.height is None:
         raise DataError(
             "image width/height unknown: pass --width and --height (or store 'width'/'height' in the .npz)",
             path=str(path),
         )
-    if kp.width <= 0 or kp.height <= 0:
-        raise DataError(f"image size must be positive, got {kp.width} x {kp.height}", path=str(path))
     return kp
 
 
-def _read_coco_json(path: Path) -> Keypoints:
+def _size(name: str, value: Any, path: Path) -> float:
     try:
-        data = json.loads(path.read_text())
+        v = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"image {name} must be a number, got {value!r}", path=str(path)) from None
+    if not math.isfinite(v) or v <= 0:
+        raise DataError(
+            f"image {name} must be a positive finite number of pixels, got {value!r}", path=str(path)
+        )
+    return v
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DataError("not UTF-8 text: expected a COCO results JSON", path=str(path)) from None
     except json.JSONDecodeError as exc:
-        raise DataError(f"not valid JSON ({exc})", path=str(path)) from exc
+        raise DataError(f"not valid JSON ({exc})", path=str(path)) from None
+
+
+def _check_detection(i: int, det: Any, path: Path) -> bool:
+    """Validate one COCO entry; False for non-person entries (skipped)."""
+    if not isinstance(det, dict) or "image_id" not in det or "keypoints" not in det:
+        raise DataError(f"entry {i} has no 'image_id'/'keypoints'", path=str(path), key="keypoints")
+    if det.get("category_id", 1) != 1:  # COCO person category
+        return False
+    kps, image_id = det["keypoints"], det["image_id"]
+    if not isinstance(image_id, (int, str)) or isinstance(image_id, bool):
+        raise DataError(
+            f"entry {i}: image_id must be an integer or a string, got {image_id!r}",
+            path=str(path),
+            key="image_id",
+        )
+    if not isinstance(kps, list) or len(kps) != 3 * NUM_JOINTS:
+        n = len(kps) if isinstance(kps, list) else type(kps).__name__
+        raise DataError(
+            f"entry {i}: expected a list of 51 numbers (17 x [x, y, score]), got {n}",
+            path=str(path),
+            key="keypoints",
+        )
+    if not all(_number(v) for v in kps):
+        bad = next(v for v in kps if not _number(v))
+        raise DataError(
+            f"entry {i}: keypoints must be numbers, found {bad!r}", path=str(path), key="keypoints"
+        )
+    if "score" in det and not _number(det["score"]):
+        raise DataError(
+            f"entry {i}: score must be a number, got {det['score']!r}", path=str(path), key="score"
+        )
+    return True
+
+
+def _frame_ids(ids: list, max_gap: int, path: Path) -> list:
+    kinds = {type(i) for i in ids}
+    if len(kinds) > 1:
+        raise DataError(
+            "image_id values mix integers and strings; use one kind", path=str(path), key="image_id"
+        )
+    if kinds != {int}:
+        return sorted(ids)
+    ids = sorted(ids)
+    gaps = np.diff(ids)
+    if len(gaps) and int(gaps.max()) - 1 > max_gap:
+        at = int(np.argmax(gaps))
+        raise DataError(
+            f"{int(gaps.max()) - 1} missing frames between image_id {ids[at]} and {ids[at + 1]} (more than "
+            f"--max-gap {max_gap}): split the clip or raise --max-gap",
+            path=str(path),
+            key="image_id",
+        )
+    return list(range(ids[0], ids[-1] + 1))  # gaps become missing frames, interpolated later
+
+
+def _read_coco_json(path: Path, max_gap: int = MAX_GAP) -> Keypoints:
+    data = _load_json(path)
     if isinstance(data, dict) and "annotations" in data:  # a COCO ground-truth style file
         data = data["annotations"]
     if not isinstance(data, list):
@@ -104,27 +194,14 @@ def _read_coco_json(path: Path) -> Keypoints:
         raise DataError("no detections (empty list)", path=str(path))
     best: dict[Any, dict] = {}
     for i, det in enumerate(data):
-        if not isinstance(det, dict) or "image_id" not in det or "keypoints" not in det:
-            raise DataError(f"entry {i} has no 'image_id'/'keypoints'", path=str(path), key="keypoints")
-        if det.get("category_id", 1) != 1:  # COCO person category
+        if not _check_detection(i, det, path):
             continue
-        if len(det["keypoints"]) != 3 * NUM_JOINTS:
-            raise DataError(
-                f"entry {i}: expected 51 values (17 x [x, y, score]), got {len(det['keypoints'])}",
-                path=str(path),
-                key="keypoints",
-            )
-        # one person per frame: keep the most confident detection
-        prev = best.get(det["image_id"])
+        prev = best.get(det["image_id"])  # one person per frame: keep the most confident detection
         if prev is None or det.get("score", 0.0) > prev.get("score", 0.0):
             best[det["image_id"]] = det
     if not best:
         raise DataError("no person detections (category_id 1)", path=str(path))
-    ids = sorted(best)
-    if all(isinstance(i, int) for i in ids):
-        frame_ids = list(range(ids[0], ids[-1] + 1))  # gaps become missing frames
-    else:
-        frame_ids = ids
+    frame_ids = _frame_ids(list(best), max_gap, path)
     xy = np.full((len(frame_ids), NUM_JOINTS, 2), np.nan)
     score = np.zeros((len(frame_ids), NUM_JOINTS))
     index = {f: t for t, f in enumerate(frame_ids)}
@@ -132,34 +209,57 @@ def _read_coco_json(path: Path) -> Keypoints:
         k = np.asarray(det["keypoints"], dtype=np.float64).reshape(NUM_JOINTS, 3)
         xy[index[image_id]] = k[:, :2]
         score[index[image_id]] = k[:, 2]
-    return Keypoints(xy, score, frame_ids=frame_ids, source=str(path))
+    return _checked(Keypoints(xy, score, frame_ids=frame_ids, source=str(path)), path, "keypoints")
 
 
-def _read_array(path: Path) -> Keypoints:
+def _checked(kp: Keypoints, path: Path, key: str) -> Keypoints:
+    """Non-finite coordinates are missing joints (score 0); absurd magnitudes are an error."""
+    finite = np.isfinite(kp.xy).all(-1)
+    if (np.abs(np.where(finite[..., None], kp.xy, 0.0)) > MAX_PIXEL).any():
+        raise DataError(
+            f"pixel coordinates beyond {MAX_PIXEL:g}: not image coordinates", path=str(path), key=key
+        )
+    kp.score = np.where(finite & np.isfinite(kp.score), kp.score, 0.0)
+    kp.xy = np.where(finite[..., None], kp.xy, np.nan)
+    return kp
+
+
+def _read_array(path: Path, joints: int = NUM_JOINTS) -> Keypoints:
     width = height = None
     key = "keypoints"
-    if path.suffix.lower() == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            names = list(z.files)
-            if "keypoints" not in names:
-                arrays = [n for n in names if z[n].ndim == 3]
-                if len(arrays) != 1:
-                    raise DataError(f"expected key 'keypoints' (T, 17, 2|3); found {names}", path=str(path))
-                key = arrays[0]
-            arr = z[key]
-            for wk, hk in (("width", "height"), ("res_w", "res_h")):
-                if wk in names and hk in names:
-                    width, height = float(z[wk]), float(z[hk])
-    else:
-        arr = np.load(path, allow_pickle=False)
+    try:
+        if path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                names = list(z.files)
+                if "keypoints" not in names:
+                    arrays = [n for n in names if z[n].ndim == 3]
+                    if len(arrays) != 1:
+                        raise DataError(
+                            f"expected key 'keypoints' (T, {joints}, 2|3); found {names}", path=str(path)
+                        )
+                    key = arrays[0]
+                arr = z[key]
+                for wk, hk in (("width", "height"), ("res_w", "res_h")):
+                    if wk in names and hk in names:
+                        width, height = _size(wk, z[wk], path), _size(hk, z[hk], path)
+        else:
+            arr = np.load(path, allow_pickle=False)
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(
+            f"cannot read as a NumPy array file ({str(exc).splitlines()[0][:120]})", path=str(path)
+        ) from None
+    if arr.dtype.kind not in "iuf":
+        raise DataError(f"expected a numeric array, got dtype {arr.dtype}", path=str(path), key=key)
     arr = np.asarray(arr, dtype=np.float64)
-    if arr.ndim != 3 or arr.shape[1] != NUM_JOINTS or arr.shape[2] not in (2, 3):
-        raise DataError(f"expected shape (T, 17, 2|3), got {arr.shape}", path=str(path), key=key)
+    if arr.ndim != 3 or arr.shape[1] != joints or arr.shape[2] not in (2, 3):
+        raise DataError(f"expected shape (T, {joints}, 2|3), got {arr.shape}", path=str(path), key=key)
     if arr.shape[0] == 0:
         raise DataError("empty sequence (T = 0)", path=str(path), key=key)
     score = arr[..., 2].copy() if arr.shape[2] == 3 else np.ones(arr.shape[:2])
-    score[~np.isfinite(arr[..., :2]).all(-1)] = 0.0
-    return Keypoints(arr[..., :2].copy(), score, width, height, list(range(arr.shape[0])), str(path))
+    kp = Keypoints(arr[..., :2].copy(), score, width, height, list(range(arr.shape[0])), str(path))
+    return _checked(kp, path, key)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,10 +267,10 @@ def _read_array(path: Path) -> Keypoints:
 
 
 def to_h36m(kp: Keypoints, layout: str = "coco") -> Keypoints:
-    """COCO-17 -> Human3.6M-17 (``layout="coco"``); ``"h36m"`` input is passed through."""
+    """COCO-17 -> Human3.6M-17 (``layout="coco"``); other layouts are passed through."""
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    if layout == "h36m":
+        raise DataError(f"layout must be one of {LAYOUTS}, got {layout!r}", key="layout")
+    if layout != "coco":
         return kp
     both = coco_to_h36m(np.concatenate([np.nan_to_num(kp.xy), kp.score[..., None]], axis=-1))
     xy = both[..., :2].astype(np.float64)
@@ -208,8 +308,6 @@ def fill_missing(xy: np.ndarray, score: np.ndarray, min_score: float = 0.3) -> t
 def normalize_screen(xy: np.ndarray, width: float, height: float) -> np.ndarray:
     """Pixels ``(..., 2)`` -> normalised screen coordinates ``X / w * 2 - [1, h / w]``
     (as ``pstmo.cameras.normalize_screen_coordinates``; x in [-1, 1], aspect kept)."""
-    from pstmo.cameras import normalize_screen_coordinates
-
     return normalize_screen_coordinates(np.asarray(xy, dtype=np.float64), width, height)
 
 
@@ -241,109 +339,31 @@ def check_frame_rate(fps: float | None, tds: int = 1, model_tds: int = 1) -> Non
 
 
 # ----------------------------------------------------------------------------------------------
-# 5. lifting
-
-
-def window_indices(num_frames: int, frames: int, tds: int = 1) -> np.ndarray:
-    """Indices ``(T, N)`` of the window centred on each frame: ``t + k*tds``,
-    ``k in [-(N-1)/2, (N-1)/2]``, clipped to ``[0, T-1]`` (edge padding)."""
-    if frames < 1 or frames % 2 == 0:
-        raise ValueError(f"the receptive field must be odd, got {frames}")
-    import torch
-
-    from pstmo.data.windows import window_indices as indices
-
-    frame = torch.arange(num_frames)
-    return indices(frame, torch.full((num_frames,), num_frames), frames, tds).numpy()
-
-
-def lift_sequence(
-    model,
-    pose_2d: np.ndarray,
-    frames: int,
-    tds: int = 1,
-    batch_size: int = 256,
-    flip: bool = False,
-    progress: bool = False,
-) -> np.ndarray:
-    """3D pose of every frame of ``pose_2d (T, J, 2)`` (normalised) -> ``(T, J, 3)`` metres.
-
-    Each frame is the centre of an ``frames``-frame window (TDS ``tds``, edge padding);
-    ``model(x (B, N, J, 2)).center (B, 1, J, 3)`` is its pose. ``flip=True`` averages with the
-    horizontally flipped input (left/right swapped, prediction flipped back), as P-STMO tests.
-    The root joint is set to 0 (root-relative output). Runs on the model's device.
-    """
-    import torch
-    from tqdm.auto import tqdm
-
-    pose_2d = np.asarray(pose_2d, dtype=np.float32)
-    if pose_2d.ndim != 3 or pose_2d.shape[-1] != 2:
-        raise DataError(f"pose_2d: expected shape (T, J, 2), got {pose_2d.shape}")
-    if pose_2d.shape[0] == 0:
-        raise DataError("pose_2d: empty sequence (T = 0)")
-    idx = window_indices(pose_2d.shape[0], frames, tds)
-    perm = flip_permutation(pose_2d.shape[1])
-    out = np.empty((pose_2d.shape[0], pose_2d.shape[1], 3), dtype=np.float32)
-    param = next(iter(model.parameters()), None)
-    device = param.device if param is not None else torch.device("cpu")
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for s in tqdm(range(0, len(idx), batch_size), desc="lift", disable=not progress, leave=False):
-                x = torch.from_numpy(pose_2d[idx[s : s + batch_size]]).to(device)
-                y = _center(model(x))
-                if flip:
-                    xf = x[:, :, perm].clone()
-                    xf[..., 0] *= -1
-                    yf = _center(model(xf))[:, :, perm].clone()
-                    yf[..., 0] *= -1
-                    y = (y + yf) / 2
-                out[s : s + batch_size] = y[:, 0].float().cpu().numpy()
-    finally:
-        model.train(was_training)
-    out[:, ROOT] = 0.0
-    return out
-
-
-def _center(output):
-    center = getattr(output, "center", output)
-    if center.ndim != 4 or center.shape[1] != 1 or center.shape[-1] != 3:
-        raise CheckpointError(
-            f"model output 'center' must have shape (B, 1, J, 3), got {tuple(center.shape)}"
-        )
-    return center
-
-
-def load_lifting_model(checkpoint: str | os.PathLike, device: str = "cpu"):
-    """Model and its receptive field / training TDS rate from a ``pstmo`` checkpoint or a
-    released official P-STMO checkpoint (``pstmo.engine.load_model``).
-
-    Returns ``(model in eval mode, frames, tds)``.
-    """
-    from pstmo import engine
-
-    path = Path(checkpoint)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    model, info = engine.load_model(path, device=device)
-    if info.get("stage") == "pretrain":
-        raise CheckpointError(
-            f"{path}: a Stage I (MPM pre-training) checkpoint cannot lift to 3D; use a Stage II one"
-        )
-    return model, int(info["frames"]), int(info.get("tds") or 1)
-
-
-def _model_frames(model) -> int:
-    for name in ("frames", "num_frames", "receptive_field"):
-        value = getattr(model, name, None) or getattr(getattr(model, "config", None), name, None)
-        if value:
-            return int(value)
-    raise CheckpointError("cannot tell the model's number of input frames; pass frames=")
-
-
-# ----------------------------------------------------------------------------------------------
 # 6. the whole pipeline
+
+
+def _check_options(
+    layout: str, min_score: float, batch_size: int, anim_stride: int, anim_max_frames: int,
+    tds: int | None, fps: float | None, max_gap: int,
+) -> None:  # fmt: skip
+    """Every option of :func:`lift_keypoints` in range, before any work is done."""
+    if layout not in LAYOUTS:
+        raise DataError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}", key="layout")
+    if not (_number(min_score) and 0.0 <= min_score <= 1.0):
+        raise DataError(f"min_score must be in [0, 1], got {min_score!r}", key="min_score")
+    for name, value in (
+        ("batch_size", batch_size),
+        ("anim_stride", anim_stride),
+        ("anim_max_frames", anim_max_frames),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise DataError(f"{name} must be a positive integer, got {value!r}", key=name)
+    if tds is not None and (isinstance(tds, bool) or not isinstance(tds, int) or tds < 1):
+        raise DataError(f"tds must be a positive integer, got {tds!r}", key="tds")
+    if fps is not None and not (_number(fps) and math.isfinite(fps) and fps > 0):
+        raise DataError(f"fps must be a positive number, got {fps!r}", key="fps")
+    if isinstance(max_gap, bool) or not isinstance(max_gap, int) or max_gap < 0:
+        raise DataError(f"max_gap must be an integer >= 0, got {max_gap!r}", key="max_gap")
 
 
 @dataclass
@@ -363,7 +383,7 @@ def lift_keypoints(
     keypoints: str | os.PathLike,
     out_dir: str | os.PathLike,
     checkpoint: str | os.PathLike | None = None,
-    model=None,
+    model: Any = None,
     frames: int | None = None,
     model_tds: int = 1,
     tds: int | None = None,
@@ -379,31 +399,45 @@ def lift_keypoints(
     anim_stride: int = 1,
     anim_max_frames: int = 300,
     progress: bool = True,
+    max_gap: int = MAX_GAP,
+    fast: bool = True,
 ) -> LiftResult:
     """Read, convert, fill, normalise and lift a keypoint file; write ``<out_dir>/poses_3d.npz``
     (``poses_3d``, ``pose_2d``, ``pose_2d_pixels``, ``filled``, ``width``, ``height``, ``frames``,
     ``tds``) and ``<out_dir>/poses_3d.gif``.
 
-    Give either ``checkpoint`` or an in-memory ``model`` (then ``frames`` too). ``tds`` defaults
-    to the model's training TDS rate scaled by ``fps / 50``. ``flip`` averages with the flipped
-    input (test-time augmentation, as ``engine.evaluate``); ``device="auto"`` picks CUDA if present.
+    Give either ``checkpoint`` or an in-memory ``model`` (an ``nn.Module`` with ``frames``, or a
+    :class:`~pstmo.inference.Lifter`). ``layout``: ``"coco"`` (converted to Human3.6M-17),
+    ``"h36m"`` or ``"native"`` (already in the model's joint layout, e.g. 15 HumanEva joints).
+    ``tds`` defaults to the model's training TDS rate scaled by ``fps / 50``; ``flip`` averages
+    with the flipped input (as ``evaluate``); ``device="auto"`` picks CUDA if present.
     """
+    _check_options(layout, min_score, batch_size, anim_stride, anim_max_frames, tds, fps, max_gap)
+    check_writable_dir(out_dir)
     if model is None and checkpoint is None:
-        raise ValueError("give a checkpoint path or a model")
-    # input problems first: they are cheaper to find than loading a model
-    kp = to_h36m(read_keypoints(keypoints, width, height), layout)
+        raise DataError("give a checkpoint path or a model", key="checkpoint")
+    if isinstance(model, Lifter):
+        lifter = model
+    elif model is not None:
+        if frames is None:
+            raise DataError("lifting an in-memory model needs frames=N", key="frames")
+        lifter = Lifter(model, frames, model_tds, fast=fast, batch_size=batch_size)
+    else:
+        lifter = Lifter.from_checkpoint(checkpoint, resolve_device(device), fast=fast, batch_size=batch_size)
+    model_tds = lifter.tds
+    joints = NUM_JOINTS if layout in ("coco", "h36m") else lifter.joints
+    kp = to_h36m(
+        read_keypoints(keypoints, width, height, max_gap, joints), "h36m" if layout == "native" else layout
+    )
     pixels, filled = fill_missing(kp.xy, kp.score, min_score)
-    if model is None:
-        model, ckpt_frames, model_tds = load_lifting_model(checkpoint, device)
-        frames = frames or ckpt_frames
-    if frames is None:
-        frames = _model_frames(model)
     if tds is None:
         tds = model_tds if fps is None else max(1, round(model_tds * fps / MODEL_FPS))
     check_frame_rate(fps, tds, model_tds)
-
-    pose_2d = normalize_screen(pixels, kp.width, kp.height)
-    poses_3d = lift_sequence(model, pose_2d, frames, tds, batch_size, flip, progress)
+    lifter.tds = tds
+    pose_2d = normalize_screen(pixels, kp.width, kp.height).astype(np.float32)
+    poses_3d = lifter.lift(pose_2d, flip=flip, progress=progress)
+    poses_3d[:, ROOT] = 0.0
+    frames = lifter.frames
 
     out_dir = Path(out_dir)
     npz_path = out_dir / "poses_3d.npz"
@@ -448,6 +482,7 @@ def lift_keypoints(
             height=kp.height,
             stride=stride,
             fps=(fps or MODEL_FPS) / stride,
+            skeleton=lifter.skeleton or H36M_SKELETON,
             progress=progress,
         )
     return LiftResult(poses_3d, pose_2d, pixels.astype(np.float32), filled, npz_path, anim_path)

@@ -49,16 +49,17 @@ class ModelBundle:
 
 
 def build_untrained(preset: str = "p-stmo-s", profile: str = "smoke", seed: int = 0) -> ModelBundle:
-    """Randomly initialised lifting model and MPM of the ``profile``'s size (``engine.get_profile``)."""
+    """Randomly initialised lifting model and MPM of the ``profile``'s size (``pstmo.config.get_profile``)."""
     import torch
 
-    from pstmo import engine
+    from pstmo.checkpoint import build_model
+    from pstmo.config import get_profile
 
     torch.manual_seed(seed)
-    stage = "liftformer" if preset == "liftformer" else "train"
-    lifter, cfg = engine.build_stage_model(engine.get_profile(profile, stage=stage, model=preset))
+    cfg = get_profile(profile, "lift", model=preset)
+    lifter = build_model(cfg)
     # LiftFormer has no Stage I: its explorer shows a P-STMO-S MPM of the same N
-    mpm, _ = engine.build_stage_model(engine.get_profile(profile, stage="pretrain", frames=cfg.frames))
+    mpm = build_model(get_profile(profile, "pretrain", frames=cfg.frames))
     return ModelBundle(
         lifter.eval(), mpm.eval(), int(cfg.frames), 1, f"untrained {preset} (N={cfg.frames})", trained=False,
         notes=["UNTRAINED model (random weights): the 3D pose and the MPM reconstruction are meaningless; "
@@ -73,47 +74,57 @@ def load_bundle(
     profile: str = "smoke",
     seed: int = 0,
 ) -> ModelBundle:
-    """Models of a checkpoint (``pstmo.engine.load_model``).
+    """Models of a checkpoint (``pstmo.checkpoint.load_model``).
 
     Stage II / LiftFormer checkpoint: the MPM comes from ``mpm_checkpoint``, else from the
-    Stage I checkpoint the run was initialised from (``train_config["pretrained"]``) when that
-    file exists, else it is untrained (said in the notes). A Stage I checkpoint gives a trained
-    MPM and an untrained lifter.
+    Stage I checkpoint the run was initialised from (its ``pretrained``) when that file exists,
+    else it is untrained (said in the notes). A Stage I checkpoint gives a trained MPM and an
+    untrained lifter.
     """
     import torch
 
-    from pstmo import engine
+    from pstmo.checkpoint import build_model, load_model
+    from pstmo.config import get_profile
 
-    model, info = engine.load_model(checkpoint, device=device)
-    frames, tds = int(info["frames"]), int(info.get("tds") or 1)
+    model, info = load_model(checkpoint, device=device)
+    frames, tds = info.frames, info.tds
     dev = next(model.parameters()).device
     name = Path(checkpoint)
     label = f"{name.parent.name}/{name.name}"
     torch.manual_seed(seed)
-    if info.get("stage") == "pretrain":
-        lifter, _ = engine.build_stage_model(engine.get_profile(profile, stage="train", frames=frames))
-        if hasattr(lifter, "load_pretrained_encoder"):  # SEM + TEM from Stage I, as Stage II starts
-            lifter.load_pretrained_encoder(model.state_dict())
+    if info.stage == "pretrain":
+        lifter = build_model(get_profile(profile, "lift", frames=frames, model_overrides=_size_of(model)))
+        lifter.load_pretrained_encoder(model.state_dict())  # SEM + TEM from Stage I, as Stage II starts
         return ModelBundle(
             lifter.to(dev).eval(), model, frames, tds, f"{label} (Stage I)", trained=False,
             notes=["Stage I checkpoint: the MPM is trained, the 3D lifter is UNTRAINED (random head)"],
         )  # fmt: skip
-    source = mpm_checkpoint or (info.get("train_config") or {}).get("pretrained")
+    source = mpm_checkpoint or (info.config.pretrained if info.config is not None else None)
     notes = []
     if source and Path(source).is_file():
-        mpm, _ = engine.load_model(source, device=device)
+        mpm, _ = load_model(source, device=device)
     else:
-        mpm, _ = engine.build_stage_model(engine.get_profile(profile, stage="pretrain", frames=frames))
-        mpm = mpm.to(dev).eval()
+        mpm = build_model(get_profile(profile, "pretrain", frames=frames)).to(dev).eval()
         notes.append("no Stage I checkpoint: the MPM reconstruction comes from an UNTRAINED model")
     return ModelBundle(model, mpm, frames, tds, label, trained=True, notes=notes)
 
 
+def _size_of(mpm: Any) -> dict[str, Any]:
+    cfg = mpm.cfg
+    return {
+        k: getattr(cfg, k)
+        for k in ("channel", "hidden", "layers", "heads", "joints", "sem_blocks", "sem_hidden")
+    }
+
+
 def window(pose: np.ndarray, t: int, frames: int, tds: int = 1) -> np.ndarray:
     """The ``frames``-frame window centred on frame ``t`` with TDS ``tds``, edge-padded:
-    ``(T, J, C) -> (N, J, C)`` (as ``engine.sequence_windows`` / ``lift.window_indices``)."""
-    half = (frames - 1) // 2
-    idx = np.clip(t + np.arange(-half, half + 1) * tds, 0, len(pose) - 1)
+    ``(T, J, C) -> (N, J, C)`` (one row of :func:`pstmo.inference.sequence_windows`)."""
+    import torch
+
+    from pstmo.data.windows import window_indices
+
+    idx = window_indices(torch.tensor([t]), torch.tensor([len(pose)]), frames, tds)[0].numpy()
     return np.asarray(pose)[idx]
 
 
@@ -296,7 +307,7 @@ class PoseExplorer:
             if key in UNTRAINED:
                 self._bundles[key] = build_untrained(UNTRAINED[key], self.profile, self.seed)
             else:
-                from pstmo.engine import resolve_device
+                from pstmo.runtime import resolve_device
 
                 self._bundles[key] = load_bundle(
                     key, self.mpm_checkpoint, str(resolve_device(self.device)), self.profile, self.seed

@@ -1,13 +1,88 @@
-"""Shared test settings.
+"""Shared test settings and fixtures.
 
 ``SHARED`` is the reference material (papers, fixtures, CMU clips) that CI lays beside the
 repository as ``../shared``; tests that need it skip with the path in the reason when absent.
-The package itself never reads it.
+The package itself never reads it. Fixtures here replace cross-test imports: ``toy_data``
+(a synthetic data set with cameras), ``toy_cfg`` (a seconds-long smoke configuration on it),
+``random_checkpoint`` (a pstmo checkpoint of a random smoke-size model), ``one_thread``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+#: Tiny model sizes for the toy runs (seconds on a CPU).
+TOY_STMO = {"channel": 16, "hidden": 32, "layers": 2, "heads": 2}
+TOY_LIFTFORMER = {"dim": 16, "ff_dim": 32, "blocks": 1, "heads": 2}
+
+
+@pytest.fixture
+def shared() -> Path:
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """The smoke profile runs with one torch thread; give other tests back their setting."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny batches: one torch thread avoids spinning on a shared, busy CPU."""
+    torch.set_num_threads(1)
+
+
+@pytest.fixture
+def toy_data():
+    from pstmo.data.synthetic import synthetic_dataset
+
+    return synthetic_dataset()
+
+
+def make_toy_cfg(root, stage="lift", model="liftformer", **overrides):
+    """A smoke configuration on the synthetic data: N = 9, batch 32, tiny model."""
+    from pstmo.config import get_profile
+
+    frames = overrides.pop("frames", 9)
+    base = dict(
+        results_dir=str(root), epochs=2, max_steps=None, batch_size=32, progress=False, eval_max_frames=None
+    )
+    mo = dict(TOY_LIFTFORMER if model == "liftformer" else TOY_STMO)
+    mo.update(overrides.pop("model_overrides", {}))
+    base.update(overrides)
+    return get_profile("smoke", stage, model=model, frames=frames, model_overrides=mo, **base)
+
+
+@pytest.fixture
+def toy_cfg(tmp_path):
+    """``toy_cfg(stage="lift", model="liftformer", **overrides)`` rooted in ``tmp_path``."""
+
+    def make(stage="lift", model="liftformer", **overrides):
+        return make_toy_cfg(overrides.pop("root", tmp_path), stage, model, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def random_checkpoint(tmp_path):
+    """``random_checkpoint(frames=9, model="p-stmo-s", seed=1, path=None)``: a pstmo Stage II
+    checkpoint of the smoke-size model with random weights (a fixed function is all a
+    comparison needs)."""
+    from pstmo.checkpoint import build_model, save_model
+    from pstmo.config import get_profile
+
+    def make(frames: int = 9, model: str = "p-stmo-s", seed: int = 1, path=None, **overrides):
+        cfg = get_profile("smoke", "lift", model=model, frames=frames, **overrides)
+        torch.manual_seed(seed)
+        return save_model(build_model(cfg), cfg, path or tmp_path / f"random-{model}-{frames}.pt")
+
+    return make

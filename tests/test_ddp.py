@@ -12,29 +12,29 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from pathlib import Path
 
 import torch
 import torch.multiprocessing as mp
 
-from pstmo import engine
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_engine import ToyDataset, toy_cfg  # noqa: E402
+from pstmo.checkpoint import build_model, load_checkpoint
+from pstmo.config import TrainConfig, get_profile
+from pstmo.data.synthetic import synthetic_dataset
+from pstmo.train import train
 
 OVERRIDES = {"dim": 16, "ff_dim": 32, "blocks": 1, "heads": 2, "dropout": 0.0}
 
 
-def make_cfg(root: Path, name: str) -> engine.TrainConfig:
-    return toy_cfg(root, stage="liftformer", epochs=1, max_steps=4, batch_size=30, model_overrides=OVERRIDES,
-                   run_name=name, lr=1.0, warmup=2, noam_factor=0.01, device="cpu")  # fmt: skip
+def make_cfg(root: Path, name: str) -> TrainConfig:
+    return get_profile("smoke", "lift", model="liftformer", frames=9, model_overrides=OVERRIDES, results_dir=str(root),
+                       epochs=1, max_steps=4, batch_size=30, run_name=name, lr=1.0, warmup=2, noam_factor=0.01,
+                       device="cpu", progress=False, eval_max_frames=None)  # fmt: skip
 
 
 def _worker(rank: int, world: int, port: int, root: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))  # fmt: skip
-    engine.train(make_cfg(Path(root), "ddp"), dataset=ToyDataset())
+    train(make_cfg(Path(root), "ddp"), dataset=synthetic_dataset())
 
 
 def free_port() -> int:
@@ -47,13 +47,14 @@ def test_two_process_gloo_matches_single_process(tmp_path):
     mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     threads = torch.get_num_threads()
     try:
-        single = engine.train(make_cfg(tmp_path, "single"), dataset=ToyDataset())  # smoke: 1 thread
+        single = train(make_cfg(tmp_path, "single"), dataset=synthetic_dataset())  # smoke: 1 thread
     finally:
         torch.set_num_threads(threads)
-    a = engine.load_checkpoint(tmp_path / "ddp" / "last.pt")
-    b = engine.load_checkpoint(single.run_dir / "last.pt")
+    a = load_checkpoint(tmp_path / "ddp" / "last.pt")
+    b = load_checkpoint(single.run_dir / "last.pt")
     assert a["step"] == b["step"] == 4
-    init, _ = engine.build_stage_model(make_cfg(tmp_path, "x"))  # same seed -> same initial weights
+    torch.manual_seed(0)
+    init = build_model(make_cfg(tmp_path, "x"))  # same seed -> same initial weights
     moved = False
     for name, tensor in b["model"].items():
         if name.endswith("attn.k.bias"):

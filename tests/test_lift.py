@@ -39,14 +39,6 @@ def _pixels(T: int = 11, J: int = 17) -> np.ndarray:
     return np.stack([100.0 + 10 * t + j, 50.0 + 20 * j + 0 * t], axis=-1)
 
 
-def test_window_indices_edge_padding_and_tds():
-    idx = lift.window_indices(5, 3, tds=2)
-    assert idx.tolist() == [[0, 0, 2], [0, 1, 3], [0, 2, 4], [1, 3, 4], [2, 4, 4]]
-    assert lift.window_indices(3, 1).tolist() == [[0], [1], [2]]
-    with pytest.raises(ValueError, match="odd"):
-        lift.window_indices(5, 4)
-
-
 def test_normalisation_matches_videopose3d_formula():
     xy = np.array([[0.0, 0.0], [W, H], [W / 2, H / 2]])
     out = lift.normalize_screen(xy, W, H)
@@ -239,37 +231,17 @@ def test_animation_is_written(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------
-# end to end: `pstmo lift` on the demo's own 2D equals engine.evaluate on the same sequence
+# end to end: `pstmo lift` on the demo's own 2D equals evaluate() on the same sequence
 
 
-def _random_checkpoint(path, frames: int = 9):
-    """A pstmo Stage II checkpoint of the smoke-size P-STMO-S with random weights (a fixed
-    function is all the comparison needs)."""
-
-    from pstmo import engine
-
-    cfg = engine.get_profile("smoke", stage="train", frames=frames)
-    torch.manual_seed(2)
-    model, _ = engine.build_stage_model(cfg)
-    return engine.save_model(model, cfg, path)
-
-
-@pytest.fixture
-def one_thread():
-    """Tiny batches: one torch thread avoids spinning on a shared, busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def test_cli_lift_matches_engine_evaluate(tmp_path, capsys, one_thread):
+def test_cli_lift_matches_evaluate(tmp_path, capsys, one_thread, random_checkpoint):
     from PIL import Image
 
-    from pstmo import cli, engine
+    from pstmo import cli
     from pstmo.data import load_dataset
+    from pstmo.evaluate import evaluate
 
-    ckpt = _random_checkpoint(tmp_path / "best.pt")
+    ckpt = random_checkpoint(frames=9, seed=2)
     ds = load_dataset("demo")
     seq = ds.sequences("test")[0]
     T = 40  # frames scored by evaluate (its windows still reach into the whole sequence)
@@ -293,7 +265,7 @@ def test_cli_lift_matches_engine_evaluate(tmp_path, capsys, one_thread):
     assert cli.main([*argv, "--anim-stride", str(len(seq) // 2 + 1)]) == 0
     assert "poses_3d.npz" in capsys.readouterr().out
 
-    res = engine.evaluate(ckpt, dataset=ds, subjects=[seq.subject], max_frames=T, device="cpu", flip=True)
+    res = evaluate(ckpt, dataset=ds, subjects=[seq.subject], max_frames=T, device="cpu", flip=True)
     ref = next(p for p in res.predictions if (p.action, p.camera) == (seq.action, seq.camera))
     with np.load(out / "poses_3d.npz") as z:
         assert z["poses_3d"].shape == (len(seq), 17, 3)

@@ -10,7 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from pstmo import engine  # noqa: E402
+from pstmo.checkpoint import load_model  # noqa: E402
+from pstmo.inference import predict, sequence_windows  # noqa: E402
 from pstmo.widgets import PoseExplorer, window  # noqa: E402
 
 
@@ -26,14 +27,6 @@ def _one_thread():
 @pytest.fixture(scope="module")
 def explorer(_one_thread):
     return PoseExplorer(dataset="demo", seed=0, results_dir="/nonexistent", dpi=30)
-
-
-def write_random_checkpoint(path, frames: int = 9):
-    """A pstmo Stage II checkpoint of the smoke-size P-STMO-S with random weights."""
-    cfg = engine.get_profile("smoke", stage="train", frames=frames)
-    torch.manual_seed(1)
-    model, _ = engine.build_stage_model(cfg)
-    return engine.save_model(model, cfg, path)
 
 
 def test_untrained_model_is_announced(explorer):
@@ -119,17 +112,17 @@ def test_switch_to_untrained_liftformer(explorer):
     assert explorer.state["pred"].shape == (17, 3)
 
 
-def test_checkpoint_predictions_match_engine(tmp_path):
-    ckpt = write_random_checkpoint(tmp_path / "best.pt", frames=9)
+def test_checkpoint_predictions_match_inference(tmp_path, random_checkpoint):
+    ckpt = random_checkpoint(frames=9, path=tmp_path / "best.pt")
     exp = PoseExplorer(dataset="demo", checkpoint=ckpt, device="cpu", results_dir=tmp_path, dpi=30)
     assert exp.bundle.trained and exp.bundle.frames == 9
     assert "UNTRAINED" in exp.status.value  # the MPM has no Stage I checkpoint: said on screen
     with exp.hold():
         exp.tds.value = 2
         exp.frame.value = 3
-    model, _ = engine.load_model(ckpt, device="cpu")
-    windows = engine.sequence_windows(exp.sequence.pose_2d, 9, 2)
-    ref = engine.predict(model, windows[3:4], flip=False)[0].numpy()
+    model, _ = load_model(ckpt, device="cpu")
+    windows = sequence_windows(exp.sequence.pose_2d, 9, 2)
+    ref = predict(model, windows[3:4], flip=False)[0].numpy()
     ref[0] = 0.0
     np.testing.assert_allclose(exp.state["pred"], ref, atol=1e-5)
     path = exp.save_static(out_dir=tmp_path)

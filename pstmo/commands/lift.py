@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from pstmo.commands.train import _positive_int
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from pstmo.lift import LAYOUTS, MAX_GAP
+
     p = subparsers.add_parser(
         "lift",
         help="lift 2D keypoints of your own video (COCO JSON / .npy / .npz) to 3D with a checkpoint",
@@ -22,47 +35,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument(
-        "--width", type=float, default=None, help="image width in pixels (required for .json/.npy)"
+        "--width", type=_positive_float, default=None, help="image width in pixels (required for .json/.npy)"
     )
-    p.add_argument("--height", type=float, default=None, help="image height in pixels")
-    p.add_argument("--fps", type=float, default=None, help="frame rate of the keypoints (models expect 50)")
-    p.add_argument("--tds", type=int, default=None, help="temporal downsampling rate (default: from --fps)")
+    p.add_argument("--height", type=_positive_float, default=None, help="image height in pixels")
+    p.add_argument(
+        "--fps", type=_positive_float, default=None, help="frame rate of the keypoints (models expect 50)"
+    )
+    p.add_argument(
+        "--tds", type=_positive_int, default=None, help="temporal downsampling rate (default: from --fps)"
+    )
     p.add_argument(
         "--min-score", type=float, default=0.3, help="joints below this confidence are interpolated"
     )
-    p.add_argument("--layout", choices=("coco", "h36m"), default="coco", help="joint layout of the input")
+    p.add_argument("--max-gap", type=int, default=MAX_GAP,
+                   help=f"longest run of missing frames to interpolate (default {MAX_GAP})")  # fmt: skip
+    p.add_argument("--layout", choices=LAYOUTS, default="coco",
+                   help="joint layout of the input (native: the model's own)")  # fmt: skip
     p.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
+    p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True, help="fast inference copy")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=_positive_int, default=256)
     p.add_argument("--no-animation", action="store_true", help="skip the GIF")
-    p.add_argument("--anim-stride", type=int, default=1, help="draw every k-th frame in the GIF")
+    p.add_argument("--anim-stride", type=_positive_int, default=1, help="draw every k-th frame in the GIF")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    from pstmo.errors import PstmoError
     from pstmo.lift import lift_keypoints
 
-    try:
-        res = lift_keypoints(
-            args.keypoints,
-            args.out,
-            checkpoint=args.checkpoint,
-            tds=args.tds,
-            width=args.width,
-            height=args.height,
-            fps=args.fps,
-            min_score=args.min_score,
-            layout=args.layout,
-            flip=not args.no_flip,
-            device=args.device,
-            batch_size=args.batch_size,
-            animation=not args.no_animation,
-            anim_stride=args.anim_stride,
-        )
-    except PstmoError as exc:
-        print(f"pstmo lift: error: {exc}", file=sys.stderr)
-        return 2
+    res = lift_keypoints(
+        args.keypoints, args.out, checkpoint=args.checkpoint, tds=args.tds, width=args.width, height=args.height,
+        fps=args.fps, min_score=args.min_score, layout=args.layout, flip=not args.no_flip, device=args.device,
+        batch_size=args.batch_size, animation=not args.no_animation, anim_stride=args.anim_stride,
+        max_gap=args.max_gap, fast=args.fast,
+    )  # fmt: skip
     print(f"lifted {len(res.poses_3d)} frames ({int(res.filled.sum())} joints interpolated)")
     print(f"wrote {res.npz_path}")
     if res.animation_path is not None:

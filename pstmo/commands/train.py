@@ -9,135 +9,105 @@ Examples::
     pstmo train ... --resume                              # continue a killed run from last.pt
     torchrun --nproc_per_node 2 -m pstmo train ...        # data-parallel (DDP)
     pstmo evaluate --checkpoint results/<run>/best.pt     # or a released official .pth/.bin
+
+Every training flag is generated from :class:`pstmo.config.TrainConfig` (its help text is the
+field's); ``--set KEY=VALUE`` sets a field of the model configuration (typed: ``--set
+weight_sharing=false`` is False).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
+from typing import Any
 
-#: (flag, TrainConfig field, type, help); every default is None = "the profile's value".
-_OPTIONS: list[tuple[str, str, type, str]] = [
-    ("--model", "model", str, "model preset: p-stmo-s, p-stmo or liftformer"),
-    ("--dataset", "dataset", str, "demo, h36m, 3dhp or humaneva"),
-    ("--data-dir", "data_dir", str, "folder with the data set files (not needed for demo)"),
-    ("--keypoints", "keypoints", str, "2D keypoints: gt, det or a detector name"),
-    ("--frames", "frames", int, "receptive field N (odd)"),
-    ("--tds", "tds", int, "temporal downsampling rate s"),
-    ("--pad-mode", "pad_mode", str, "training windows: edge (default) or official"),
-    ("--epochs", "epochs", int, "number of epochs"),
-    ("--max-steps", "max_steps", int, "stop after this many optimizer steps"),
-    ("--batch-size", "batch_size", int, "global batch size"),
-    ("--lr", "lr", float, "learning rate (LiftFormer: multiplier of the Noam schedule)"),
-    ("--lr-decay", "lr_decay", float, "lr decay per epoch (P-STMO)"),
-    ("--lambda-multi", "lambda_multi", float, "weight of the multi-frame loss (Stage II)"),
-    ("--warmup", "warmup", int, "Noam warm-up steps (LiftFormer)"),
-    ("--noam-factor", "noam_factor", float, "Noam factor (LiftFormer)"),
-    ("--mask-strategy", "mask_strategy", str, "Stage I: temporal, spatial or spatio-temporal"),
-    ("--mask-ratio", "mask_ratio", float, "Stage I temporal masking ratio"),
-    ("--mask-joints", "mask_joints", int, "Stage I joints masked per frame"),
-    ("--pretrained", "pretrained", str, "Stage I checkpoint whose encoder initialises Stage II"),
-    ("--eval-every", "eval_every", int, "validate every K epochs"),
-    ("--eval-max-frames", "eval_max_frames", int, "cap test frames per sequence during training"),
-    ("--seed", "seed", int, "random seed"),
-    ("--device", "device", str, "auto, cpu, cuda or cuda:K"),
-    ("--threads", "threads", int, "torch CPU threads (smoke profile: 1)"),
-    ("--checkpoint-every", "checkpoint_every", int, "also checkpoint every K steps"),
-    ("--results-dir", "results_dir", str, "results root (default <repo>/results)"),
-    ("--run-name", "run_name", str, "run folder name"),
-]
-_FLAGS: list[tuple[str, str, str]] = [
-    ("flip", "flip", "flip augmentation (train) and flip test-time averaging"),
-    ("amp", "amp", "bf16 autocast (CUDA only)"),
-    ("compile", "compile", "torch.compile (CUDA only)"),
-    ("deterministic", "deterministic", "deterministic algorithms (bit-exact resume)"),
-    ("resume", "resume", "continue from <run>/last.pt if present"),
-    ("progress", "progress", "tqdm progress bars"),
-]
+from pstmo.config import PROFILES, STAGES, TrainConfig
+from pstmo.models import PRESETS
+from pstmo.options import add_dataclass_arguments, field_types, parse_assignments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    for name, stage, text in (
-        ("pretrain", "pretrain", "P-STMO Stage I: masked pose modeling (MPM) pre-training"),
-        ("train", "train", "P-STMO Stage II (or LiftFormer with --model liftformer) training"),
+    for name, text in (
+        ("pretrain", "P-STMO Stage I: masked pose modeling (MPM) pre-training"),
+        ("train", "P-STMO Stage II (or LiftFormer with --model liftformer; --stage refine for the (*) rows)"),
     ):
         p = subparsers.add_parser(name, help=text, description=text + ". Writes results/<run>/.")
-        p.add_argument("--profile", default="smoke", choices=("smoke", "paper"), help="base settings")
-        for flag, dest, typ, help_text in _OPTIONS:
-            p.add_argument(flag, dest=dest, type=typ, default=None, help=help_text)
-        for flag, dest, help_text in _FLAGS:
-            p.add_argument(
-                f"--{flag}", dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text
-            )
+        p.add_argument(
+            "--profile", default="smoke", choices=tuple(PROFILES), help="base settings (default smoke)"
+        )
+        p.add_argument("--model", default="p-stmo-s", choices=PRESETS, help="model preset")
+        p.add_argument("--frames", type=int, default=None, help="window size N (odd; default: the profile's)")
+        skip = ["model", "preset"] + (["stage"] if name == "pretrain" else [])
+        dests = add_dataclass_arguments(p, TrainConfig, skip=skip)
         p.add_argument("--set", dest="model_set", action="append", default=[], metavar="KEY=VALUE",
-                       help="model config override, e.g. --set channel=64 (repeatable)")  # fmt: skip
-        p.set_defaults(func=_train, stage=stage)
+                       help="a field of the model configuration, e.g. --set channel=64 (repeatable)")  # fmt: skip
+        p.set_defaults(
+            func=_train, command_stage="pretrain" if name == "pretrain" else None, config_dests=dests
+        )
 
     e = subparsers.add_parser(
         "evaluate",
         help="evaluate a checkpoint (pstmo or released official P-STMO) on a data set",
-        description="MPJPE, P-MPJPE, N-MPJPE, MPJVE per action (papers' protocol) of a checkpoint.",
+        description="MPJPE, P-MPJPE, N-MPJPE, MPJVE per action (the papers' protocol: every frame of the "
+        "split, per-action means then their mean) of a checkpoint.",
     )
     e.add_argument("--checkpoint", required=True, help="pstmo best.pt/last.pt or an official checkpoint")
-    e.add_argument("--dataset", default="demo")
+    e.add_argument("--dataset", default="demo", choices=("demo", "h36m", "3dhp", "humaneva"))
     e.add_argument("--data-dir", default=None)
     e.add_argument("--keypoints", default="gt")
-    e.add_argument("--split", default="test")
+    e.add_argument("--split", default="test", choices=("test", "train"))
     e.add_argument(
         "--flip", action=argparse.BooleanOptionalAction, default=True, help="test-time flip averaging"
     )
+    e.add_argument("--tds", type=_positive_int, default=None,
+                   help="TDS rate of the windows (default: the checkpoint's; official 243-frame models: 2)")  # fmt: skip
     e.add_argument("--pck", action="store_true", help="also PCK@150mm and AUC (MPI-INF-3DHP)")
-    e.add_argument(
-        "--max-frames", type=int, default=None, help="score only the first frames of each sequence"
-    )
+    e.add_argument("--max-frames", type=_positive_int, default=None,
+                   help="score only the first frames of each sequence (not the papers' protocol)")  # fmt: skip
+    e.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
+                   help="fast inference copy (same outputs to 1e-5)")  # fmt: skip
+    e.add_argument("--batch-size", type=_positive_int, default=1024, help="windows per forward pass")
     e.add_argument("--device", default="auto")
-    e.add_argument("--output", default=None, help="write the metrics as JSON here")
+    e.add_argument("--output", default=None, help="write the metrics as JSON to this file")
     e.set_defaults(func=_evaluate)
 
 
-def _parse_value(text: str):
+def _positive_int(text: str) -> int:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
 
 
-def _model_fields(preset: str) -> list[str]:
-    """Names ``--set KEY=VALUE`` accepts: the fields of the preset's model config dataclass."""
-    import dataclasses
-
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`TrainConfig` of parsed ``pstmo train``/``pretrain`` flags."""
+    from pstmo.config import get_profile
     from pstmo.models import get_config
 
-    return [f.name for f in dataclasses.fields(get_config(preset))]
+    overrides: dict[str, Any] = {
+        d: getattr(args, d) for d in args.config_dests if getattr(args, d) is not None
+    }
+    stage = args.command_stage or overrides.pop("stage", None) or "lift"
+    overrides.pop("stage", None)
+    model_cls = type(get_config(args.model))
+    model_overrides = parse_assignments(args.model_set, field_types(model_cls), what="--set")
+    if "frames" in model_overrides:
+        overrides.setdefault("frames", model_overrides.pop("frames"))
+    frames = args.frames if args.frames is not None else overrides.pop("frames", None)
+    return get_profile(
+        args.profile, stage, model=args.model, frames=frames, model_overrides=model_overrides, **overrides
+    )
 
 
 def _train(args: argparse.Namespace) -> int:
-    from pstmo import engine
-    from pstmo.errors import PstmoError
+    from pstmo.train import train
 
-    stage = args.stage
-    if stage == "train" and args.model == "liftformer":
-        stage = "liftformer"
-    overrides = {
-        dest: getattr(args, dest) for _, dest, *_ in _OPTIONS + _FLAGS if getattr(args, dest) is not None
-    }
-    try:
-        cfg = engine.get_profile(args.profile, stage=stage, **overrides)
-        model_fields = _model_fields(cfg.model)
-        for item in args.model_set:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-            if key not in model_fields:
-                raise ValueError(
-                    f"--set {key}: not an option of the {cfg.model} model; choose from {', '.join(model_fields)}"
-                )
-            cfg.model_overrides[key] = _parse_value(value)
-        run = engine.pretrain(cfg) if stage == "pretrain" else engine.train(cfg)
-    except (PstmoError, ValueError) as exc:
-        print(f"pstmo {args.stage}: {exc}", file=sys.stderr)
-        return 2
+    cfg = config_from_args(args)
+    args.interrupt_hint = f"resume with the same command and --resume (run folder {cfg.run_dir})"
+    run = train(cfg)
     if run.metrics:
         print(json.dumps(run.metrics, indent=2))
         print(f"results in {run.run_dir}")
@@ -145,20 +115,22 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from pstmo import engine
-    from pstmo.errors import PstmoError
-    from pstmo.io import write_json
+    from pstmo.evaluate import evaluate
+    from pstmo.io import check_writable, write_json
 
-    try:
-        res = engine.evaluate(
-            args.checkpoint, dataset=args.dataset, split=args.split, flip=args.flip, data_dir=args.data_dir,
-            keypoints=args.keypoints, pck=args.pck, device=args.device, max_frames=args.max_frames,
-        )  # fmt: skip
-    except (PstmoError, ValueError) as exc:
-        print(f"pstmo evaluate: {exc}", file=sys.stderr)
-        return 2
+    if args.output:
+        check_writable(args.output)
+    res = evaluate(
+        args.checkpoint, dataset=args.dataset, split=args.split, flip=args.flip, data_dir=args.data_dir,
+        keypoints=args.keypoints, pck=args.pck, device=args.device, max_frames=args.max_frames, tds=args.tds,
+        fast=args.fast, batch_size=args.batch_size,
+    )  # fmt: skip
     print(res.per_action.round(1).to_string())
+    print(f"protocol: {res.protocol}")
     print(json.dumps(res.metrics, indent=2))
     if args.output:
         write_json(args.output, res.metrics)
     return 0
+
+
+__all__ = ["STAGES", "config_from_args", "register"]

@@ -1,0 +1,94 @@
+"""TrainConfig and profiles: the papers' settings, one check per field, (de)serialisation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pstmo.config import TrainConfig, get_profile
+from pstmo.errors import ConfigError
+from pstmo.models import LiftFormerConfig, STMOConfig
+from pstmo.train import noam_lambda
+
+
+def test_paper_profiles_match_the_papers():
+    s2 = get_profile("paper", "lift", model="p-stmo-s")
+    assert (s2.lr, s2.lr_decay, s2.batch_size, s2.epochs, s2.frames, s2.tds, s2.lambda_multi) == (
+        7e-4, 0.97, 160, 80, 243, 2, 1.0,
+    )  # fmt: skip
+    assert isinstance(s2.model, STMOConfig) and (s2.model.channel, s2.model.layers) == (256, 3)
+    assert get_profile("paper", "lift", model="p-stmo").lr == 1e-3
+    assert get_profile("paper", "lift", model="p-stmo-s", keypoints="gt").lr == 1e-3
+    assert get_profile("paper", "pretrain").lr == 1e-4
+    lf = get_profile("paper", "lift", model="liftformer")
+    assert isinstance(lf.model, LiftFormerConfig)
+    assert (lf.warmup, lf.noam_factor, lf.epochs, lf.batch_size, lf.model.dim) == (1000, 12.0, 80, 1536, 512)
+    smoke = get_profile("smoke", "lift", epochs=1)
+    assert smoke.dataset == "demo" and smoke.frames == 27 and smoke.epochs == 1 and smoke.model.channel == 32
+
+
+def test_humaneva_and_refine_adjust_the_model():
+    assert get_profile("smoke", "lift", dataset="humaneva").model.joints == 15
+    assert get_profile("smoke", "refine").model.refine
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        (dict(epochs=0), "epochs=0: must be an integer >= 1"),
+        (dict(epochs=-1), "epochs=-1"),
+        (dict(max_steps=0), "max_steps=0"),
+        (dict(batch_size=0), "batch_size=0"),
+        (dict(tds=0), "tds=0"),
+        (dict(lr=0.0), "lr=0.0: must be > 0"),
+        (dict(lr=float("nan")), "lr=nan: must be a finite number"),
+        (dict(lr_decay=-1.0), r"lr_decay=-1.0: must be in \(0, 1\]"),
+        (dict(mask_ratio=1.0), r"mask_ratio=1.0: must be in \[0, 1\)"),
+        (dict(mask_joints=18), r"mask_joints=18: must be in \[0, 17\]"),
+        (dict(eval_max_frames=0), "eval_max_frames=0"),
+        (dict(checkpoint_every=-1), "checkpoint_every=-1"),
+        (dict(threads=0), "threads=0"),
+        (dict(pad_mode="wrap"), "pad_mode='wrap': choose one of"),
+        (dict(mask_strategy="random"), "mask_strategy='random'"),
+        (dict(dataset="coco"), "dataset='coco'"),
+        (dict(run_name="../../x"), "no path separators"),
+        (dict(run_name="a/b"), "no path separators"),
+        (dict(lambda_multi=-0.5), "lambda_multi=-0.5"),
+    ],
+)
+def test_every_out_of_range_value_is_one_sentence(overrides, match):
+    with pytest.raises(ConfigError, match=match):
+        get_profile("smoke", "lift", **overrides)
+
+
+def test_model_errors_and_stage_model_mismatch():
+    with pytest.raises(ConfigError, match="odd"):
+        get_profile("smoke", "lift", frames=10)
+    with pytest.raises(ConfigError, match="profile 'huge'"):
+        get_profile("huge")
+    with pytest.raises(ConfigError, match="LiftFormer"):
+        get_profile("smoke", "pretrain", model="liftformer")
+    with pytest.raises(ConfigError, match="refine=True"):
+        TrainConfig(stage="refine")
+
+
+def test_round_trip_through_dict():
+    cfg = get_profile("smoke", "lift", model="liftformer", frames=9, model_overrides={"weight_sharing": True})
+    data = cfg.to_dict()
+    assert data["model"]["type"] == "LiftFormerConfig" and data["model"]["weight_sharing"] is True
+    back = TrainConfig.from_dict(data)
+    assert back == cfg and back.model.weight_sharing is True
+    with pytest.raises(ConfigError, match="unknown training option"):
+        TrainConfig.from_dict({**data, "bogus": 1})
+    with pytest.raises(ConfigError, match="unknown LiftFormerConfig option"):
+        TrainConfig.from_dict({**data, "model": {**data["model"], "bogus": 1}})
+
+
+def test_noam_schedule_closed_form():
+    fn = noam_lambda(d_model=512, warmup=1000, factor=12.0)
+    # LambdaLR step s (0-based) is Noam step s + 1.
+    assert fn(999) == pytest.approx(12.0 / math.sqrt(512) / math.sqrt(1000))  # peak at the warm-up end
+    assert fn(0) == pytest.approx(12.0 / math.sqrt(512) * 1 * 1000**-1.5)  # linear warm-up
+    assert fn(3999) == pytest.approx(fn(999) / 2)  # inverse square root decay: 4x steps -> half
+    assert max(fn(s) for s in range(3000)) == fn(999)

@@ -1,0 +1,86 @@
+"""Evaluation with the papers' protocol: per action then over actions, official checkpoints, HumanEva."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pstmo.checkpoint import build_model, load_model
+from pstmo.data.synthetic import synthetic_dataset
+from pstmo.errors import CheckpointError
+from pstmo.evaluate import evaluate, pck_joints_of
+
+
+def test_eval_is_per_action_then_mean_over_actions(toy_cfg, one_thread):
+    data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
+    model = build_model(toy_cfg())
+    res = evaluate(model, dataset=data, frames=9)
+    per_frame = np.concatenate(
+        [np.linalg.norm(p.pred - p.target, axis=-1).mean(-1) * 1000 for p in res.predictions]
+    )
+    walk, eat = per_frame[:96].mean(), per_frame[96:].mean()
+    assert res.per_action.loc["MPJPE", "Walk"] == pytest.approx(walk, rel=1e-5)
+    assert res.mpjpe == pytest.approx((walk + eat) / 2, rel=1e-5)
+    assert list(res.per_action.columns)[-1] == "Avg"
+    assert res.num_scored == 144 and "all frames" in res.protocol and "flip on" in res.protocol
+
+
+def test_max_frames_scores_the_first_frames_and_says_so(toy_cfg, toy_data, one_thread):
+    model = build_model(toy_cfg())
+    full = evaluate(model, dataset=toy_data, frames=9)
+    capped = evaluate(model, dataset=toy_data, frames=9, max_frames=10)
+    assert capped.num_scored == 20 and "first 10 frames" in capped.protocol
+    np.testing.assert_allclose(capped.predictions[0].pred, full.predictions[0].pred[:10], atol=1e-6)
+
+
+def test_evaluate_official_checkpoint_fixture(shared, tmp_path, toy_data, one_thread):
+    fixture = shared / "fixtures" / "official_pstmo_tiny.npz"
+    if not fixture.is_file():
+        pytest.skip(f"{fixture} absent (shared reference material)")
+    data = np.load(fixture)
+    prefix = "stage2/state_dict/"
+    state = {
+        "module." + k[len(prefix) :]: torch.from_numpy(data[k]) for k in data.files if k.startswith(prefix)
+    }
+    path = tmp_path / "official.pth"
+    torch.save(state, path)
+    model, info = load_model(path)
+    assert info.frames == int(data["config/frames"]) and info.official
+    x = (
+        torch.from_numpy(data["stage2/input"]).squeeze(-1).permute(0, 2, 3, 1)
+    )  # (B, 2, N, J, 1) -> (B, N, J, 2)
+    expected = torch.from_numpy(data["stage2/output_single"]).squeeze(-1).permute(0, 2, 3, 1)  # (B, 1, J, 3)
+    with torch.no_grad():
+        assert torch.allclose(model(x).center, expected, atol=1e-5)
+    res = evaluate(path, dataset=toy_data, flip=False)  # evaluate() accepts the official file directly
+    assert math.isfinite(res.mpjpe) and res.num_scored == 96
+    assert "s=1" in res.protocol and "s=3" in evaluate(path, dataset=toy_data, flip=False, tds=3).protocol
+
+
+def test_humaneva_table_and_stage1_checkpoints(toy_cfg, one_thread):
+    data = synthetic_dataset(test=(("Validate/S1", "Walk 1 chunk0"), ("Validate/S2", "Jog 1 chunk1")))
+    res = evaluate(build_model(toy_cfg()), dataset=data, frames=9, flip=False)
+    table = res.per_subject_action
+    assert list(table.columns) == [("Walk", "S1"), ("Jog", "S2"), ("Avg", "")]
+    assert table[("Avg", "")].iloc[0] == pytest.approx(res.p_mpjpe, rel=1e-6)  # 2 pairs = 2 actions
+
+
+def test_a_stage1_checkpoint_cannot_be_evaluated(toy_cfg, toy_data, tmp_path):
+    from pstmo.checkpoint import save_model
+
+    cfg = toy_cfg("pretrain", "p-stmo-s")
+    path = save_model(build_model(cfg), cfg, tmp_path / "pre.pt")
+    with pytest.raises(CheckpointError, match="Stage I"):
+        evaluate(path, dataset=toy_data)
+
+
+def test_pck_joints_leave_out_the_root():
+    class DS:
+        root_joint = 0
+
+    assert pck_joints_of(DS(), 17) == list(range(1, 17))
+    DS.root_joint = 14
+    assert pck_joints_of(DS(), 17) == list(range(14))  # MPI-INF-3DHP's 14 scored joints

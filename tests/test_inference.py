@@ -1,0 +1,111 @@
+"""The one inference path: windows, flip averaging in one batch, the fast copy, whole sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from pstmo.checkpoint import build_model
+from pstmo.config import get_profile
+from pstmo.data.humaneva import HUMANEVA_SKELETON
+from pstmo.errors import DataError
+from pstmo.inference import Lifter, flip_permutation, predict, sequence_windows
+from pstmo.models import ABLATIONS
+from pstmo.skeleton import LEFT_JOINTS, RIGHT_JOINTS
+
+
+def test_sequence_windows_edge_padding_and_tds():
+    x = torch.arange(5, dtype=torch.float32)[:, None, None].expand(5, 17, 2)
+    w = sequence_windows(x, frames=3, tds=2)
+    assert w.shape == (5, 3, 17, 2)
+    # window t = frames t-2, t, t+2 clamped to [0, 4]
+    assert w[:, :, 0, 0].tolist() == [[0, 0, 2], [0, 1, 3], [0, 2, 4], [1, 3, 4], [2, 4, 4]]
+
+
+class ConstantPose(torch.nn.Module):
+    """A stand-in lifting model that always predicts the same pose."""
+
+    def __init__(self, pose: torch.Tensor):
+        super().__init__()
+        self.pose = torch.nn.Parameter(pose)
+
+    def forward(self, x):
+        center = self.pose.expand(x.shape[0], 1, *self.pose.shape)
+        return type("Out", (), {"center": center, "frames": None})()
+
+
+def test_test_time_flip_averages_with_flipped_back_prediction():
+    pose = torch.randn(17, 3)
+    model = ConstantPose(pose)
+    windows = torch.randn(4, 9, 17, 2)
+    assert torch.allclose(predict(model, windows, flip=False), pose.expand(4, 17, 3))
+    flipped_back = pose.clone()
+    flipped_back[:, 0] *= -1
+    for left, right in zip(LEFT_JOINTS, RIGHT_JOINTS):
+        flipped_back[[left, right]] = flipped_back[[right, left]]
+    out = predict(model, windows, flip=True, batch_size=3)
+    assert torch.allclose(out, ((pose + flipped_back) / 2).expand(4, 17, 3))
+
+
+def test_flip_needs_the_skeleton_of_unknown_layouts():
+    assert flip_permutation(17)[1] == 4  # RHip <-> LHip
+    with pytest.raises(DataError, match="15-joint layout"):
+        flip_permutation(15)
+    perm = flip_permutation(15, HUMANEVA_SKELETON)
+    assert sorted(perm) == list(range(15)) and perm != list(range(15))
+
+
+VARIANTS = {
+    "p-stmo-s": ("p-stmo-s", {}),
+    "p-stmo": ("p-stmo", {}),
+    "liftformer": ("liftformer", {}),
+    "liftformer shared causal": ("liftformer", {"weight_sharing": True, "causal": True}),
+    **{name: ("p-stmo-s", {k: v for k, v in o.items() if k != "frames"}) for name, o in ABLATIONS.items()},
+}
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_fast_path_equals_reference_path(name, one_thread):
+    preset, extra = VARIANTS[name]
+    small = {"channel": 68, "hidden": 136} if extra.get("sem") == "transformer" else {}
+    cfg = get_profile("smoke", "lift", model=preset, frames=27, model_overrides={**extra, **small})
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    with torch.no_grad():  # realistic BatchNorm statistics, not the identity
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 2.0)
+    pose = torch.randn(40, 17, 2) * 0.3
+    ref = Lifter(model, 27, 2, fast=False, batch_size=16).lift(pose)
+    fast = Lifter(model, 27, 2, fast=True, batch_size=16).lift(pose)
+    assert np.abs(ref - fast).max() < 1e-5
+
+
+def test_humaneva_model_lifts_with_flip(one_thread):
+    cfg = get_profile("smoke", "lift", frames=9, dataset="humaneva")
+    model = build_model(cfg).eval()
+    pose = torch.randn(12, 15, 2) * 0.3
+    lifter = Lifter(model, 9, skeleton=HUMANEVA_SKELETON)
+    out = lifter.lift(pose, flip=True)
+    assert out.shape == (12, 15, 3) and np.isfinite(out).all()
+    plain = lifter.lift(pose, flip=False)
+    assert not np.allclose(out, plain)  # the flipped half really ran
+
+
+def test_lift_refuses_bad_input():
+    lifter = Lifter(ConstantPose(torch.zeros(17, 3)), 3)
+    with pytest.raises(DataError, match=r"\(T > 0, J, 2\)"):
+        lifter.lift(np.zeros((0, 17, 2)))
+    with pytest.raises(DataError, match="NaN"):
+        lifter.lift(np.full((3, 17, 2), np.nan))
+    with pytest.raises(DataError, match="lifts 17 joints"):
+        lifter.lift(np.zeros((3, 15, 2)))
+    for kwargs, match in (
+        (dict(frames=4), "odd"),
+        (dict(frames=3, tds=0), "TDS"),
+        (dict(frames=3, batch_size=-1), "batch_size"),
+    ):
+        with pytest.raises(DataError, match=match):
+            Lifter(ConstantPose(torch.zeros(17, 3)), **kwargs)
