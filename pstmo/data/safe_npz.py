@@ -120,9 +120,11 @@ for _core in ("numpy.core", "numpy._core"):
 
 
 class _Refused(Exception):
-    def __init__(self, module: str, name: str):
-        super().__init__(f"{module}.{name}")
-        self.module, self.name = module, name
+    """Raised by the unpickler for anything outside :data:`ALLOWED_GLOBALS`; ``what`` names it."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -133,10 +135,10 @@ class RestrictedUnpickler(pickle.Unpickler):
         try:
             return ALLOWED_GLOBALS[(module, name)]
         except (KeyError, TypeError):
-            raise _Refused(str(module), str(name)) from None
+            raise _Refused(f"{module}.{name}"[:120]) from None
 
     def persistent_load(self, pid: Any) -> Any:
-        raise _Refused("<persistent id>", repr(pid)[:40])
+        raise _Refused(f"an external object (persistent id {pid!r:.40})")
 
 
 # --------------------------------------------------------------------------------------
@@ -213,7 +215,7 @@ def _unpickle_array(fh: BinaryIO, shape: tuple[int, ...], path: str, key: str | 
         value = RestrictedUnpickler(fh, encoding="latin1").load()
     except _Refused as refused:
         raise DataError(
-            f"refuses to load: the pickled object references {refused.module}.{refused.name}, "
+            f"refuses to load: the pickled object references {refused.what}, "
             f"which a pose file never needs ({_ALLOWED_TEXT})",
             path=path,
             key=key,
