@@ -124,8 +124,8 @@ def check_poses(
     if big.any():
         t, j, c = np.argwhere(big)[0]
         raise DataError(
-            f"absurd value {values[t, j, c]:.3g} at frame {t}, joint {j} ({int(big.sum())} entries beyond "
-            f"the limit): expected coordinates in {_UNIT_NAMES[unit]} with |x| <= {limit:.0e}",
+            f"absurd value {values[t, j, c]:.3g} at frame {t}, joint {j} (entries beyond the limit: "
+            f"{int(big.sum())}): expected coordinates in {_UNIT_NAMES[unit]} with |x| <= {limit:.0e}",
             path=str(path),
             key=key,
         )
