@@ -82,37 +82,6 @@ def camera_to_world(X: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
     return (qrot(np.asarray(R, dtype=np.float32), X) + np.asarray(t, dtype=np.float32)).astype(np.float32)
 
 
-def look_at_quaternion(position: np.ndarray, target: np.ndarray, up=(0.0, 0.0, 1.0)) -> np.ndarray:
-    """Camera-to-world quaternion (w, x, y, z) of a camera at ``position`` looking at ``target``
-    (camera axes: x right, y down, z forward; world ``up`` is +z by default)."""
-    position = np.asarray(position, dtype=np.float64)
-    z = np.asarray(target, dtype=np.float64) - position
-    z /= np.linalg.norm(z)
-    x = np.cross(z, np.asarray(up, dtype=np.float64))
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    M = np.stack([x, y, z], axis=1)  # columns: camera axes in world coordinates
-    return _matrix_to_quaternion(M)
-
-
-def _matrix_to_quaternion(M: np.ndarray) -> np.ndarray:
-    tr = np.trace(M)
-    if tr > 0:
-        s = np.sqrt(tr + 1.0) * 2
-        q = [0.25 * s, (M[2, 1] - M[1, 2]) / s, (M[0, 2] - M[2, 0]) / s, (M[1, 0] - M[0, 1]) / s]
-    elif M[0, 0] > M[1, 1] and M[0, 0] > M[2, 2]:
-        s = np.sqrt(1.0 + M[0, 0] - M[1, 1] - M[2, 2]) * 2
-        q = [(M[2, 1] - M[1, 2]) / s, 0.25 * s, (M[0, 1] + M[1, 0]) / s, (M[0, 2] + M[2, 0]) / s]
-    elif M[1, 1] > M[2, 2]:
-        s = np.sqrt(1.0 + M[1, 1] - M[0, 0] - M[2, 2]) * 2
-        q = [(M[0, 2] - M[2, 0]) / s, (M[0, 1] + M[1, 0]) / s, 0.25 * s, (M[1, 2] + M[2, 1]) / s]
-    else:
-        s = np.sqrt(1.0 + M[2, 2] - M[0, 0] - M[1, 1]) * 2
-        q = [(M[1, 0] - M[0, 1]) / s, (M[0, 2] + M[2, 0]) / s, (M[1, 2] + M[2, 1]) / s, 0.25 * s]
-    q = np.asarray(q)
-    return q / np.linalg.norm(q) * (1 if q[0] >= 0 else -1)
-
-
 # ---------------------------------------------------------------------------------------
 # Screen coordinates and projection
 # ---------------------------------------------------------------------------------------

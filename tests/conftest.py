@@ -4,11 +4,15 @@
 repository as ``../shared``; tests that need it skip with the path in the reason when absent.
 The package itself never reads it. Fixtures here replace cross-test imports: ``toy_data``
 (a synthetic data set with cameras), ``toy_cfg`` (a seconds-long smoke configuration on it),
-``random_checkpoint`` (a pstmo checkpoint of a random smoke-size model), ``one_thread``.
+``random_checkpoint`` (a pstmo checkpoint of a random smoke-size model), ``one_thread``;
+``tools_on_path`` puts ``tools/`` (build tooling that is not part of the package, e.g.
+``tools/mocap.py``) on ``sys.path`` for the tests that import it; ``mocap`` is that module.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+TOOLS = ROOT / "tools"
 
 #: Tiny model sizes for the toy runs (seconds on a CPU).
 TOY_STMO = {"channel": 16, "hidden": 32, "layers": 2, "heads": 2}
@@ -86,3 +91,19 @@ def random_checkpoint(tmp_path):
         return save_model(build_model(cfg), cfg, path or tmp_path / f"random-{model}-{frames}.pt")
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tools_on_path():
+    """``tools/`` on ``sys.path`` for the session (removed again at the end)."""
+    sys.path.insert(0, str(TOOLS))
+    try:
+        yield TOOLS
+    finally:
+        sys.path.remove(str(TOOLS))
+
+
+@pytest.fixture(scope="session")
+def mocap(tools_on_path):
+    """``tools/mocap.py``: the CMU readers and forward kinematics of the demo builder."""
+    return importlib.import_module("mocap")

@@ -60,14 +60,6 @@ def test_roundtrip_and_camera_centre_maps_to_origin():
     assert C.world_to_camera(np.zeros(3), R, tr)[2] > 2.0
 
 
-def test_look_at():
-    q = C.look_at_quaternion([4.0, 3.0, 1.5], [0.0, 0.0, 1.5])
-    np.testing.assert_allclose(C.world_to_camera(np.array([0, 0, 1.5]), q, [4, 3, 1.5]), [0, 0, 5], atol=1e-5)
-    # world up (+z) is image up (-y)
-    up = C.world_to_camera(np.array([0, 0, 2.5]), q, [4, 3, 1.5])
-    assert up[1] < 0 and abs(up[0]) < 1e-5
-
-
 def test_project_pinhole_and_distortion_closed_form():
     intr = {"focal_length": [1000.0, 900.0], "center": [500.0, 400.0]}
     X = np.array([[0.2, -0.1, 2.0]])

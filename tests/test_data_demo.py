@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import importlib
 
 import numpy as np
 import pytest
@@ -13,7 +12,6 @@ from pstmo.cameras import image_coordinates, project_to_2d
 from pstmo.data import demo_dir, load_dataset
 from pstmo.skeleton import bones
 
-ROOT = Path(__file__).resolve().parents[1]
 FILES = ("data_3d_demo.npz", "data_2d_demo_gt.npz", "data_2d_demo_det.npz", "demo_cameras.json")
 
 
@@ -27,15 +25,11 @@ def test_shipped_files_and_acknowledgement():
 
 
 @pytest.mark.slow
-def test_rebuild_is_bit_for_bit(tmp_path):
+def test_rebuild_is_bit_for_bit(tmp_path, tools_on_path):
     cmu = SHARED / "data" / "cmu"
     if not cmu.exists():
         pytest.skip(f"CMU clips {cmu} absent")
-    spec = importlib.util.spec_from_file_location(
-        "build_demo_dataset", ROOT / "tools" / "build_demo_dataset.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("build_demo_dataset")
     module.build(cmu, tmp_path)
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (demo_dir() / name).read_bytes(), name

@@ -135,3 +135,88 @@ def test_cli_info_and_check(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "NaN" in err[0] and "wrong coordinate dimension 2" in err[1]
     assert main(["data", "info", "--dataset", "h36m"]) == 2
+
+
+def test_3dhp_values(tmp_path):
+    rng = np.random.default_rng(4)
+
+    def write(data_3d=None, fps=25, valid=None):
+        anim = {"data_2d": rng.uniform(0, 2048, (5, 17, 2)), "data_3d": rng.normal(0, 3000, (5, 17, 3))}
+        if data_3d is not None:
+            anim["data_3d"] = data_3d
+        np.savez(tmp_path / "data_train_3dhp.npz", data=_obj({"S1 Seq1": [{0: anim}, fps]}))
+        test = {"data_2d": anim["data_2d"], "data_3d": anim["data_3d"]}
+        test["valid"] = np.ones(5) if valid is None else valid
+        np.savez(tmp_path / "data_test_3dhp.npz", data=_obj({"TS1": test}))
+
+    write()  # millimetres: thousands are normal
+    assert load_dataset("3dhp", data_dir=tmp_path).info()["frames"] == 10
+    huge = rng.normal(0, 500, (5, 17, 3))
+    huge[1, 2, 2] = 2e7
+    write(data_3d=huge)
+    with pytest.raises(DataError, match=r"absurd value 2e\+07 at frame 1, joint 2 .*millimetres"):
+        load_dataset("3dhp", data_dir=tmp_path)
+    write(fps="fast")
+    with pytest.raises(
+        DataError, match=r"data_train_3dhp.npz: key \"data\['S1 Seq1'\]\[1\]\": expected a frame rate"
+    ):
+        load_dataset("3dhp", data_dir=tmp_path)
+    write(fps=float("nan"))
+    with pytest.raises(DataError, match=r"expected a positive frame rate, got nan"):
+        load_dataset("3dhp", data_dir=tmp_path)
+    write(valid=np.array(["yes"] * 5))
+    with pytest.raises(DataError, match=r"\['valid'\]\": expected \(5,\) flags"):
+        load_dataset("3dhp", data_dir=tmp_path)
+
+
+def test_keypoints_values(tmp_path):
+    kp = np.random.default_rng(5).uniform(0, 640, (6, 17, 3))
+    with pytest.raises(DataError, match=r"text values \(dtype <U"):
+        load_keypoints_2d(kp.astype(str), 640, 480)  # "1.5" as strings
+    with pytest.raises(DataError, match=r"complex values"):
+        load_keypoints_2d(kp.astype(np.complex128), 640, 480)
+    with pytest.raises(DataError, match=r"expected a numeric array \(T, 17, 2\|3\), got an object array"):
+        load_keypoints_2d(kp.astype(object), 640, 480)
+    huge = kp.copy()
+    huge[0, 0, 0] = 1e30
+    with pytest.raises(DataError, match=r"absurd value 1e\+30 at frame 0, joint 0 .*pixels"):
+        load_keypoints_2d(huge, 640, 480)
+    with pytest.raises(DataError, match=r"key 'res_w/res_h': image size must be positive, got nan x 480"):
+        load_keypoints_2d(kp, float("nan"), 480)
+    with pytest.raises(DataError, match=r"key 'res_w': expected a number, got str"):
+        load_keypoints_2d(kp, "640", 480)
+    empty = tmp_path / "empty.npy"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match=r"empty\.npy: cannot read this member"):
+        load_keypoints_2d(empty, 640, 480)
+    for suffix in ("npy", "npz"):
+        folder = tmp_path / f"folder.{suffix}"
+        folder.mkdir()
+        with pytest.raises(
+            DataError, match=rf"folder\.{suffix}: expected an? \.{suffix} file, got a directory"
+        ):
+            load_keypoints_2d(folder, 640, 480)
+
+
+def test_demo_camera_table_errors_are_sentences(tmp_path, capsys):
+    from pstmo.data import demo_dir
+
+    for name in ("data_3d_demo.npz", "data_2d_demo_gt.npz"):
+        (tmp_path / name).write_bytes((demo_dir() / name).read_bytes())
+    cams = tmp_path / "demo_cameras.json"
+    cams.write_text("{not json")
+    with pytest.raises(DataError, match=r"demo_cameras.json: not a JSON camera table"):
+        load_dataset("demo", data_dir=tmp_path)
+    assert main(["data", "info", "--dataset", "demo", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "demo_cameras.json" in err
+    cams.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(DataError, match=r"demo_cameras.json: not a JSON camera table"):
+        load_dataset("demo", data_dir=tmp_path)
+    table = (demo_dir() / "demo_cameras.json").read_text()
+    cams.write_text(table.replace('"fps": 50', '"fps": "fifty"'))
+    with pytest.raises(DataError, match=r"demo_cameras.json: key 'fps': expected a positive frame rate"):
+        load_dataset("demo", data_dir=tmp_path)
+    cams.write_text(table.replace('"splits": {', '"splits": {"bad": 3, '))
+    with pytest.raises(DataError, match=r"demo_cameras.json: key 'splits'"):
+        load_dataset("demo", data_dir=tmp_path)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+import torch
 
 from pstmo.cameras import h36m_cameras
 from pstmo.data import fold_action, load_dataset
 from pstmo.data.check import check_files
 from pstmo.data.h36m import load_h36m
+from pstmo.data.windows import WindowBatcher, flip_poses
 from pstmo.errors import DataError
-from pstmo.skeleton import H36M32_TO_17
+from pstmo.skeleton import H36M32_TO_17, H36M_SKELETON
 
 T = 12
 
@@ -182,3 +186,101 @@ def test_bad_files(tmp_path):
         load_h36m(tmp_path, keypoints="gt")
     with pytest.raises(DataError, match="file not found"):
         load_h36m(tmp_path, keypoints="cpn_ft_h36m_dbb")
+
+
+def _bad_value(kind):
+    def mutate(p3, p2, meta):
+        if kind == "huge":
+            p3["S1"]["Walking 1"][2, 3, 0] = 1e30
+        elif kind == "huge_2d":
+            p2["S9"]["WalkTogether"][1][4, 5, 1] = 5e7
+        elif kind == "complex":
+            p3["S1"]["TakingPhoto"] = p3["S1"]["TakingPhoto"].astype(np.complex64)
+        elif kind == "object":
+            p3["S9"]["Directions 1"] = p3["S9"]["Directions 1"].astype(object)
+        elif kind == "strings":
+            p2["S1"]["Walking 1"][0] = p2["S1"]["Walking 1"][0].astype(str)
+        elif kind == "bool":
+            p2["S1"]["Walking 1"][2] = np.zeros((T, 17, 2), dtype=bool)
+        elif kind == "num_joints":
+            meta["num_joints"] = "seventeen"
+
+    return mutate
+
+
+@pytest.mark.parametrize(
+    "kind,file,match",
+    [
+        (
+            "huge",
+            "3d",
+            r""""positions_3d\['S1'\]\['Walking 1'\]": absurd value 1e\+30 at frame 2, joint 3 .*metres""",
+        ),
+        ("huge_2d", "2d", r"""\['WalkTogether'\]\[1\]": absurd value 5e\+07 at frame 4, joint 5 .*pixels"""),
+        ("complex", "3d", r"""\['TakingPhoto'\]": complex values \(dtype complex64\)"""),
+        ("object", "3d", r"""\['Directions 1'\]": expected a numeric array .* got an object array"""),
+        ("strings", "2d", r"""\['Walking 1'\]\[0\]": text values"""),
+        ("bool", "2d", r"""\['Walking 1'\]\[2\]": boolean values"""),
+        ("num_joints", "2d", r"key 'metadata': num_joints is 'seventeen', expected a positive integer"),
+    ],
+)
+def test_absurd_or_non_numeric_values(tmp_path, kind, file, match):
+    _write(tmp_path, mutate=_bad_value(kind))
+    name = "data_3d_h36m.npz" if file == "3d" else "data_2d_h36m_gt.npz"
+    with pytest.raises(DataError, match=match) as err:
+        load_h36m(tmp_path, keypoints="gt")
+    assert str(err.value).startswith(str(tmp_path / name))
+    problems, _ = check_files(tmp_path / "data_3d_h36m.npz", tmp_path / "data_2d_h36m_gt.npz")
+    assert any(re.search(match, p) for p in problems), problems
+
+
+def test_integer_poses_are_numbers(tmp_path):
+    def mutate(p3, p2, meta):
+        p2["S1"]["Walking 1"][0] = np.round(p2["S1"]["Walking 1"][0]).astype(np.int16)
+
+    _, p2 = _write(tmp_path, mutate=mutate)
+    seq = load_h36m(tmp_path, keypoints="gt").sequences(subjects=["S1"], actions=["Walking 1"])[0]
+    np.testing.assert_allclose(seq.pose_2d, p2["S1"]["Walking 1"][0][:T] / 1000 * 2 - [1, 1.002], atol=1e-6)
+
+
+def test_keypoints_symmetry_sets_the_flip(tmp_path):
+    # the standard table: the same skeleton as before
+    _write(tmp_path)
+    assert load_h36m(tmp_path, keypoints="gt").skeleton == H36M_SKELETON
+    # a file that pairs only the legs (arms not mirrored): hips, knees, feet swap, nothing else
+    _write(tmp_path, mutate=lambda p3, p2, meta: meta.update(keypoints_symmetry=[[4, 5, 6], [1, 2, 3]]))
+    ds = load_h36m(tmp_path, keypoints="gt")
+    assert (ds.skeleton.left, ds.skeleton.right) == ((4, 5, 6), (1, 2, 3))
+    expected = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+    assert ds.skeleton.flip_permutation() == expected
+    x = torch.arange(17 * 2, dtype=torch.float32).reshape(1, 17, 2)
+    flipped = flip_poses(x, ds.skeleton)
+    assert torch.equal(flipped[0, :, 1], x[0, expected, 1]) and torch.equal(
+        flipped[0, :, 0], -x[0, expected, 0]
+    )
+    seqs = ds.sequences("train")
+    batcher = WindowBatcher(seqs, 3, flip=True, skeleton=ds.skeleton)
+    n = len(batcher.data_2d) // 2
+    assert torch.equal(batcher.data_2d[n:][..., 1], batcher.data_2d[:n][:, expected, 1])
+
+
+@pytest.mark.parametrize(
+    "symmetry,match",
+    [
+        ([[4, 5, 17], [1, 2, 3]], r"joint index 17 is out of range for 17 joints"),
+        ([[4, 5, 1], [1, 2, 3]], r"joint 1 appears twice"),
+        ([[4, 5, 5], [1, 2, 3]], r"joint 5 appears twice"),
+        ([[4, 5], [1, 2, 3]], r"2 left joints but 3 right joints"),
+        ([["a"], [1]], r"the left joints are not a list of integers"),
+        ([[4, 5, 6]], r"got list of length 1"),
+        ("left right", r"got str"),
+    ],
+)
+def test_inconsistent_keypoints_symmetry(tmp_path, symmetry, match):
+    _write(tmp_path, mutate=lambda p3, p2, meta: meta.update(keypoints_symmetry=symmetry))
+    with pytest.raises(
+        DataError, match=r"data_2d_h36m_gt\.npz: key \"metadata\['keypoints_symmetry'\]\": " + match
+    ):
+        load_h36m(tmp_path, keypoints="gt")
+    problems, _ = check_files(tmp_path / "data_2d_h36m_gt.npz")
+    assert len(problems) == 1 and re.search(match, problems[0])

@@ -1,5 +1,7 @@
-"""Tests for pstmo.data.mocap: closed-form forward kinematics on tiny hand-written files, and
-the real CMU clips of /work/shared/data/cmu (skipped when the shared folder is absent)."""
+"""Tests for tools/mocap.py (the demo builder's CMU readers, forward kinematics and camera
+placement): closed forms on tiny hand-written files, and the real CMU clips of
+/work/shared/data/cmu (skipped when the shared folder is absent). The ``mocap`` fixture
+(tests/conftest.py) imports the tool."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import SHARED
 
-from pstmo.data import mocap
+from pstmo import cameras as C
 from pstmo.errors import DataError
 
 CMU = SHARED / "data" / "cmu"
@@ -76,7 +78,7 @@ TINY_ASF = """\
 """
 
 
-def test_asf_fk_closed_form(tmp_path):
+def test_asf_fk_closed_form(tmp_path, mocap):
     # bone a rotates about its local x axis, which 'axis 0 0 90' turns onto world y:
     # rx = 90 is then a 90 degree turn about world y, taking +x to -z.
     asf = tmp_path / "tiny.asf"
@@ -120,7 +122,7 @@ Frame Time: 0.5
 """
 
 
-def test_bvh_fk_closed_form(tmp_path):
+def test_bvh_fk_closed_form(tmp_path, mocap):
     path = tmp_path / "tiny.bvh"
     path.write_text(TINY_BVH)
     clip = mocap.read_bvh(path)
@@ -135,13 +137,13 @@ def test_bvh_fk_closed_form(tmp_path):
     np.testing.assert_allclose(p[1], [[5, 0, 0], [5, 1, 0], [6, 1, 0]], atol=1e-12)
 
 
-def test_euler_matrix_order():
+def test_euler_matrix_order(mocap):
     # Rz(90) @ Rx(90) maps y -> z; Rx(90) @ Rz(90) maps y -> -x.
     np.testing.assert_allclose(mocap.euler_matrix([90, 90], "zx") @ [0, 1, 0], [0, 0, 1], atol=1e-12)
     np.testing.assert_allclose(mocap.euler_matrix([90, 90], "xz") @ [0, 1, 0], [-1, 0, 0], atol=1e-12)
 
 
-def test_resample_linear_ramp():
+def test_resample_linear_ramp(mocap):
     # x(t) = t sampled at 120 fps for 1 s (121 frames) -> 50 fps: 51 frames at t = k / 50
     t = np.arange(121) / 120.0
     x = np.stack([t, 2 * t + 1, np.zeros_like(t)], axis=-1)[:, None, :]  # (T, 1, 3)
@@ -154,7 +156,7 @@ def test_resample_linear_ramp():
         assert mocap.resample(np.zeros((T, 17, 3)), 120, 50).shape[0] == math.floor((T - 1) * 50 / 120) + 1
 
 
-def test_world_frame_is_z_up_right_handed():
+def test_world_frame_is_z_up_right_handed(mocap):
     # CMU rest pose: left = +x, up = +y, forward = +z. World: up = +z and left x up = forward.
     pose = np.zeros((1, 17, 3))
     pose[0, LHIP] = [0.1, 0, 0]
@@ -167,7 +169,7 @@ def test_world_frame_is_z_up_right_handed():
     assert np.dot(forward, w[0, LWRI]) > 0
 
 
-def test_bad_amc_names_file_and_bone(tmp_path):
+def test_bad_amc_names_file_and_bone(tmp_path, mocap):
     asf = tmp_path / "tiny.asf"
     asf.write_text(TINY_ASF)
     amc = tmp_path / "broken.amc"
@@ -176,14 +178,14 @@ def test_bad_amc_names_file_and_bone(tmp_path):
         mocap.asf_amc_positions(asf, amc)
 
 
-def test_bad_bvh_motion_size(tmp_path):
+def test_bad_bvh_motion_size(tmp_path, mocap):
     path = tmp_path / "short.bvh"
     path.write_text(TINY_BVH.replace("Frames: 2", "Frames: 3"))
     with pytest.raises(DataError, match=r"short\.bvh.*MOTION.*\(3, 9\)"):
         mocap.read_bvh(path)
 
 
-def test_unknown_bvh_names():
+def test_unknown_bvh_names(mocap):
     with pytest.raises(DataError, match="naming scheme"):
         mocap.cmu_bvh_to_h36m(np.zeros((2, 3, 3)), ["Hips", "Arm", "Arm_End"])
 
@@ -192,7 +194,7 @@ def test_unknown_bvh_names():
 
 
 @pytest.fixture(scope="module")
-def clip_01_01():
+def clip_01_01(mocap):
     """Trial 01/01 from its ASF/AMC and from its BVH conversion, both 50 fps H36M-17."""
     amc = mocap.load_clip((CMU / "fairmotion" / "01.asf", CMU / "fairmotion" / "01_01.amc"))
     bvh = mocap.load_clip(CMU / "fairmotion" / "01_01.bvh")
@@ -200,12 +202,12 @@ def clip_01_01():
 
 
 @pytest.fixture(scope="module")
-def walk_02_01():
+def walk_02_01(mocap):
     return mocap.load_clip((CMU / "roboschool" / "12.asf", CMU / "roboschool" / "02_01.amc"))
 
 
 @needs_cmu
-def test_read_asf_01():
+def test_read_asf_01(mocap):
     skel = mocap.read_asf(CMU / "fairmotion" / "01.asf")
     assert len(skel.bones) == 30
     femur = skel.bones["lfemur"]
@@ -223,7 +225,7 @@ def test_read_asf_01():
 
 
 @needs_cmu
-def test_frame_counts_and_tpose(clip_01_01):
+def test_frame_counts_and_tpose(clip_01_01, mocap):
     amc, bvh = clip_01_01
     expected = math.floor((2751 - 1) * 50 / 120) + 1  # 1146
     assert amc.shape == (expected, 17, 3)
@@ -252,7 +254,7 @@ def test_amc_and_bvh_of_the_same_trial_agree(clip_01_01):
 
 
 @needs_cmu
-def test_rigid_bones_and_human_dimensions(clip_01_01, walk_02_01):
+def test_rigid_bones_and_human_dimensions(clip_01_01, walk_02_01, mocap):
     bvh11 = mocap.load_clip(CMU / "bvh11" / "131_02.bvh")
     for pose in (*clip_01_01, walk_02_01, bvh11):
         for name, (a, b) in RIGID.items():
@@ -288,3 +290,23 @@ def test_left_right_not_swapped(walk_02_01):
     assert cos > 0.8
     # and the left hand/foot are on the left of the pelvis too
     assert (np.einsum("tc,tc->t", pose[:, LSHO] - pose[:, RSHO], pose[:, LHIP] - pose[:, RHIP]) > 0).all()
+
+
+def test_euler_matrix_is_intrinsic_and_asf_order_is_fixed_axes(mocap):
+    # BVH "zxy" = Rz @ Rx @ Ry; the ASF order "XYZ" applies x first: Rz @ Ry @ Rx
+    a = np.array([[30.0, -50.0, 70.0]])
+    Rz, Rx, Ry = (mocap.euler_matrix([v], ax) for v, ax in zip(a[0], "zxy"))
+    np.testing.assert_allclose(mocap.euler_matrix(a, "zxy")[0], Rz @ Rx @ Ry, atol=1e-12)
+    Rx, Ry, Rz = (mocap.euler_matrix([v], ax) for v, ax in zip(a[0], "xyz"))
+    np.testing.assert_allclose(mocap._asf_order_matrix(a, "XYZ", True)[0], Rz @ Ry @ Rx, atol=1e-12)
+    # a quarter turn about z by hand: x -> y
+    np.testing.assert_allclose(mocap.euler_matrix([90.0], "z") @ [1, 0, 0], [0, 1, 0], atol=1e-12)
+
+
+def test_look_at(mocap):
+    q = mocap.look_at_quaternion([4.0, 3.0, 1.5], [0.0, 0.0, 1.5])
+    assert q[0] >= 0 and abs(np.linalg.norm(q) - 1) < 1e-12
+    np.testing.assert_allclose(C.world_to_camera(np.array([0, 0, 1.5]), q, [4, 3, 1.5]), [0, 0, 5], atol=1e-5)
+    # world up (+z) is image up (-y)
+    up = C.world_to_camera(np.array([0, 0, 2.5]), q, [4, 3, 1.5])
+    assert up[1] < 0 and abs(up[0]) < 1e-5

@@ -4,14 +4,14 @@ Usage: python tools/build_demo_dataset.py [--cmu DIR] [--out DIR]
 
 Steps:
 
-1. Forward kinematics of each CMU clip (``pstmo.data.mocap.load_clip``): Human3.6M-17
+1. Forward kinematics of each CMU clip (``tools/mocap.py``: ``load_clip``): Human3.6M-17
    joints, world metres, z up, 50 fps, lowest foot on the ground.
 2. Re-centre each clip: the centre of the root's horizontal bounding box goes to x = y = 0.
 3. Four virtual cameras per subject with the Human3.6M intrinsics (focal, centre,
    distortion, resolution of cameras 54138969, 55011271, 58860488, 60457274) at the
    Human3.6M azimuths (70, -70, 110, -110 degrees), on a circle of radius
    ``max(5, 3.5 + r)`` metres (``r``: the subject's largest root distance from the centre),
-   1.45-1.65 m high, looking at (0, 0, 0.9).
+   1.45-1.65 m high, looking at (0, 0, 0.9) (``mocap.look_at_quaternion``).
 4. Project with distortion (``pstmo.cameras.project_to_2d``) -> ``data_2d_demo_gt.npz``.
 5. A "detected" variant ``data_2d_demo_det.npz`` with detector-like error (pixels, seeded
    per subject/clip/camera): per-joint temporally correlated error (AR(1), rho = 0.9) plus
@@ -32,15 +32,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from mocap import load_clip, look_at_quaternion  # tools/mocap.py (this folder)
 
-from pstmo.cameras import (
-    camera_table_from_dict,
-    h36m_cameras,
-    look_at_quaternion,
-    project_to_2d,
-    world_to_camera,
-)
-from pstmo.data.mocap import load_clip
+from pstmo.cameras import camera_table_from_dict, h36m_cameras, project_to_2d, world_to_camera
 from pstmo.io import atomic_write
 from pstmo.skeleton import LEFT_JOINTS, RIGHT_JOINTS
 

@@ -34,14 +34,12 @@ def verify_fixture(path: str, attention: str = "reference") -> dict[str, float]:
     import numpy as np
     import torch
 
+    from pstmo.data.check import load_npz
     from pstmo.errors import DataError
     from pstmo.models import MPM, STMO
     from pstmo.official import config_from_state_dict, load_official_checkpoint
 
-    try:
-        data = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read fixture ({exc})", path=path) from exc
+    data = load_npz(path, allow_objects=False)  # numbers only; errors name file and key
 
     def get(key: str, ndim: int | None = None, what: str = "") -> np.ndarray:
         if key not in data.files:

@@ -7,42 +7,30 @@ which reports every problem it finds instead of stopping at the first one.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import zipfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pstmo.data.safe_npz import SafeNpz, open_npz
 from pstmo.errors import DataError
+from pstmo.skeleton import Skeleton
 
 
-def load_npz(path: str | os.PathLike) -> Any:
-    """Open an ``.npz`` archive (pickles allowed: VideoPose3D stores dicts), with clear errors
-    for a missing, non-npz or truncated file."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", path=str(path))
-    if not zipfile.is_zipfile(path):
-        raise DataError("not an .npz archive (not a zip file, or truncated)", path=str(path))
-    try:
-        npz = np.load(path, allow_pickle=True)
-        _ = npz.files
-    except Exception as exc:  # zipfile.BadZipFile, OSError, ValueError ...
-        raise DataError(f"cannot read the .npz archive ({exc})", path=str(path)) from None
-    return npz
+def load_npz(path: str | os.PathLike, allow_objects: bool = True) -> SafeNpz:
+    """Open an ``.npz`` archive safely (:func:`pstmo.data.safe_npz.open_npz`): pickled members
+    (VideoPose3D's dicts) go through the restricted unpickler, never ``np.load``'s; clear errors
+    for a missing, non-npz or truncated file. ``allow_objects=False`` refuses pickled members."""
+    return open_npz(path, allow_objects=allow_objects)
 
 
-def read_key(npz: Any, path: str | os.PathLike, key: str) -> Any:
-    """``npz[key]`` with a clear error when the key is missing or the member is truncated."""
+def read_key(npz: SafeNpz, path: str | os.PathLike, key: str) -> Any:
+    """``npz[key]`` with a clear error when the key is missing, the member is truncated or its
+    pickle names anything but dicts, lists, strings, numbers and NumPy arrays."""
     if key not in npz.files:
         raise DataError(f"missing key (the archive has {sorted(npz.files)})", path=str(path), key=key)
-    try:
-        return npz[key]
-    except Exception as exc:
-        raise DataError(
-            f"cannot read this member, the file may be truncated ({exc})", path=str(path), key=key
-        ) from None
+    return npz[key]
 
 
 def read_pickled_dict(npz: Any, path: str | os.PathLike, key: str) -> dict:
@@ -63,6 +51,13 @@ def read_pickled_dict(npz: Any, path: str | os.PathLike, key: str) -> dict:
     return value
 
 
+#: Largest absolute coordinate accepted, per unit: far beyond any human pose or image, so
+#: only garbage (1e30, an uninitialised buffer, a unit mix-up by 1e6) is refused.
+MAX_ABS: dict[str, float] = {"m": 1e4, "mm": 1e7, "px": 1e6}
+_UNIT_NAMES = {"m": "metres", "mm": "millimetres", "px": "pixels"}
+_KIND_NAMES = {"c": "complex", "U": "text", "S": "bytes", "b": "boolean", "M": "datetime", "m": "timedelta"}
+
+
 def check_poses(
     array: Any,
     path: str | os.PathLike,
@@ -70,44 +65,127 @@ def check_poses(
     joints: int | tuple[int, ...],
     dims: int | tuple[int, ...],
     what: str = "",
+    unit: str | None = None,
 ) -> np.ndarray:
-    """Validate a pose array ``(T, J, C)``: J in ``joints``, C in ``dims``, T > 0, finite.
+    """Validate a pose array ``(T, J, C)``: real numbers (float or int dtype, not complex, text,
+    bool or Python objects), J in ``joints``, C in ``dims``, T > 0, finite, and
+    ``|x| <= MAX_ABS[unit]``.
 
-    Returns it as float32. ``key`` is a readable address like ``positions_3d['S1']['Walking']``.
+    ``unit`` is "m", "mm" or "px" (default: "m" when ``dims`` is 3, else "px"). Returns the
+    array as float32. ``key`` is a readable address like ``positions_3d['S1']['Walking']``.
     """
     joints = (joints,) if isinstance(joints, int) else tuple(joints)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    unit = unit or ("m" if dims == (3,) else "px")
     expected = f"(T, {'|'.join(map(str, joints))}, {'|'.join(map(str, dims))})"
     try:
-        arr = np.asarray(array, dtype=np.float32)
-    except (TypeError, ValueError):
+        raw = np.asarray(array)
+    except (TypeError, ValueError):  # ragged nested lists
+        raw = None
+    if raw is None or raw.dtype == object:
+        got = type(array).__name__
+        if raw is not None and isinstance(array, np.ndarray):
+            got = f"an object array of shape {raw.shape}" if raw.ndim else type(raw.item()).__name__
+        raise DataError(f"expected a numeric array {expected}, got {got}", path=str(path), key=key)
+    if raw.dtype.kind not in "fiu":
+        kind = _KIND_NAMES.get(raw.dtype.kind, "non-numeric")
         raise DataError(
-            f"expected a numeric array {expected}, got {type(array).__name__}", path=str(path), key=key
-        ) from None
-    if arr.ndim != 3:
-        raise DataError(f"expected shape {expected}, got {arr.shape}", path=str(path), key=key)
-    if arr.shape[1] not in joints:
-        raise DataError(
-            f"wrong joint count {arr.shape[1]}: expected shape {expected}, got {arr.shape}",
+            f"{kind} values (dtype {raw.dtype}): expected a real numeric array {expected}",
             path=str(path),
             key=key,
         )
-    if arr.shape[2] not in dims:
+    if raw.ndim != 3:
+        raise DataError(f"expected shape {expected}, got {raw.shape}", path=str(path), key=key)
+    if raw.shape[1] not in joints:
         raise DataError(
-            f"wrong coordinate dimension {arr.shape[2]}: expected shape {expected}, got {arr.shape}",
+            f"wrong joint count {raw.shape[1]}: expected shape {expected}, got {raw.shape}",
             path=str(path),
             key=key,
         )
-    if arr.shape[0] == 0:
+    if raw.shape[2] not in dims:
+        raise DataError(
+            f"wrong coordinate dimension {raw.shape[2]}: expected shape {expected}, got {raw.shape}",
+            path=str(path),
+            key=key,
+        )
+    if raw.shape[0] == 0:
         raise DataError(f"empty sequence: expected shape {expected} with T > 0", path=str(path), key=key)
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
+    values = raw.astype(np.float64, copy=False)
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
         raise DataError(
-            f"contains NaN or inf values ({int((~np.isfinite(arr)).sum())} entries, first at frame {bad[0]}, joint {bad[1]})",
+            f"contains NaN or inf values ({int((~finite).sum())} entries, first at frame {bad[0]}, joint {bad[1]})",
             path=str(path),
             key=key,
         )
-    return arr
+    limit = MAX_ABS[unit]
+    big = np.abs(values) > limit
+    if big.any():
+        t, j, c = np.argwhere(big)[0]
+        raise DataError(
+            f"absurd value {values[t, j, c]:.3g} at frame {t}, joint {j} (entries beyond the limit: "
+            f"{int(big.sum())}): expected coordinates in {_UNIT_NAMES[unit]} with |x| <= {limit:.0e}",
+            path=str(path),
+            key=key,
+        )
+    return values.astype(np.float32)
+
+
+def skeleton_from_symmetry(metadata: dict, skeleton: Skeleton, path: str | os.PathLike) -> Skeleton:
+    """The skeleton whose left/right joints are the 2D file's ``metadata['keypoints_symmetry']``
+    (VideoPose3D's ``[left joints, right joints]``, joint ``left[i]`` mirrors ``right[i]``): it
+    sets the flip permutation. Without the entry ``skeleton`` is returned unchanged; an
+    inconsistent entry is a :class:`DataError` (see :func:`check_symmetry`)."""
+    if "keypoints_symmetry" not in metadata:
+        return skeleton
+    left, right = check_symmetry(metadata["keypoints_symmetry"], skeleton.num_joints, path)
+    if (left, right) == (tuple(skeleton.left), tuple(skeleton.right)):
+        return skeleton
+    return dataclasses.replace(skeleton, left=left, right=right)
+
+
+def check_symmetry(
+    sym: Any, num_joints: int, path: str | os.PathLike
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(left, right)`` of a ``keypoints_symmetry`` entry: two lists of equal length of
+    distinct integer joint indices in ``[0, num_joints)``, no joint on both sides."""
+    key = "metadata['keypoints_symmetry']"
+
+    def fail(problem: str) -> DataError:
+        return DataError(
+            f"{problem}; expected [left joints, right joints]: two lists of equal length of distinct "
+            f"joint indices in [0, {num_joints})",
+            path=str(path),
+            key=key,
+        )
+
+    if isinstance(sym, np.ndarray):
+        sym = list(sym)
+    if not isinstance(sym, list | tuple) or len(sym) != 2:
+        raise fail(
+            f"got {type(sym).__name__}" + (f" of length {len(sym)}" if hasattr(sym, "__len__") else "")
+        )
+    sides = []
+    for name, side in zip(("left", "right"), sym):
+        if isinstance(side, np.ndarray):
+            side = side.tolist()
+        if not isinstance(side, list | tuple) or not all(
+            isinstance(i, int | np.integer) and not isinstance(i, bool) for i in side
+        ):
+            raise fail(f"the {name} joints are not a list of integers ({side!r:.60})")
+        sides.append(tuple(int(i) for i in side))
+    left, right = sides
+    if len(left) != len(right):
+        raise fail(f"{len(left)} left joints but {len(right)} right joints")
+    both = left + right
+    outside = [i for i in both if not 0 <= i < num_joints]
+    if outside:
+        raise fail(f"joint index {outside[0]} is out of range for {num_joints} joints")
+    twice = [i for i in both if both.count(i) > 1]
+    if twice:
+        raise fail(f"joint {twice[0]} appears twice (each joint is left or right at most once)")
+    return left, right
 
 
 def check_files(path: str | os.PathLike, path_2d: str | os.PathLike | None = None) -> tuple[list[str], str]:
@@ -132,13 +210,14 @@ def check_files(path: str | os.PathLike, path_2d: str | os.PathLike | None = Non
             data_2d = _check_dict(npz, p, "positions_2d", problems, summaries)
             try:
                 meta = read_pickled_dict(npz, p, "metadata")
-                if "num_joints" in meta and data_2d:
-                    first = next(iter(next(iter(data_2d.values())).values()))
-                    j = np.asarray(first[0] if isinstance(first, list | tuple) else first).shape[1:2]
-                    if j and j[0] != int(meta["num_joints"]):
-                        problems.append(
-                            f"{p}: key 'metadata': num_joints is {meta['num_joints']} but the arrays have {j[0]} joints"
-                        )
+                joints = _joint_count(data_2d) if data_2d else None
+                n = metadata_num_joints(meta, p)
+                if n is not None and joints is not None and n != joints:
+                    problems.append(
+                        f"{p}: key 'metadata': num_joints is {n} but the arrays have {joints} joints"
+                    )
+                if "keypoints_symmetry" in meta and joints is not None:
+                    check_symmetry(meta["keypoints_symmetry"], joints, p)
             except DataError as exc:
                 problems.append(str(exc))
         elif "data" in npz.files:
@@ -197,10 +276,39 @@ def _check_dict(npz: Any, path: Any, key: str, problems: list[str], summaries: l
     return data
 
 
+def _joint_count(data_2d: dict) -> int | None:
+    """Joint count of the first pose array of a ``positions_2d`` dict (None if there is none)."""
+    for actions in data_2d.values():
+        for value in actions.values() if isinstance(actions, dict) else ():
+            for arr in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(arr, np.ndarray) and arr.ndim == 3:
+                    return int(arr.shape[1])
+    return None
+
+
+def metadata_num_joints(metadata: dict, path: str | os.PathLike) -> int | None:
+    """``metadata['num_joints']`` as an int (None when absent); anything but a positive integer
+    is a :class:`DataError`."""
+    if "num_joints" not in metadata:
+        return None
+    n = metadata["num_joints"]
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
+        raise DataError(
+            f"num_joints is {n!r:.40}, expected a positive integer", path=str(path), key="metadata"
+        )
+    return int(n)
+
+
+def _frames(value: Any) -> int:
+    return int(value.shape[0]) if isinstance(value, np.ndarray) and value.ndim >= 1 else 0
+
+
 def _check_pair(data_3d: dict, data_2d: dict, path_3d: Any, path_2d: Any) -> list[str]:
     problems = []
     for subject, actions in data_3d.items():
-        if subject not in data_2d:
+        if not isinstance(actions, dict):
+            continue  # reported by _check_dict
+        if subject not in data_2d or not isinstance(data_2d[subject], dict):
             problems.append(f"{path_2d}: key 'positions_2d': subject {subject!r} of the 3D file is absent")
             continue
         for action, pos in actions.items():
@@ -209,9 +317,10 @@ def _check_pair(data_3d: dict, data_2d: dict, path_3d: Any, path_2d: Any) -> lis
                     f"{path_2d}: key 'positions_2d': action {action!r} of subject {subject!r} is absent"
                 )
                 continue
-            t3 = np.asarray(pos).shape[0] if hasattr(pos, "shape") else 0
-            for i, kp in enumerate(data_2d[subject][action]):
-                t2 = np.asarray(kp).shape[0] if hasattr(kp, "shape") else 0
+            t3 = _frames(pos)
+            views = data_2d[subject][action]
+            for i, kp in enumerate(views if isinstance(views, list | tuple) else [views]):
+                t2 = _frames(kp)
                 if t2 < t3:
                     problems.append(
                         f"{path_2d}: key 'positions_2d'[{subject!r}][{action!r}][{i}]: 2D shorter than 3D "

@@ -18,6 +18,7 @@ import numpy as np
 from pstmo.cameras import normalize_screen_coordinates
 from pstmo.data import Sequence
 from pstmo.data.check import check_poses, load_npz, read_key
+from pstmo.data.safe_npz import load_npy
 from pstmo.errors import DataError
 from pstmo.skeleton import coco_to_h36m
 
@@ -36,21 +37,17 @@ def load_keypoints_2d(
     """2D keypoints in pixels ``(T, 17, 2|3)`` -> a normalised :class:`Sequence`.
 
     ``source``: an array, or a path to ``.npy`` or ``.npz`` (``key``, else the first of
-    ``keypoints``, ``positions_2d``, ``pose_2d``, ``data_2d``, else the only array).
+    ``keypoints``, ``positions_2d``, ``pose_2d``, ``data_2d``, else the only array). Files are
+    read with :mod:`pstmo.data.safe_npz` and must hold numbers: pickled members are refused.
     """
     path = "<array>"
     if isinstance(source, str | os.PathLike):
         path = str(source)
         p = Path(source)
         if p.suffix == ".npy":
-            try:
-                arr = np.load(p, allow_pickle=False)
-            except FileNotFoundError:
-                raise DataError("file not found", path=path) from None
-            except (ValueError, OSError) as exc:
-                raise DataError(f"not a readable .npy array ({exc})", path=path) from None
+            arr = load_npy(p)
         else:
-            npz = load_npz(p)
+            npz = load_npz(p, allow_objects=False)
             if key is None:
                 key = next(
                     (k for k in _NPZ_KEYS if k in npz.files), npz.files[0] if len(npz.files) == 1 else None
@@ -63,8 +60,13 @@ def load_keypoints_2d(
             arr = read_key(npz, p, key)
     else:
         arr = source
-    if res_w <= 0 or res_h <= 0:
+    for what, value in (("res_w", res_w), ("res_h", res_h), ("fps", fps)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise DataError(f"expected a number, got {type(value).__name__}", path=path, key=what)
+    if not (0 < res_w < 1e6 and 0 < res_h < 1e6):  # also refuses NaN
         raise DataError(f"image size must be positive, got {res_w} x {res_h}", path=path, key="res_w/res_h")
+    if not 0 < fps < 1e4:
+        raise DataError(f"frame rate must be positive, got {fps}", path=path, key="fps")
     kp = check_poses(arr, path, key or "keypoints", joints=17, dims=(2, 3))
     if layout == "coco":
         kp = coco_to_h36m(kp)

@@ -15,7 +15,6 @@ camera's resolution and trim the 2D to the 3D length.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -23,13 +22,19 @@ import numpy as np
 
 from pstmo.cameras import (
     CameraTable,
-    camera_table_from_dict,
     h36m_cameras,
+    load_camera_table,
     normalize_screen_coordinates,
     world_to_camera,
 )
 from pstmo.data import ClipInfo, PoseDataset, Sequence, demo_dir, fold_action
-from pstmo.data.check import check_poses, load_npz, read_pickled_dict
+from pstmo.data.check import (
+    check_poses,
+    load_npz,
+    metadata_num_joints,
+    read_pickled_dict,
+    skeleton_from_symmetry,
+)
 from pstmo.errors import DataError
 from pstmo.skeleton import H36M32_TO_17, H36M_SKELETON, H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, Skeleton
 
@@ -53,6 +58,9 @@ def load_videopose3d(
 
     ``joint_maps`` maps a raw 3D joint count to the indices kept (default: 32 -> the 17
     Human3.6M joints); arrays that already have ``skeleton.num_joints`` joints are kept.
+    The 2D file's ``metadata['keypoints_symmetry']`` (left joints, right joints), when
+    present, replaces ``skeleton``'s left/right joints and so sets the flip permutation (the
+    2D and 3D joints share one layout here); an inconsistent entry is a :class:`DataError`.
     Raises :class:`DataError` for missing keys, bad shapes, NaN, 2D shorter than 3D, a
     camera count that differs from the table, and subjects/clips absent from the 2D file.
     """
@@ -63,23 +71,35 @@ def load_videopose3d(
     npz_2d = load_npz(path_2d)
     positions_2d = read_pickled_dict(npz_2d, path_2d, "positions_2d")
     metadata = read_pickled_dict(npz_2d, path_2d, "metadata")
-    if "num_joints" in metadata and int(metadata["num_joints"]) != J:
-        raise DataError(
-            f"num_joints is {metadata['num_joints']}, expected {J}", path=str(path_2d), key="metadata"
-        )
+    num_joints = metadata_num_joints(metadata, path_2d)
+    if num_joints is not None and num_joints != J:
+        raise DataError(f"num_joints is {num_joints}, expected {J}", path=str(path_2d), key="metadata")
+    skeleton = skeleton_from_symmetry(metadata, skeleton, path_2d)
     n_cams = cameras.num_cameras
 
     clips: list[ClipInfo] = []
     for subject, actions in positions_3d.items():
-        if not isinstance(actions, dict):
+        if (
+            not isinstance(subject, str)
+            or not isinstance(actions, dict)
+            or not all(isinstance(c, str) for c in actions)
+        ):
             raise DataError(
-                "expected a dict {clip: (T, J, 3)}", path=str(path_3d), key=f"positions_3d[{subject!r}]"
+                "expected a dict {clip name: (T, J, 3)} under a subject name (strings)",
+                path=str(path_3d),
+                key=f"positions_3d[{subject!r}]",
             )
         if subject not in positions_2d:
             raise DataError(
                 f"subject {subject!r} of the 3D file is absent (the 2D file has {list(positions_2d)})",
                 path=str(path_2d),
                 key="positions_2d",
+            )
+        if not isinstance(positions_2d[subject], dict):
+            raise DataError(
+                f"expected a dict {{clip: [one (T, {J}, 2) array per camera]}}",
+                path=str(path_2d),
+                key=f"positions_2d[{subject!r}]",
             )
         for clip, pos in actions.items():
             key3 = f"positions_3d[{subject!r}][{clip!r}]"
@@ -97,8 +117,7 @@ def load_videopose3d(
                     path=str(path_2d),
                     key=f"positions_2d[{subject!r}][{clip!r}]",
                 )
-            T = int(np.shape(pos)[0]) if np.ndim(pos) == 3 else 0
-            check_poses(pos, path_3d, key3, joints=tuple(joint_maps) + (J,), dims=3)
+            T = check_poses(pos, path_3d, key3, joints=tuple(joint_maps) + (J,), dims=3).shape[0]
             for i, kp in enumerate(views):
                 key2 = f"positions_2d[{subject!r}][{clip!r}][{i}]"
                 kp = check_poses(kp, path_2d, key2, joints=J, dims=(2, 3))
@@ -197,15 +216,24 @@ def load_demo(data_dir: str | os.PathLike | None = None, keypoints: str = "gt") 
             "the demo data set is missing; build it with `python tools/build_demo_dataset.py`",
             path=str(cam_path),
         )
-    table = json.loads(cam_path.read_text())
-    cameras = camera_table_from_dict(table, source=str(cam_path))
-    splits = {k: tuple(v) for k, v in table.get("splits", DEMO_SPLITS).items()}
+    cameras = load_camera_table(cam_path)
+    raw_splits = cameras.meta.get("splits", DEMO_SPLITS)
+    if not isinstance(raw_splits, dict) or not all(
+        isinstance(v, list | tuple) and all(isinstance(x, str) for x in v) for v in raw_splits.values()
+    ):
+        raise DataError(
+            'expected {"train": [subjects], "test": [subjects]}', path=str(cam_path), key="splits"
+        )
+    splits = {str(k): tuple(v) for k, v in raw_splits.items()}
+    fps = cameras.meta.get("fps", 50.0)
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps < 1e4:
+        raise DataError(f"expected a positive frame rate, got {fps!r:.40}", path=str(cam_path), key="fps")
     return load_videopose3d(
         data_dir / "data_3d_demo.npz",
         data_dir / f"data_2d_demo_{keypoints}.npz",
         cameras=cameras,
         name="demo",
         splits=splits,
-        fps=float(table.get("fps", 50.0)),
+        fps=float(fps),
         extra_files=(cam_path,),
     )

@@ -48,6 +48,17 @@ def _camera_id(cam: Any) -> int:
         return int(digits) if digits else 0
 
 
+def _fps(value: Any, path: Path, key: str) -> float:
+    """A frame rate: a positive finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise DataError(
+            f"expected a frame rate (a number), got {type(value).__name__}", path=str(path), key=key
+        )
+    if not 0 < float(value) < 1e4:
+        raise DataError(f"expected a positive frame rate, got {value}", path=str(path), key=key)
+    return float(value)
+
+
 def _read_train(path: Path) -> dict[str, dict[str, list[tuple[int, np.ndarray, np.ndarray, float]]]]:
     data = read_pickled_dict(load_npz(path), path, "data")
     out: dict[str, dict[str, list]] = {}
@@ -55,7 +66,7 @@ def _read_train(path: Path) -> dict[str, dict[str, list[tuple[int, np.ndarray, n
         key = f"data[{seq_name!r}]"
         if not isinstance(value, list | tuple) or len(value) < 1 or not isinstance(value[0], dict):
             raise DataError("expected [ {camera: {'data_2d', 'data_3d'}}, fps ]", path=str(path), key=key)
-        fps = float(value[1]) if len(value) > 1 else 25.0
+        fps = _fps(value[1], path, f"{key}[1]") if len(value) > 1 else 25.0
         parts = str(seq_name).split(" ")
         subject, clip = (parts[0], " ".join(parts[1:]) or parts[0])
         for cam, anim in value[0].items():
@@ -67,7 +78,7 @@ def _read_train(path: Path) -> dict[str, dict[str, list[tuple[int, np.ndarray, n
                     key=k,
                 )
             p2 = check_poses(anim["data_2d"], path, f"{k}['data_2d']", joints=17, dims=2)
-            p3 = check_poses(anim["data_3d"], path, f"{k}['data_3d']", joints=17, dims=3)
+            p3 = check_poses(anim["data_3d"], path, f"{k}['data_3d']", joints=17, dims=3, unit="mm")
             if p2.shape[0] < p3.shape[0]:
                 raise DataError(
                     f"2D shorter than 3D ({p2.shape[0]} < {p3.shape[0]} frames)", path=str(path), key=k
@@ -84,12 +95,19 @@ def _read_test(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray
         if not isinstance(anim, dict) or "data_2d" not in anim or "data_3d" not in anim:
             raise DataError("expected a dict with 'data_2d', 'data_3d' and 'valid'", path=str(path), key=key)
         p2 = check_poses(anim["data_2d"], path, f"{key}['data_2d']", joints=17, dims=2)
-        p3 = check_poses(anim["data_3d"], path, f"{key}['data_3d']", joints=17, dims=3)
+        p3 = check_poses(anim["data_3d"], path, f"{key}['data_3d']", joints=17, dims=3, unit="mm")
         if p2.shape[0] < p3.shape[0]:
             raise DataError(
                 f"2D shorter than 3D ({p2.shape[0]} < {p3.shape[0]} frames)", path=str(path), key=key
             )
-        valid = np.asarray(anim.get("valid", np.ones(p3.shape[0])), dtype=bool).reshape(-1)
+        valid = np.asarray(anim.get("valid", np.ones(p3.shape[0])))
+        if valid.dtype.kind not in "biuf":
+            raise DataError(
+                f"expected ({p3.shape[0]},) flags (bool or 0/1), got dtype {valid.dtype}",
+                path=str(path),
+                key=f"{key}['valid']",
+            )
+        valid = valid.astype(bool).reshape(-1)
         if valid.shape[0] != p3.shape[0]:
             raise DataError(
                 f"expected shape ({p3.shape[0]},), got {valid.shape}", path=str(path), key=f"{key}['valid']"

@@ -1,7 +1,11 @@
 """Motion-capture readers: CMU ASF/AMC and BVH forward kinematics -> Human3.6M-17 joints.
 
-This module turns raw CMU motion capture (http://mocap.cs.cmu.edu) into the ``(T, 17, 3)``
-joint trajectories of the project's demo dataset. Plain NumPy, vectorised over frames.
+Build tooling, not part of the ``pstmo`` package: ``tools/build_demo_dataset.py`` uses it to
+turn raw CMU motion capture (http://mocap.cs.cmu.edu) into the ``(T, 17, 3)`` joint
+trajectories of the demo data set, and to place its virtual cameras
+(:func:`look_at_quaternion`). NumPy, vectorised over frames; rotations from
+``scipy.spatial.transform.Rotation`` (a pinned dev dependency). Import it with ``tools/`` on
+``sys.path`` (scripts in ``tools/`` have it; tests use the ``tools_on_path`` fixture).
 
 Pipeline (``load_clip``)::
 
@@ -67,6 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from pstmo.errors import DataError
 
@@ -81,46 +86,44 @@ PathLike = str | os.PathLike
 # ----------------------------------------------------------------------------- rotations
 
 
-def _axis_rotation(axis: str, angles: np.ndarray) -> np.ndarray:
-    """Rotation matrices ``(T, 3, 3)`` about ``axis`` ('x', 'y' or 'z') by ``angles`` (T,) radians."""
-    c, s = np.cos(angles), np.sin(angles)
-    one, zero = np.ones_like(angles), np.zeros_like(angles)
-    if axis == "x":
-        rows = [[one, zero, zero], [zero, c, -s], [zero, s, c]]
-    elif axis == "y":
-        rows = [[c, zero, s], [zero, one, zero], [-s, zero, c]]
-    elif axis == "z":
-        rows = [[c, -s, zero], [s, c, zero], [zero, zero, one]]
-    else:
-        raise ValueError(f"unknown rotation axis {axis!r}")
-    return np.stack([np.stack(r, axis=-1) for r in rows], axis=-2)
-
-
 def euler_matrix(angles: np.ndarray, axes: str, degrees: bool = True) -> np.ndarray:
     """Product of elementary rotations ``R_axes[0] @ R_axes[1] @ ...`` for every frame.
 
-    ``angles``: ``(T, len(axes))`` (or ``(len(axes),)``), one column per letter of ``axes``.
-    BVH channel order ``"zxy"`` gives ``Rz @ Rx @ Ry`` (y applied to the vector first).
-    Returns ``(T, 3, 3)`` (or ``(3, 3)`` for 1-D input).
+    ``angles``: ``(T, len(axes))`` (or ``(len(axes),)``), one column per letter of ``axes``
+    (1 to 3 letters). BVH channel order ``"zxy"`` gives ``Rz @ Rx @ Ry`` (y applied to the
+    vector first): scipy's *intrinsic* sequence ``"ZXY"``. Returns ``(T, 3, 3)`` (or
+    ``(3, 3)`` for 1-D input).
     """
     a = np.asarray(angles, dtype=np.float64)
     single = a.ndim == 1
     a = np.atleast_2d(a)
     if a.shape[-1] != len(axes):
         raise ValueError(f"angles have {a.shape[-1]} columns for axes {axes!r}")
-    if degrees:
-        a = np.deg2rad(a)
-    out = np.broadcast_to(np.eye(3), (a.shape[0], 3, 3)).copy()
-    for i, ax in enumerate(axes.lower()):
-        out = out @ _axis_rotation(ax, a[:, i])
+    out = Rotation.from_euler(axes.upper(), a, degrees=degrees).as_matrix()
     return out[0] if single else out
 
 
+def look_at_quaternion(position: np.ndarray, target: np.ndarray, up=(0.0, 0.0, 1.0)) -> np.ndarray:
+    """Camera-to-world quaternion (w, x, y, z), ``w >= 0``, of a camera at ``position`` looking
+    at ``target`` (camera axes: x right, y down, z forward; world ``up`` is +z by default), in
+    the convention of :mod:`pstmo.cameras`."""
+    position = np.asarray(position, dtype=np.float64)
+    z = np.asarray(target, dtype=np.float64) - position
+    z /= np.linalg.norm(z)
+    x = np.cross(z, np.asarray(up, dtype=np.float64))
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    M = np.stack([x, y, z], axis=1)  # columns: camera axes in world coordinates
+    q = Rotation.from_matrix(M).as_quat(scalar_first=True)
+    return q if q[0] >= 0 else -q
+
+
 def _asf_order_matrix(xyz_angles: np.ndarray, order: str, degrees: bool) -> np.ndarray:
-    """ASF rotation for angles given as (x, y, z) columns; ``order`` "XYZ" applies x first."""
+    """ASF rotation ``(T, 3, 3)`` for angles given as (x, y, z) columns; ``order`` "XYZ" applies
+    x first about the fixed axes (``Rz @ Ry @ Rx``): scipy's *extrinsic* sequence "xyz"."""
     a = np.atleast_2d(np.asarray(xyz_angles, dtype=np.float64))
-    cols = ["xyz".index(ch) for ch in order.lower()[::-1]]
-    return euler_matrix(a[:, cols], order.lower()[::-1], degrees=degrees)
+    cols = ["xyz".index(ch) for ch in order.lower()]
+    return Rotation.from_euler(order.lower(), a[:, cols], degrees=degrees).as_matrix()
 
 
 # ----------------------------------------------------------------------------- ASF / AMC
