@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from pstmo.cameras import normalize_screen_coordinates
+from pstmo.data.check import check_poses, load_npz, read_key
+from pstmo.data.safe_npz import load_npy
 from pstmo.errors import DataError
 from pstmo.inference import Lifter
 from pstmo.io import atomic_write, check_writable_dir, write_json
@@ -69,20 +71,37 @@ class Keypoints:
 
 
 def read_keypoints(
-    path: str | os.PathLike,
+    path: str | os.PathLike | np.ndarray,
     width: float | None = None,
     height: float | None = None,
     max_gap: int = MAX_GAP,
     joints: int = NUM_JOINTS,
 ) -> Keypoints:
-    """Read 2D keypoints from a COCO results JSON, ``.npy`` or ``.npz`` (``(T, J, 2|3)``).
+    """Read 2D keypoints from a COCO results JSON, ``.npy`` or ``.npz``, or take an array
+    (``(T, J, 2|3)`` pixels, optional score channel): the one keypoint reader of the package.
 
     ``.npz`` files hold the array under ``keypoints`` (or as their only array) and may store
     ``width``/``height`` (``res_w``/``res_h``); explicit arguments win. ``joints`` is the joint
     count arrays must have (COCO JSON always has 17). Frame-id gaps longer than ``max_gap`` are
     refused. Files are read as data only (``allow_pickle=False``, ``json``).
     """
-    path = Path(path)
+    if not isinstance(path, str | os.PathLike):
+        kp = keypoints_from_array(path, joints=joints)
+        path = Path("<array>")
+    else:
+        path = Path(path)
+        kp = _read_file(path, max_gap, joints)
+    kp.width = _size("width", width, path) if width is not None else kp.width
+    kp.height = _size("height", height, path) if height is not None else kp.height
+    if kp.width is None or kp.height is None:
+        raise DataError(
+            "image width/height unknown: pass --width and --height (or store 'width'/'height' in the .npz)",
+            path=str(path),
+        )
+    return kp
+
+
+def _read_file(path: Path, max_gap: int, joints: int) -> Keypoints:
     if not path.exists():
         raise DataError("file not found", path=str(path))
     if not path.is_file():
@@ -96,24 +115,17 @@ def read_keypoints(
         raise DataError(
             f"expected a COCO results .json, a .npy or a .npz of shape (T, {joints}, 2|3)", path=str(path)
         )
-    kp.width = _size("width", width, path) if width is not None else kp.width
-    kp.height = _size("height", height, path) if height is not None else kp.height
-    if kp.width is None or kp.height is None:
-        raise DataError(
-            "image width/height unknown: pass --width and --height (or store 'width'/'height' in the .npz)",
-            path=str(path),
-        )
     return kp
 
 
 def _size(name: str, value: Any, path: Path) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"image {name} must be a number, got {value!r}", path=str(path)) from None
-    if not math.isfinite(v) or v <= 0:
+    arr = np.asarray(value) if not isinstance(value, str | bytes | bool) else None
+    if arr is None or arr.ndim != 0 or arr.dtype.kind not in "fiu":
+        raise DataError(f"image {name} must be a number, got {value!r}", path=str(path), key=name)
+    v = float(arr)
+    if not math.isfinite(v) or v <= 0 or v > MAX_PIXEL:
         raise DataError(
-            f"image {name} must be a positive finite number of pixels, got {value!r}", path=str(path)
+            f"image {name} must be a positive number of pixels, got {value!r}", path=str(path), key=name
         )
     return v
 
@@ -224,42 +236,48 @@ def _checked(kp: Keypoints, path: Path, key: str) -> Keypoints:
     return kp
 
 
+_NPZ_KEYS = ("keypoints", "positions_2d", "pose_2d", "data_2d")
+
+
 def _read_array(path: Path, joints: int = NUM_JOINTS) -> Keypoints:
+    """An ``.npy``/``.npz`` keypoint array, read as data only (:mod:`pstmo.data.safe_npz`)."""
     width = height = None
     key = "keypoints"
-    try:
-        if path.suffix.lower() == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                names = list(z.files)
-                if "keypoints" not in names:
-                    arrays = [n for n in names if z[n].ndim == 3]
-                    if len(arrays) != 1:
-                        raise DataError(
-                            f"expected key 'keypoints' (T, {joints}, 2|3); found {names}", path=str(path)
-                        )
-                    key = arrays[0]
-                arr = z[key]
-                for wk, hk in (("width", "height"), ("res_w", "res_h")):
-                    if wk in names and hk in names:
-                        width, height = _size(wk, z[wk], path), _size(hk, z[hk], path)
-        else:
-            arr = np.load(path, allow_pickle=False)
-    except DataError:
-        raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(
-            f"cannot read as a NumPy array file ({str(exc).splitlines()[0][:120]})", path=str(path)
-        ) from None
-    if arr.dtype.kind not in "iuf":
-        raise DataError(f"expected a numeric array, got dtype {arr.dtype}", path=str(path), key=key)
-    arr = np.asarray(arr, dtype=np.float64)
-    if arr.ndim != 3 or arr.shape[1] != joints or arr.shape[2] not in (2, 3):
-        raise DataError(f"expected shape (T, {joints}, 2|3), got {arr.shape}", path=str(path), key=key)
-    if arr.shape[0] == 0:
-        raise DataError("empty sequence (T = 0)", path=str(path), key=key)
+    if path.suffix.lower() == ".npy":
+        arr = load_npy(path)
+    else:
+        npz = load_npz(path, allow_objects=False)
+        key = next((k for k in _NPZ_KEYS if k in npz.files), npz.files[0] if len(npz.files) == 1 else None)
+        if key is None:
+            raise DataError(
+                f"which key holds the keypoints? expected one of {_NPZ_KEYS}, found {npz.files}",
+                path=str(path),
+            )
+        arr = read_key(npz, path, key)
+        for wk, hk in (("width", "height"), ("res_w", "res_h")):
+            if wk in npz.files and hk in npz.files:
+                width, height = (
+                    _size(wk, read_key(npz, path, wk), path),
+                    _size(hk, read_key(npz, path, hk), path),
+                )
+    return keypoints_from_array(arr, width, height, str(path), key, joints)
+
+
+def keypoints_from_array(
+    array: Any, width: float | None = None, height: float | None = None, source: str = "<array>",
+    key: str = "keypoints", joints: int = NUM_JOINTS,
+) -> Keypoints:  # fmt: skip
+    """Pixel keypoints ``(T, J, 2|3)`` (x, y[, score]) -> :class:`Keypoints`. Shape, dtype and
+    magnitude are checked by :func:`pstmo.data.check.check_poses`; NaN/inf mark missing joints."""
+    raw = np.asarray(array) if isinstance(array, np.ndarray | list | tuple) else array
+    probe = raw
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiu":
+        probe = np.where(np.isfinite(raw), raw, 0.0)  # missing joints are allowed here, NaN included
+    check_poses(probe, source, key, joints=joints, dims=(2, 3), unit="px")
+    arr = np.asarray(raw, dtype=np.float64)
     score = arr[..., 2].copy() if arr.shape[2] == 3 else np.ones(arr.shape[:2])
-    kp = Keypoints(arr[..., :2].copy(), score, width, height, list(range(arr.shape[0])), str(path))
-    return _checked(kp, path, key)
+    kp = Keypoints(arr[..., :2].copy(), score, width, height, list(range(arr.shape[0])), source)
+    return _checked(kp, Path(source), key)
 
 
 # ----------------------------------------------------------------------------------------------

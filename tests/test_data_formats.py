@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from pstmo.cli import main
-from pstmo.data import load_dataset, load_keypoints_2d
+from pstmo.data import load_dataset
 from pstmo.data.check import check_files
 from pstmo.data.windows import WindowBatcher
 from pstmo.errors import DataError
+from pstmo.lift import normalize_screen, read_keypoints, to_h36m
 
 
 def _obj(v):
@@ -102,20 +103,22 @@ def test_humaneva_15_joints(tmp_path):
 
 def test_keypoints_2d_h36m_and_coco(tmp_path):
     kp = np.random.default_rng(2).uniform(0, 640, (10, 17, 3)).astype(np.float32)
-    seq = load_keypoints_2d(kp, 640, 480)
-    assert seq.pose_3d is None and seq.pose_2d.shape == (10, 17, 2)
-    np.testing.assert_allclose(seq.pose_2d, kp[..., :2] / 640 * 2 - [1, 0.75], atol=1e-5)
+    seq = read_keypoints(kp, 640, 480)
+    np.testing.assert_allclose(
+        normalize_screen(seq.xy, 640, 480), kp[..., :2] / 640 * 2 - [1, 0.75], atol=1e-5
+    )
+    np.testing.assert_allclose(seq.score, kp[..., 2], atol=1e-6)
     np.save(tmp_path / "coco.npy", kp)
-    coco = load_keypoints_2d(tmp_path / "coco.npy", 640, 480, layout="coco")
+    coco = to_h36m(read_keypoints(tmp_path / "coco.npy", 640, 480), "coco")
     pelvis = (kp[:, 11, :2] + kp[:, 12, :2]) / 2  # mid-hips
-    np.testing.assert_allclose(coco.pose_2d[:, 0], pelvis / 640 * 2 - [1, 0.75], atol=1e-5)
-    np.testing.assert_allclose(coco.pose_2d[:, 1], kp[:, 12, :2] / 640 * 2 - [1, 0.75], atol=1e-5)  # RHip
+    np.testing.assert_allclose(coco.xy[:, 0], pelvis, atol=1e-4)
+    np.testing.assert_allclose(coco.xy[:, 1], kp[:, 12, :2], atol=1e-4)  # RHip
     np.savez(tmp_path / "kp.npz", keypoints=kp[:, :, :2])
-    assert load_keypoints_2d(tmp_path / "kp.npz", 640, 480).pose_2d.shape == (10, 17, 2)
+    assert read_keypoints(tmp_path / "kp.npz", 640, 480).xy.shape == (10, 17, 2)
     with pytest.raises(DataError, match=r"wrong joint count 18"):
-        load_keypoints_2d(np.zeros((4, 18, 2)), 640, 480)
+        read_keypoints(np.zeros((4, 18, 2)), 640, 480)
     with pytest.raises(DataError, match="empty sequence"):
-        load_keypoints_2d(np.zeros((0, 17, 2)), 640, 480)
+        read_keypoints(np.zeros((0, 17, 2)), 640, 480)
 
 
 def test_cli_info_and_check(tmp_path, capsys):
@@ -172,30 +175,30 @@ def test_3dhp_values(tmp_path):
 def test_keypoints_values(tmp_path):
     kp = np.random.default_rng(5).uniform(0, 640, (6, 17, 3))
     with pytest.raises(DataError, match=r"text values \(dtype <U"):
-        load_keypoints_2d(kp.astype(str), 640, 480)  # "1.5" as strings
+        read_keypoints(kp.astype(str), 640, 480)  # "1.5" as strings
     with pytest.raises(DataError, match=r"complex values"):
-        load_keypoints_2d(kp.astype(np.complex128), 640, 480)
+        read_keypoints(kp.astype(np.complex128), 640, 480)
     with pytest.raises(DataError, match=r"expected a numeric array \(T, 17, 2\|3\), got an object array"):
-        load_keypoints_2d(kp.astype(object), 640, 480)
+        read_keypoints(kp.astype(object), 640, 480)
     huge = kp.copy()
     huge[0, 0, 0] = 1e30
     with pytest.raises(DataError, match=r"absurd value 1e\+30 at frame 0, joint 0 .*pixels"):
-        load_keypoints_2d(huge, 640, 480)
-    with pytest.raises(DataError, match=r"key 'res_w/res_h': image size must be positive, got nan x 480"):
-        load_keypoints_2d(kp, float("nan"), 480)
-    with pytest.raises(DataError, match=r"key 'res_w': expected a number, got str"):
-        load_keypoints_2d(kp, "640", 480)
+        read_keypoints(huge, 640, 480)
+    with pytest.raises(
+        DataError, match=r"key 'width': image width must be a positive number of pixels, got nan"
+    ):
+        read_keypoints(kp, float("nan"), 480)
+    with pytest.raises(DataError, match=r"key 'width': image width must be a number, got '640'"):
+        read_keypoints(kp, "640", 480)
     empty = tmp_path / "empty.npy"
     empty.write_bytes(b"")
     with pytest.raises(DataError, match=r"empty\.npy: cannot read this member"):
-        load_keypoints_2d(empty, 640, 480)
+        read_keypoints(empty, 640, 480)
     for suffix in ("npy", "npz"):
         folder = tmp_path / f"folder.{suffix}"
         folder.mkdir()
-        with pytest.raises(
-            DataError, match=rf"folder\.{suffix}: expected an? \.{suffix} file, got a directory"
-        ):
-            load_keypoints_2d(folder, 640, 480)
+        with pytest.raises(DataError, match=rf"folder\.{suffix}: is a directory, expected a keypoint file"):
+            read_keypoints(folder, 640, 480)
 
 
 def test_demo_camera_table_errors_are_sentences(tmp_path, capsys):

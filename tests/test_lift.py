@@ -277,3 +277,80 @@ def test_cli_lift_matches_evaluate(tmp_path, capsys, one_thread, random_checkpoi
     # a 100 fps input without a TDS rate is refused with a suggestion
     assert cli.main([*argv, "--fps", "100", "--tds", "1", "--no-animation"]) == 2
     assert "--tds 2" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# hostile and careless input: one sentence, nothing run, nothing written
+
+
+def _coco(entries):
+    return [{"image_id": i, "keypoints": k, "score": 1.0, "category_id": 1} for i, k in entries]
+
+
+def test_a_nan_coordinate_is_a_missing_joint_not_a_confident_origin(tmp_path):
+    good = _pixels(T=3)
+    kps = [[float(v) for xy in frame for v in (*xy, 0.9)] for frame in good]
+    kps[1][0] = float("nan")  # x of joint 0 in frame 1 (json.dumps writes NaN)
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps(_coco(enumerate(kps))))
+    kp = lift.read_keypoints(path, W, H)
+    assert kp.score[1, 0] == 0.0 and np.isnan(kp.xy[1, 0]).all()
+    filled, was = lift.fill_missing(kp.xy, kp.score)
+    assert was[1, 0] and np.allclose(filled[1, 0], (good[0, 0] + good[2, 0]) / 2)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (_coco([(0, ["1.5"] * 51)]), r"entry 0: keypoints must be numbers, found '1.5'"),
+        (_coco([(0, 7)]), r"entry 0: expected a list of 51 numbers .* got int"),
+        (_coco([(0, [1.0] * 51), ("a", [1.0] * 51)]), "mix integers and strings"),
+        (_coco([(0, [1.0] * 51), (200_000, [1.0] * 51)]), r"199999 missing frames .* --max-gap 250"),
+        ([{"image_id": 0, "keypoints": [1.0] * 51, "score": "high"}], "score must be a number"),
+        ({"x": 1}, "expected a list"),
+    ],
+)
+def test_bad_coco_files_are_one_sentence(tmp_path, content, match):
+    path = tmp_path / "kp.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(DataError, match=match):
+        lift.read_keypoints(path, W, H)
+
+
+def test_non_utf8_json(tmp_path):
+    path = tmp_path / "kp.json"
+    path.write_bytes(b"\xff\xfe[\x00")
+    with pytest.raises(DataError, match="not UTF-8"):
+        lift.read_keypoints(path, W, H)
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--batch-size", "-1"], "expected a positive integer"),
+        (["--width", "nan"], "expected a positive finite number"),
+        (["--tds", "0"], "expected a positive integer"),
+        (["--layout", "mpii"], "invalid choice"),
+    ],
+)
+def test_cli_lift_refuses_bad_options_before_any_work(tmp_path, capsys, flags, match):
+    from pstmo import cli
+
+    kp = tmp_path / "kp.npy"
+    np.save(kp, _pixels())
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        cli.main(["lift", str(kp), "--checkpoint", "x.pt", "--out", str(out), *flags])
+    assert info.value.code == 2 and match in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_lift_output_that_is_a_file(tmp_path, capsys, random_checkpoint):
+    from pstmo import cli
+
+    kp = tmp_path / "kp.npz"
+    np.savez(kp, keypoints=_pixels(), width=W, height=H)
+    target = tmp_path / "taken"
+    target.write_text("mine")
+    assert cli.main(["lift", str(kp), "--checkpoint", str(random_checkpoint()), "--out", str(target)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err and target.read_text() == "mine"

@@ -23,11 +23,12 @@ import pytest
 
 from pstmo.cli import main
 from pstmo.commands.official import verify_fixture
-from pstmo.data import demo_dir, load_dataset, load_keypoints_2d
+from pstmo.data import demo_dir, load_dataset
 from pstmo.data.check import check_files
 from pstmo.data.h36m import load_h36m
 from pstmo.data.safe_npz import load_npy, open_npz
 from pstmo.errors import DataError
+from pstmo.lift import read_keypoints
 
 T = 6
 H36M_SYMMETRY = [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]
@@ -248,11 +249,11 @@ def test_keypoints_and_fixture_never_unpickle(tmp_path, name):
     npz = tmp_path / "kp.npz"
     _write_npz(npz, keypoints=member)
     with pytest.raises(DataError, match=r"kp\.npz: key 'keypoints': holds pickled Python objects"):
-        load_keypoints_2d(npz, 640, 480)
+        read_keypoints(npz, 640, 480)
     npy = tmp_path / "kp.npy"
     npy.write_bytes(zipfile.ZipFile(npz).read("keypoints.npy"))
     with pytest.raises(DataError, match=r"kp\.npy: holds pickled Python objects"):
-        load_keypoints_2d(npy, 640, 480)
+        read_keypoints(npy, 640, 480)
     with pytest.raises(DataError, match="holds pickled Python objects"):
         load_npy(npy)
     fixture = tmp_path / "fixture.npz"

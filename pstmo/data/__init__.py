@@ -14,7 +14,7 @@ Datasets (``name``):
 - ``"3dhp"``: MPI-INF-3DHP in P-STMO's preprocessed format in ``data_dir``.
 - ``"humaneva"``: HumanEva-I in VideoPose3D's ``humaneva15`` format (15 joints).
 
-The window pipeline (``WindowBatcher``, ``Batch``, ``iter_sequence_windows``) lives in
+The window pipeline (``WindowBatcher``, ``Batch``) lives in
 :mod:`pstmo.data.windows` and is imported lazily (it needs torch).
 """
 
@@ -38,13 +38,11 @@ __all__ = [
     "ClipInfo",
     "PoseDataset",
     "load_dataset",
-    "load_keypoints_2d",
     "fold_action",
     "DATASETS",
     "demo_dir",
     "WindowBatcher",
     "Batch",
-    "iter_sequence_windows",
 ]
 
 DATASETS: tuple[str, ...] = ("demo", "h36m", "3dhp", "humaneva")
@@ -288,15 +286,8 @@ def _need_dir(data_dir: str | os.PathLike | None, name: str) -> Path:
     return path
 
 
-def load_keypoints_2d(*args: Any, **kwargs: Any) -> Sequence:
-    """Bring your own 2D keypoints; see :func:`pstmo.data.custom.load_keypoints_2d`."""
-    from pstmo.data.custom import load_keypoints_2d as _load
-
-    return _load(*args, **kwargs)
-
-
 def __getattr__(name: str) -> Any:  # lazy: the window pipeline needs torch
-    if name in ("WindowBatcher", "Batch", "iter_sequence_windows"):
+    if name in ("WindowBatcher", "Batch"):
         from pstmo.data import windows
 
         return getattr(windows, name)
