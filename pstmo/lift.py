@@ -384,6 +384,20 @@ def _check_options(
         raise DataError(f"max_gap must be an integer >= 0, got {max_gap!r}", key="max_gap")
 
 
+def _write_npz(
+    out_dir: Path, poses_3d: np.ndarray, pose_2d: np.ndarray, pixels: np.ndarray, filled: np.ndarray,
+    kp: Keypoints, frames: int, tds: int,
+) -> Path:  # fmt: skip
+    """``<out_dir>/poses_3d.npz``, written atomically."""
+    path = out_dir / "poses_3d.npz"
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(
+            fh, poses_3d=poses_3d, pose_2d=pose_2d, pose_2d_pixels=pixels.astype(np.float32), filled=filled,
+            width=np.float32(kp.width), height=np.float32(kp.height), frames=np.int64(frames), tds=np.int64(tds),
+        )  # fmt: skip
+    return path
+
+
 @dataclass
 class LiftResult:
     """What ``lift_keypoints`` produced: ``poses_3d (T, 17, 3)`` metres root-relative,
@@ -457,50 +471,21 @@ def lift_keypoints(
     poses_3d[:, ROOT] = 0.0
     frames = lifter.frames
 
-    out_dir = Path(out_dir)
-    npz_path = out_dir / "poses_3d.npz"
-    with atomic_write(npz_path, "wb") as fh:
-        np.savez_compressed(
-            fh,
-            poses_3d=poses_3d,
-            pose_2d=pose_2d,
-            pose_2d_pixels=pixels.astype(np.float32),
-            filled=filled,
-            width=np.float32(kp.width),
-            height=np.float32(kp.height),
-            frames=np.int64(frames),
-            tds=np.int64(tds),
-        )
+    npz_path = _write_npz(Path(out_dir), poses_3d, pose_2d, pixels, filled, kp, frames, tds)
     write_json(
-        out_dir / "lift.json",
-        {
-            "keypoints": str(keypoints),
-            "checkpoint": str(checkpoint) if checkpoint else None,
-            "num_frames": len(poses_3d),
-            "receptive_field": frames,
-            "tds": tds,
-            "fps": fps,
-            "layout": layout,
-            "min_score": min_score,
-            "filled_joints": int(filled.sum()),
-            "width": kp.width,
-            "height": kp.height,
-        },
-    )
+        Path(out_dir) / "lift.json",
+        {"keypoints": str(keypoints), "checkpoint": str(checkpoint) if checkpoint else None,
+         "num_frames": len(poses_3d), "receptive_field": frames, "tds": tds, "fps": fps, "layout": layout,
+         "min_score": min_score, "filled_joints": int(filled.sum()), "width": kp.width, "height": kp.height},
+    )  # fmt: skip
     anim_path = None
     if animation:
-        from pstmo import viz
+        from pstmo import viz  # matplotlib: only when an animation is asked for
 
         stride = max(anim_stride, math.ceil(len(poses_3d) / anim_max_frames))
         anim_path = viz.animate_sequence(
-            poses_3d,
-            out_dir / "poses_3d.gif",
-            poses_2d=pixels,
-            width=kp.width,
-            height=kp.height,
-            stride=stride,
-            fps=(fps or MODEL_FPS) / stride,
-            skeleton=lifter.skeleton or H36M_SKELETON,
+            poses_3d, Path(out_dir) / "poses_3d.gif", poses_2d=pixels, width=kp.width, height=kp.height,
+            stride=stride, fps=(fps or MODEL_FPS) / stride, skeleton=lifter.skeleton or H36M_SKELETON,
             progress=progress,
-        )
+        )  # fmt: skip
     return LiftResult(poses_3d, pose_2d, pixels.astype(np.float32), filled, npz_path, anim_path)

@@ -75,100 +75,15 @@ def load_videopose3d(
     if num_joints is not None and num_joints != J:
         raise DataError(f"num_joints is {num_joints}, expected {J}", path=str(path_2d), key="metadata")
     skeleton = skeleton_from_symmetry(metadata, skeleton, path_2d)
-    n_cams = cameras.num_cameras
-
-    clips: list[ClipInfo] = []
-    for subject, actions in positions_3d.items():
-        if (
-            not isinstance(subject, str)
-            or not isinstance(actions, dict)
-            or not all(isinstance(c, str) for c in actions)
-        ):
-            raise DataError(
-                "expected a dict {clip name: (T, J, 3)} under a subject name (strings)",
-                path=str(path_3d),
-                key=f"positions_3d[{subject!r}]",
-            )
-        if subject not in positions_2d:
-            raise DataError(
-                f"subject {subject!r} of the 3D file is absent (the 2D file has {list(positions_2d)})",
-                path=str(path_2d),
-                key="positions_2d",
-            )
-        if not isinstance(positions_2d[subject], dict):
-            raise DataError(
-                f"expected a dict {{clip: [one (T, {J}, 2) array per camera]}}",
-                path=str(path_2d),
-                key=f"positions_2d[{subject!r}]",
-            )
-        for clip, pos in actions.items():
-            key3 = f"positions_3d[{subject!r}][{clip!r}]"
-            if clip not in positions_2d[subject]:
-                raise DataError(
-                    f"clip {clip!r} of subject {subject!r} is absent from the 2D file",
-                    path=str(path_2d),
-                    key="positions_2d",
-                )
-            views = positions_2d[subject][clip]
-            if not isinstance(views, list | tuple) or len(views) != n_cams:
-                got = len(views) if isinstance(views, list | tuple) else type(views).__name__
-                raise DataError(
-                    f"unknown camera count {got}: expected a list of {n_cams} arrays (T, {J}, 2), one per camera",
-                    path=str(path_2d),
-                    key=f"positions_2d[{subject!r}][{clip!r}]",
-                )
-            T = check_poses(pos, path_3d, key3, joints=tuple(joint_maps) + (J,), dims=3).shape[0]
-            for i, kp in enumerate(views):
-                key2 = f"positions_2d[{subject!r}][{clip!r}][{i}]"
-                kp = check_poses(kp, path_2d, key2, joints=J, dims=(2, 3))
-                if kp.shape[0] < T:
-                    raise DataError(
-                        f"2D shorter than 3D: {kp.shape[0]} frames, expected at least {T} (the 3D length)",
-                        path=str(path_2d),
-                        key=key2,
-                    )
-            clips.append(ClipInfo(subject, clip, fold_action(clip), T, n_cams))
-    if not clips:
-        raise DataError("no clips", path=str(path_3d), key="positions_3d")
+    clips = _index_clips(positions_3d, positions_2d, path_3d, path_2d, cameras.num_cameras, J, joint_maps)
 
     def build(subject: str) -> list[Sequence]:
-        out = []
-        for clip, pos in positions_3d[subject].items():
-            pos = np.asarray(pos, dtype=np.float32)
-            if pos.shape[1] != J:
-                pos = pos[:, list(joint_maps[pos.shape[1]])]
-            T = pos.shape[0]
-            for cam in range(n_cams):
-                intr = cameras.intrinsics[cam]
-                R, t = cameras.extrinsic(subject, cam)
-                p3 = world_to_camera(pos, R, t)
-                root = p3[:, root_joint].copy()
-                p3 = p3 - p3[:, root_joint : root_joint + 1]
-                w, h = int(intr["res_w"]), int(intr["res_h"])
-                kp = np.asarray(positions_2d[subject][clip][cam], dtype=np.float32)[:T, :, :2]
-                out.append(
-                    Sequence(
-                        subject=subject,
-                        action=fold_action(clip),
-                        camera=cam,
-                        pose_2d=normalize_screen_coordinates(kp, w, h),
-                        pose_3d=p3.astype(np.float32),
-                        res_w=w,
-                        res_h=h,
-                        fps=fps,
-                        intrinsics={
-                            "focal": intr.get("focal_length"),
-                            "center": intr.get("center"),
-                            "radial_distortion": intr.get("radial_distortion"),
-                            "tangential_distortion": intr.get("tangential_distortion"),
-                            "id": intr.get("id", str(cam)),
-                        },
-                        name=f"{subject}/{clip}/cam{cam}",
-                        clip=clip,
-                        root_3d=root.astype(np.float32),
-                    )
-                )
-        return out
+        return [
+            _camera_view(subject, clip, cam, pos, positions_2d[subject][clip][cam], cameras, J, joint_maps, fps,
+                         root_joint)  # fmt: skip
+            for clip, pos in positions_3d[subject].items()
+            for cam in range(cameras.num_cameras)
+        ]
 
     return PoseDataset(
         name=name,
@@ -180,6 +95,90 @@ def load_videopose3d(
         fps=fps,
         root_joint=root_joint,
     )
+
+
+def _index_clips(
+    positions_3d: dict, positions_2d: dict, path_3d: Path, path_2d: Path, n_cams: int, J: int,
+    joint_maps: dict[int, tuple[int, ...]],
+) -> list[ClipInfo]:  # fmt: skip
+    """Check the 3D/2D dictionaries against each other and list their clips (no sequence is built)."""
+    clips: list[ClipInfo] = []
+    for subject, actions in positions_3d.items():
+        if not isinstance(subject, str) or not isinstance(actions, dict) or not all(isinstance(c, str) for c in actions):
+            raise DataError(
+                "expected a dict {clip name: (T, J, 3)} under a subject name (strings)",
+                path=str(path_3d), key=f"positions_3d[{subject!r}]",
+            )  # fmt: skip
+        if subject not in positions_2d:
+            raise DataError(
+                f"subject {subject!r} of the 3D file is absent (the 2D file has {list(positions_2d)})",
+                path=str(path_2d), key="positions_2d",
+            )  # fmt: skip
+        if not isinstance(positions_2d[subject], dict):
+            raise DataError(
+                f"expected a dict {{clip: [one (T, {J}, 2) array per camera]}}",
+                path=str(path_2d), key=f"positions_2d[{subject!r}]",
+            )  # fmt: skip
+        for clip, pos in actions.items():
+            T = _check_clip(subject, clip, pos, positions_2d[subject], path_3d, path_2d, n_cams, J, joint_maps)
+            clips.append(ClipInfo(subject, clip, fold_action(clip), T, n_cams))
+    if not clips:
+        raise DataError("no clips", path=str(path_3d), key="positions_3d")
+    return clips
+
+
+def _check_clip(
+    subject: str, clip: str, pos: object, views_of_subject: dict, path_3d: Path, path_2d: Path, n_cams: int,
+    J: int, joint_maps: dict[int, tuple[int, ...]],
+) -> int:  # fmt: skip
+    """Validate one clip's 3D array and its per-camera 2D arrays; returns its 3D length T."""
+    if clip not in views_of_subject:
+        raise DataError(
+            f"clip {clip!r} of subject {subject!r} is absent from the 2D file", path=str(path_2d), key="positions_2d"
+        )
+    views = views_of_subject[clip]
+    if not isinstance(views, list | tuple) or len(views) != n_cams:
+        got = len(views) if isinstance(views, list | tuple) else type(views).__name__
+        raise DataError(
+            f"unknown camera count {got}: expected a list of {n_cams} arrays (T, {J}, 2), one per camera",
+            path=str(path_2d), key=f"positions_2d[{subject!r}][{clip!r}]",
+        )  # fmt: skip
+    key3 = f"positions_3d[{subject!r}][{clip!r}]"
+    T = check_poses(pos, path_3d, key3, joints=tuple(joint_maps) + (J,), dims=3).shape[0]
+    for i, kp in enumerate(views):
+        key2 = f"positions_2d[{subject!r}][{clip!r}][{i}]"
+        kp = check_poses(kp, path_2d, key2, joints=J, dims=(2, 3))
+        if kp.shape[0] < T:
+            raise DataError(
+                f"2D shorter than 3D: {kp.shape[0]} frames, expected at least {T} (the 3D length)",
+                path=str(path_2d), key=key2,
+            )  # fmt: skip
+    return T
+
+
+def _camera_view(
+    subject: str, clip: str, cam: int, pos: object, keypoints: object, cameras: CameraTable, J: int,
+    joint_maps: dict[int, tuple[int, ...]], fps: float, root_joint: int,
+) -> Sequence:  # fmt: skip
+    """One camera's view of a clip: world 3D -> camera frame, root-relative; 2D normalised, trimmed."""
+    pos = np.asarray(pos, dtype=np.float32)
+    if pos.shape[1] != J:
+        pos = pos[:, list(joint_maps[pos.shape[1]])]
+    intr = cameras.intrinsics[cam]
+    R, t = cameras.extrinsic(subject, cam)
+    p3 = world_to_camera(pos, R, t)
+    root = p3[:, root_joint].copy()
+    p3 = p3 - p3[:, root_joint : root_joint + 1]
+    w, h = int(intr["res_w"]), int(intr["res_h"])
+    kp = np.asarray(keypoints, dtype=np.float32)[: pos.shape[0], :, :2]
+    return Sequence(
+        subject=subject, action=fold_action(clip), camera=cam, pose_2d=normalize_screen_coordinates(kp, w, h),
+        pose_3d=p3.astype(np.float32), res_w=w, res_h=h, fps=fps,
+        intrinsics={"focal": intr.get("focal_length"), "center": intr.get("center"),
+                    "radial_distortion": intr.get("radial_distortion"),
+                    "tangential_distortion": intr.get("tangential_distortion"), "id": intr.get("id", str(cam))},
+        name=f"{subject}/{clip}/cam{cam}", clip=clip, root_3d=root.astype(np.float32),
+    )  # fmt: skip
 
 
 def load_h36m(
