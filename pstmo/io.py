@@ -35,11 +35,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Ite
 @contextlib.contextmanager
 def exclusive_lock(folder: str | os.PathLike, what: str = "folder") -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (file ``folder/.lock``) for the block: a second
-    process that asks for it gets :class:`pstmo.errors.ConfigError` naming the holder's PID,
+    process that asks for it gets :class:`BlockingIOError` naming the holder's PID,
     instead of both writing into one folder. The lock file is removed on exit."""
     import fcntl
 
-    from pstmo.errors import ConfigError
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,7 +50,7 @@ def exclusive_lock(folder: str | os.PathLike, what: str = "folder") -> Iterator[
         except OSError:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
-            raise ConfigError(
+            raise BlockingIOError(
                 f"{what} {folder} is in use by {holder}; wait for it to finish or choose another name"
             ) from None
         fh.seek(0)
@@ -75,34 +74,33 @@ def _umask() -> int:
 
 def check_writable(path: str | os.PathLike, what: str = "output file") -> Path:
     """Refuse an output path that is a directory or whose folder cannot be written, before any
-    work is done (:class:`pstmo.errors.ConfigError` with one sentence)."""
-    from pstmo.errors import ConfigError
+    work is done: :class:`IsADirectoryError`, :class:`NotADirectoryError` or
+    :class:`PermissionError` with one sentence (the command line prints it as one line)."""
 
     path = Path(path)
     if path.is_dir():
-        raise ConfigError(f"{what} {path} is a directory; give a file name")
+        raise IsADirectoryError(f"{what} {path} is a directory; give a file name")
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise ConfigError(f"{what} {path}: {parent} is not a directory")
+        raise NotADirectoryError(f"{what} {path}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"{what} {path}: no permission to write in {parent}")
+        raise PermissionError(f"{what} {path}: no permission to write in {parent}")
     return path
 
 
 def check_writable_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
     """Like :func:`check_writable` for a folder: it may exist (as a folder) or be creatable."""
-    from pstmo.errors import ConfigError
 
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"{what} {path} is a file, not a folder")
+        raise NotADirectoryError(f"{what} {path} is a file, not a folder")
     probe = path
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"{what} {path}: no permission to write in {probe}")
+        raise PermissionError(f"{what} {path}: no permission to write in {probe}")
     return path
 
 

@@ -67,7 +67,7 @@ def test_an_existing_run_is_not_replaced_without_overwrite(toy_data, toy_cfg):
 
 def test_a_run_folder_in_use_is_refused(toy_data, toy_cfg, tmp_path):
     with exclusive_lock(tmp_path / "busy"):
-        with pytest.raises(ConfigError, match="in use by process"):
+        with pytest.raises(BlockingIOError, match="in use by process"):
             train(toy_cfg(epochs=1, max_steps=1, run_name="busy"), dataset=toy_data)
 
 
