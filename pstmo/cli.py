@@ -25,10 +25,17 @@ from pstmo.errors import PstmoError
 USER_ERRORS = (PstmoError, OSError, ValueError)
 
 
+class Parser(argparse.ArgumentParser):
+    """``argparse`` with one-line errors: ``pstmo train: argument --epochs: ... (see pstmo train --help)``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from pstmo import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pstmo",
         description="P-STMO / LiftFormer companion: models, data, training, evaluation, figures.",
     )

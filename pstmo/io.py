@@ -39,7 +39,6 @@ def exclusive_lock(folder: str | os.PathLike, what: str = "folder") -> Iterator[
     instead of both writing into one folder. The lock file is removed on exit."""
     import fcntl
 
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / ".lock"

@@ -31,8 +31,23 @@ from dataclasses import dataclass
 import numpy as np
 
 JOINT_NAMES: tuple[str, ...] = (
-    "Hip", "RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "Spine", "Thorax",
-    "Neck/Nose", "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist",
+    "Hip",
+    "RHip",
+    "RKnee",
+    "RFoot",
+    "LHip",
+    "LKnee",
+    "LFoot",
+    "Spine",
+    "Thorax",
+    "Neck/Nose",
+    "Head",
+    "LShoulder",
+    "LElbow",
+    "LWrist",
+    "RShoulder",
+    "RElbow",
+    "RWrist",
 )
 NUM_JOINTS: int = 17
 PARENTS: tuple[int, ...] = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
@@ -50,22 +65,61 @@ MPI_INF_3DHP_PCK_JOINTS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 
 #: The 15 Human3.6M actions in the papers' column order, with the short labels used in tables.
 H36M_ACTIONS: tuple[str, ...] = (
-    "Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing",
-    "Purchases", "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking",
+    "Directions",
+    "Discussion",
+    "Eating",
+    "Greeting",
+    "Phoning",
+    "Photo",
+    "Posing",
+    "Purchases",
+    "Sitting",
+    "SittingDown",
+    "Smoking",
+    "Waiting",
+    "WalkDog",
+    "Walking",
     "WalkTogether",
 )
 H36M_ACTION_LABELS: tuple[str, ...] = (
-    "Dir.", "Disc.", "Eat", "Greet", "Phone", "Photo", "Pose", "Pur.", "Sit", "SitD.",
-    "Smoke", "Wait", "WalkD.", "Walk", "WalkT.",
+    "Dir.",
+    "Disc.",
+    "Eat",
+    "Greet",
+    "Phone",
+    "Photo",
+    "Pose",
+    "Pur.",
+    "Sit",
+    "SitD.",
+    "Smoke",
+    "Wait",
+    "WalkD.",
+    "Walk",
+    "WalkT.",
 )
 H36M_TRAIN_SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
 H36M_TEST_SUBJECTS: tuple[str, ...] = ("S9", "S11")
 
 #: COCO-17 keypoint names (the layout of most 2D detectors).
 COCO_JOINT_NAMES: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip",
-    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
 )
 
 

@@ -84,7 +84,7 @@ def test_resume_falls_back_to_the_previous_checkpoint_when_last_is_truncated(toy
     last = first.run_dir / "last.pt"
     assert (first.run_dir / "last.prev.pt").is_file()
     last.write_bytes(last.read_bytes()[:1000])  # truncated
-    with pytest.warns(UserWarning, match="trying the previous checkpoint"):
+    with pytest.warns(UserWarning, match="resuming from .*last.prev.pt instead"):
         run = train(toy_cfg(epochs=3, run_name="r", resume=True), dataset=toy_data)
     assert run.history["epoch"].tolist() == [1, 2, 3]  # resumed after epoch 1, from last.prev.pt
 

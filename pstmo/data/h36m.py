@@ -79,8 +79,18 @@ def load_videopose3d(
 
     def build(subject: str) -> list[Sequence]:
         return [
-            _camera_view(subject, clip, cam, pos, positions_2d[subject][clip][cam], cameras, J, joint_maps, fps,
-                         root_joint)  # fmt: skip
+            _camera_view(
+                subject,
+                clip,
+                cam,
+                pos,
+                positions_2d[subject][clip][cam],
+                cameras,
+                J,
+                joint_maps,
+                fps,
+                root_joint,
+            )  # fmt: skip
             for clip, pos in positions_3d[subject].items()
             for cam in range(cameras.num_cameras)
         ]
@@ -104,7 +114,11 @@ def _index_clips(
     """Check the 3D/2D dictionaries against each other and list their clips (no sequence is built)."""
     clips: list[ClipInfo] = []
     for subject, actions in positions_3d.items():
-        if not isinstance(subject, str) or not isinstance(actions, dict) or not all(isinstance(c, str) for c in actions):
+        if (
+            not isinstance(subject, str)
+            or not isinstance(actions, dict)
+            or not all(isinstance(c, str) for c in actions)
+        ):
             raise DataError(
                 "expected a dict {clip name: (T, J, 3)} under a subject name (strings)",
                 path=str(path_3d), key=f"positions_3d[{subject!r}]",
@@ -120,7 +134,9 @@ def _index_clips(
                 path=str(path_2d), key=f"positions_2d[{subject!r}]",
             )  # fmt: skip
         for clip, pos in actions.items():
-            T = _check_clip(subject, clip, pos, positions_2d[subject], path_3d, path_2d, n_cams, J, joint_maps)
+            T = _check_clip(
+                subject, clip, pos, positions_2d[subject], path_3d, path_2d, n_cams, J, joint_maps
+            )
             clips.append(ClipInfo(subject, clip, fold_action(clip), T, n_cams))
     if not clips:
         raise DataError("no clips", path=str(path_3d), key="positions_3d")
@@ -134,7 +150,9 @@ def _check_clip(
     """Validate one clip's 3D array and its per-camera 2D arrays; returns its 3D length T."""
     if clip not in views_of_subject:
         raise DataError(
-            f"clip {clip!r} of subject {subject!r} is absent from the 2D file", path=str(path_2d), key="positions_2d"
+            f"clip {clip!r} of subject {subject!r} is absent from the 2D file",
+            path=str(path_2d),
+            key="positions_2d",
         )
     views = views_of_subject[clip]
     if not isinstance(views, list | tuple) or len(views) != n_cams:

@@ -189,25 +189,26 @@ class Trainer:
         with atomic_write(self.run_dir / "steps.csv") as fh:
             pd.DataFrame(self.step_log, columns=["step", "epoch", "loss", "lr"]).to_csv(fh, index=False)
 
-    def prepare_run_dir(self) -> None:
-        """Resume from ``last.pt`` or start fresh; refuse to replace a run unless ``overwrite``."""
+    def prepare_run_dir(self) -> list[Path]:
+        """Resume from ``last.pt`` or plan a fresh start; refuse to replace a run unless ``overwrite``.
+
+        Writes nothing (a refused run leaves the folder as it was); returns the old run files that
+        a fresh start with ``overwrite`` removes once the folder is locked.
+        """
         cfg, run_dir = self.cfg, self.run_dir
         existing = [n for n in RUN_FILES if (run_dir / n).exists()]
         resuming = cfg.resume and any(n in existing for n in ("last.pt", "last.prev.pt"))
-        self.dist.barrier()  # every rank has looked before rank 0 changes anything
         if resuming:
             ckpt, source = self._read_last()
             self._check_resume_config(ckpt, source)
             self.load_state_dict(ckpt, source)
-            return
+            return []
         if existing and not cfg.overwrite and self.dist.main:
             raise ConfigError(
                 f"{run_dir} already holds a run ({', '.join(existing[:3])}); pass resume to continue it, "
                 "overwrite to replace it, or another run name"
             )
-        if self.dist.main:
-            for name in existing:
-                (run_dir / name).unlink()
+        return [run_dir / n for n in existing] if self.dist.main else []
 
     def _read_last(self) -> tuple[dict[str, Any], str]:
         errors = []
@@ -216,10 +217,13 @@ class Trainer:
             if not path.is_file():
                 continue
             try:
-                return checkpoint.load_checkpoint(path), str(path)
+                ckpt = checkpoint.load_checkpoint(path)
             except CheckpointError as exc:
                 errors.append(str(exc))
-                warnings.warn(f"{exc}; trying the previous checkpoint", stacklevel=2)
+                continue
+            if errors:
+                warnings.warn(f"{errors[0]}; resuming from {path} instead", stacklevel=2)
+            return ckpt, str(path)
         raise CheckpointError("no readable checkpoint to resume from: " + "; ".join(errors))
 
     def _check_resume_config(self, ckpt: dict[str, Any], source: str) -> None:
@@ -327,8 +331,12 @@ class Trainer:
     def run(self) -> RunResult:
         """Train to the end (or resume and finish), then report the test metrics of ``best.pt``."""
         cfg, run_dir = self.cfg, self.run_dir
+        self.dist.barrier()  # every rank looks at the folder before rank 0 changes it
+        stale = self.prepare_run_dir()
+        self.dist.barrier()
         with exclusive_lock(run_dir, "run folder") if self.dist.main else contextlib.nullcontext():
-            self.prepare_run_dir()
+            for path in stale:
+                path.unlink(missing_ok=True)
             if self.dist.main:
                 write_json(run_dir / "config.json", cfg.to_dict())
                 write_json(

@@ -1,0 +1,416 @@
+"""The bad-input battery: every command, hostile or careless input, one row per case.
+
+Each row runs ``pstmo <argv>`` in-process and asserts: exit code 2, exactly one line on stderr
+that contains the expected words and no traceback, and not one file created, changed or removed
+in the work folder. ``{w}`` in a row is the work folder, prepared once (good and bad files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pstmo.checkpoint import build_model, save_model
+from pstmo.cli import main
+from pstmo.config import get_profile
+from pstmo.data import demo_dir
+
+
+class _Payload:
+    """Unpickling this runs ``os.system`` (what a crafted data file would do)."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _object_npz(path: Path, key: str, value) -> None:
+    arr = np.empty((), dtype=object)
+    arr[()] = value
+    np.savez(path, **{key: arr})
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    w = tmp_path_factory.mktemp("battery")
+    (w / "empty_dir").mkdir()
+    (w / "a_file").write_text("mine")
+    (w / "empty.npz").write_bytes(b"")
+    (w / "notzip.npz").write_text("not a zip")
+    np.savez(w / "nan3d.npz", positions_3d=np.full((3, 17, 3), np.nan))
+    _object_npz(w / "pwned.npz", "positions_3d", {"S1": {"Walk": _Payload(str(w / "MARKER"))}})
+    _object_npz(w / "nan_dict.npz", "positions_3d", {"S1": {"Walk": np.full((3, 17, 3), np.nan)}})
+    good = np.savez(
+        w / "kp.npz", keypoints=np.random.default_rng(0).uniform(0, 500, (20, 17, 2)), width=1000, height=1000
+    )
+    del good
+    np.save(w / "kp16.npy", np.zeros((5, 16, 2)))
+    (w / "empty.npy").write_bytes(b"")
+    with zipfile.ZipFile(w / "truncated.npz", "w") as z:
+        z.writestr("keypoints.npy", b"\x93NUMPY\x01\x00")
+    _object_npz(w / "kp_pickle.npz", "keypoints", _Payload(str(w / "MARKER")))
+    (w / "kp.txt").write_text("1 2 3")
+    (w / "nonutf8.json").write_bytes(b"\xff\xfe[\x00")
+    det = {"image_id": 0, "score": 1.0, "category_id": 1}
+    (w / "strings.json").write_text(json.dumps([{**det, "keypoints": ["1.5"] * 51}]))
+    (w / "number.json").write_text(json.dumps([{**det, "keypoints": 7}]))
+    (w / "mixed.json").write_text(json.dumps([{**det, "keypoints": [1.0] * 51}, {**det, "image_id": "b", "keypoints": [1.0] * 51}]))  # fmt: skip
+    (w / "gap.json").write_text(json.dumps([{**det, "keypoints": [1.0] * 51}, {**det, "image_id": 200_000, "keypoints": [1.0] * 51}]))  # fmt: skip
+    (w / "short.json").write_text(json.dumps([{**det, "keypoints": [1.0] * 50}]))
+    cfg = get_profile("smoke", "lift", frames=9)
+    save_model(build_model(cfg), cfg, w / "stage2.pt")
+    pre = get_profile("smoke", "pretrain", frames=9)
+    save_model(build_model(pre), pre, w / "stage1.pt")
+    torch.save(
+        {"format": "pstmo-checkpoint-v2", "stage": "lift", "train_config": cfg.to_dict()}, w / "no_model.pt"
+    )
+    torch.save({"format": "pstmo-checkpoint-v2", "stage": "lift", "model": {},
+                "train_config": {**cfg.to_dict(), "bogus": 1}}, w / "bad_config.pt")  # fmt: skip
+    (w / "garbage.pt").write_bytes(b"\x00garbage")
+    with open(w / "pickle.pt", "wb") as fh:
+        pickle.dump(_Payload(str(w / "MARKER")), fh)
+    (w / "results" / "taken").mkdir(parents=True)
+    (w / "results" / "taken" / "last.pt").write_bytes(b"old run")
+    badcam = w / "badcam"
+    badcam.mkdir()
+    for f in demo_dir().glob("*.npz"):
+        (badcam / f.name).write_bytes(f.read_bytes())
+    (badcam / "demo_cameras.json").write_text("{ not json")
+    (w / "README.md").write_text("# not a notebook\n")
+    nb = w / "nb.ipynb"
+    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "frames = 27\n",
+                                         "outputs": [], "execution_count": None}],
+                              "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))  # fmt: skip
+    return w
+
+
+TRAIN = ["--results-dir", "{w}/results", "--no-progress"]
+
+# (id, argv, words expected in the one line)
+ROWS: list[tuple[str, list[str], str]] = [
+    # data
+    ("info-no-dir", ["data", "info", "--dataset", "h36m"], "needs data_dir"),
+    ("info-missing-dir", ["data", "info", "--dataset", "h36m", "--data-dir", "{w}/missing"], "not found"),
+    ("info-empty-dir", ["data", "info", "--dataset", "h36m", "--data-dir", "{w}/empty_dir"], "not found"),
+    ("info-bad-name", ["data", "info", "--dataset", "coco"], "invalid choice"),
+    ("info-bad-cameras", ["data", "info", "--data-dir", "{w}/badcam"], "demo_cameras.json"),
+    ("check-missing", ["data", "check", "{w}/missing.npz"], "not found"),
+    ("check-notzip", ["data", "check", "{w}/notzip.npz"], "not an .npz archive"),
+    ("check-empty", ["data", "check", "{w}/empty.npz"], "empty.npz"),
+    ("check-dir", ["data", "check", "{w}/empty_dir"], "empty_dir"),
+    ("check-pickle", ["data", "check", "{w}/pwned.npz"], "refuses to load"),
+    ("check-nan", ["data", "check", "{w}/nan_dict.npz"], "NaN"),
+    ("check-pair", ["data", "check", str(demo_dir() / "data_3d_demo.npz"), "{w}/notzip.npz"], "notzip.npz"),
+    # complexity
+    ("cx-heads0", ["complexity", "--model", "p-stmo-s", "--heads", "0"], "heads"),
+    ("cx-hidden0", ["complexity", "--model", "p-stmo-s", "--hidden", "0"], "hidden"),
+    ("cx-layers0", ["complexity", "--model", "p-stmo-s", "--layers", "0"], "layers"),
+    ("cx-layers-neg", ["complexity", "--model", "p-stmo-s", "--layers", "-1"], "layers"),
+    ("cx-frames-even", ["complexity", "--model", "p-stmo-s", "--frames", "10"], "odd"),
+    ("cx-frames0", ["complexity", "--model", "p-stmo-s", "--frames", "0"], "frames"),
+    ("cx-frames-nostrides", ["complexity", "--model", "p-stmo-s", "--frames", "101"], "strides"),
+    ("cx-device", ["complexity", "--model", "p-stmo-s", "--device", "foo"], "device"),
+    ("cx-cuda", ["complexity", "--model", "p-stmo-s", "--device", "cuda"], "CUDA"),
+    ("cx-model", ["complexity", "--model", "bogus"], "invalid choice"),
+    ("cx-components", ["complexity", "--model", "p-stmo-s", "--components", "sem,bogus"], "components"),
+    ("cx-misplaced", ["complexity", "--model", "p-stmo-s", "--blocks", "2"], "liftformer"),
+    ("cx-sem", ["complexity", "--model", "p-stmo-s", "--sem", "bogus"], "sem"),
+    ("cx-semblocks", ["complexity", "--model", "p-stmo-s", "--sem-blocks", "0"], "sem_blocks"),
+    ("cx-heads-div", ["complexity", "--model", "p-stmo-s", "--heads", "3"], "divisible"),
+    # official verify
+    ("ov-missing", ["official", "verify", "{w}/missing.npz"], "not found"),
+    ("ov-empty", ["official", "verify", "{w}/empty.npz"], "empty.npz"),
+    ("ov-notzip", ["official", "verify", "{w}/notzip.npz"], "notzip.npz"),
+    ("ov-truncated", ["official", "verify", "{w}/truncated.npz"], "truncated.npz"),
+    ("ov-nokeys", ["official", "verify", "{w}/kp.npz"], "kp.npz"),
+    ("ov-dir", ["official", "verify", "{w}/empty_dir"], "empty_dir"),
+    ("ov-pickle", ["official", "verify", "{w}/pwned.npz"], "pwned.npz"),
+    ("ov-tolerance", ["official", "verify", "{w}/kp.npz", "--tolerance", "-1"], "tolerance"),
+    # train / pretrain options
+    ("tr-epochs0", ["train", *TRAIN, "--epochs", "0"], "epochs=0"),
+    ("tr-epochs-neg", ["train", *TRAIN, "--epochs", "-1"], "epochs=-1"),
+    ("tr-steps0", ["train", *TRAIN, "--max-steps", "0"], "max_steps=0"),
+    ("tr-steps-neg", ["train", *TRAIN, "--max-steps", "-1"], "max_steps=-1"),
+    ("tr-batch0", ["train", *TRAIN, "--batch-size", "0"], "batch_size=0"),
+    ("tr-batch-text", ["train", *TRAIN, "--batch-size", "abc"], "expected an integer"),
+    ("tr-lr0", ["train", *TRAIN, "--lr", "0"], "lr=0"),
+    ("tr-lr-neg", ["train", *TRAIN, "--lr", "-1"], "lr=-1"),
+    ("tr-lr-nan", ["train", *TRAIN, "--lr", "nan"], "finite"),
+    ("tr-lr-text", ["train", *TRAIN, "--lr", "abc"], "expected a number"),
+    ("tr-decay-neg", ["train", *TRAIN, "--lr-decay", "-1"], "lr_decay"),
+    ("tr-decay-big", ["train", *TRAIN, "--lr-decay", "2"], "lr_decay"),
+    ("tr-evalmax0", ["train", *TRAIN, "--eval-max-frames", "0"], "eval_max_frames=0"),
+    ("tr-evalmax-neg", ["train", *TRAIN, "--eval-max-frames", "-1"], "eval_max_frames=-1"),
+    ("tr-ckpt-neg", ["train", *TRAIN, "--checkpoint-every", "-1"], "checkpoint_every=-1"),
+    ("tr-threads-neg", ["train", *TRAIN, "--threads", "-1"], "threads=-1"),
+    ("tr-threads0", ["train", *TRAIN, "--threads", "0"], "threads=0"),
+    ("tr-tds0", ["train", *TRAIN, "--tds", "0"], "tds=0"),
+    ("tr-tds-huge", ["train", *TRAIN, "--tds", "1000"], "longest training clip"),
+    ("tr-frames-even", ["train", *TRAIN, "--frames", "10"], "odd"),
+    ("tr-frames0", ["train", *TRAIN, "--frames", "0"], "frames"),
+    ("tr-frames-nostrides", ["train", *TRAIN, "--frames", "101"], "strides"),
+    ("tr-mask-ratio", ["pretrain", *TRAIN, "--mask-ratio", "1.5"], "mask_ratio"),
+    ("tr-mask-ratio-neg", ["pretrain", *TRAIN, "--mask-ratio", "-0.1"], "mask_ratio"),
+    ("tr-mask-joints", ["pretrain", *TRAIN, "--mask-joints", "20"], "mask_joints"),
+    ("tr-mask-strategy", ["pretrain", *TRAIN, "--mask-strategy", "bogus"], "invalid choice"),
+    ("tr-set-text", ["train", *TRAIN, "--set", "channel=abc"], "expected an integer"),
+    ("tr-set-unknown", ["train", *TRAIN, "--set", "bogus=1"], "choose from"),
+    ("tr-set-noeq", ["train", *TRAIN, "--set", "channel"], "KEY=VALUE"),
+    ("tr-set-heads0", ["train", *TRAIN, "--set", "heads=0"], "heads"),
+    ("tr-set-layers0", ["train", *TRAIN, "--set", "layers=0"], "layers"),
+    ("tr-warmup0", ["train", *TRAIN, "--model", "liftformer", "--warmup", "0"], "warmup=0"),
+    ("tr-noam0", ["train", *TRAIN, "--model", "liftformer", "--noam-factor", "0"], "noam_factor"),
+    ("tr-device", ["train", *TRAIN, "--device", "foo"], "not a device name"),
+    ("tr-cuda", ["train", *TRAIN, "--device", "cuda"], "CUDA is not available"),
+    ("tr-runname-up", ["train", *TRAIN, "--run-name", "../../x"], "no path separators"),
+    ("tr-runname-slash", ["train", *TRAIN, "--run-name", "a/b"], "no path separators"),
+    ("tr-h36m-nodir", ["train", *TRAIN, "--dataset", "h36m"], "needs data_dir"),
+    ("tr-h36m-missing", ["train", *TRAIN, "--dataset", "h36m", "--data-dir", "{w}/missing"], "not found"),
+    ("tr-pretrained-missing", ["train", *TRAIN, "--pretrained", "{w}/missing.pt"], "not found"),
+    (
+        "tr-pretrained-stage2",
+        ["train", *TRAIN, "--frames", "9", "--pretrained", "{w}/stage2.pt"],
+        "expected a pretrain",
+    ),
+    ("tr-pretrained-garbage", ["train", *TRAIN, "--pretrained", "{w}/garbage.pt"], "cannot be read"),
+    ("tr-pretrained-pickle", ["train", *TRAIN, "--pretrained", "{w}/pickle.pt"], "cannot be read"),
+    ("tr-initfrom-missing", ["train", *TRAIN, "--init-from", "{w}/missing.pt"], "not found"),
+    ("tr-results-file", ["train", "--results-dir", "{w}/a_file", "--no-progress"], "a_file"),
+    ("tr-padmode", ["train", *TRAIN, "--pad-mode", "bogus"], "invalid choice"),
+    ("tr-keypoints", ["train", *TRAIN, "--keypoints", "bogus"], "bogus"),
+    ("tr-lambda-neg", ["train", *TRAIN, "--lambda-multi", "-1"], "lambda_multi"),
+    ("tr-liftformer-pretrain", ["pretrain", *TRAIN, "--model", "liftformer"], "LiftFormer"),
+    ("tr-taken", ["train", *TRAIN, "--run-name", "taken"], "already holds a run"),
+    ("tr-resume-garbage", ["train", *TRAIN, "--run-name", "taken", "--resume"], "no readable checkpoint"),
+    ("tr-profile", ["train", "--profile", "huge"], "invalid choice"),
+    # evaluate
+    ("ev-missing", ["evaluate", "--checkpoint", "{w}/missing.pt"], "not found"),
+    ("ev-garbage", ["evaluate", "--checkpoint", "{w}/garbage.pt"], "cannot be read"),
+    ("ev-pickle", ["evaluate", "--checkpoint", "{w}/pickle.pt"], "cannot be read"),
+    ("ev-dir", ["evaluate", "--checkpoint", "{w}/empty_dir"], "is a directory"),
+    ("ev-stage1", ["evaluate", "--checkpoint", "{w}/stage1.pt"], "Stage I"),
+    ("ev-no-model", ["evaluate", "--checkpoint", "{w}/no_model.pt"], "without key(s) ['model']"),
+    ("ev-bad-config", ["evaluate", "--checkpoint", "{w}/bad_config.pt"], "unknown training option"),
+    ("ev-tds0", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--tds", "0"], "positive integer"),
+    ("ev-maxframes0", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--max-frames", "0"], "positive integer"),
+    (
+        "ev-maxframes-neg",
+        ["evaluate", "--checkpoint", "{w}/stage2.pt", "--max-frames", "-1"],
+        "positive integer",
+    ),
+    ("ev-batch0", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--batch-size", "0"], "positive integer"),
+    (
+        "ev-output-dir",
+        ["evaluate", "--checkpoint", "{w}/stage2.pt", "--output", "{w}/empty_dir"],
+        "is a directory",
+    ),
+    ("ev-cuda", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--device", "cuda"], "CUDA is not available"),
+    ("ev-device", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--device", "foo"], "not a device name"),
+    ("ev-h36m", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--dataset", "h36m"], "needs data_dir"),
+    ("ev-split", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--split", "val"], "invalid choice"),
+    ("ev-keypoints", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--keypoints", "bogus"], "bogus"),
+    ("ev-no-checkpoint", ["evaluate"], "required"),
+    # lift
+    (
+        "lf-missing",
+        ["lift", "{w}/missing.json", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "not found",
+    ),
+    ("lf-dir", ["lift", "{w}/empty_dir", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"], "directory"),
+    (
+        "lf-txt",
+        ["lift", "{w}/kp.txt", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "expected a COCO",
+    ),
+    (
+        "lf-strings",
+        [
+            "lift",
+            "{w}/strings.json",
+            "--checkpoint",
+            "{w}/stage2.pt",
+            "--out",
+            "{w}/out",
+            "--width",
+            "1000",
+            "--height",
+            "1000",
+        ],
+        "must be numbers",
+    ),  # fmt: skip
+    (
+        "lf-number",
+        ["lift", "{w}/number.json", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "51 numbers",
+    ),
+    (
+        "lf-mixed",
+        ["lift", "{w}/mixed.json", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "mix integers",
+    ),
+    ("lf-gap", ["lift", "{w}/gap.json", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"], "--max-gap"),
+    ("lf-short", ["lift", "{w}/short.json", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"], "51"),
+    (
+        "lf-nonutf8",
+        ["lift", "{w}/nonutf8.json", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "UTF-8",
+    ),
+    (
+        "lf-empty-npy",
+        ["lift", "{w}/empty.npy", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "empty.npy",
+    ),
+    (
+        "lf-truncated",
+        ["lift", "{w}/truncated.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "truncated",
+    ),
+    (
+        "lf-joints",
+        [
+            "lift",
+            "{w}/kp16.npy",
+            "--checkpoint",
+            "{w}/stage2.pt",
+            "--out",
+            "{w}/out",
+            "--width",
+            "9",
+            "--height",
+            "9",
+        ],
+        "joint count 16",
+    ),  # fmt: skip
+    (
+        "lf-pickle",
+        ["lift", "{w}/kp_pickle.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"],
+        "pickled",
+    ),
+    (
+        "lf-width-nan",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--width", "nan"],
+        "finite",
+    ),
+    (
+        "lf-width0",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--width", "0"],
+        "positive",
+    ),
+    (
+        "lf-batch-neg",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--batch-size", "-1"],
+        "positive",
+    ),
+    (
+        "lf-tds0",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--tds", "0"],
+        "positive",
+    ),
+    (
+        "lf-tds-neg",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--tds", "-1"],
+        "positive",
+    ),
+    (
+        "lf-fps0",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--fps", "0"],
+        "positive",
+    ),
+    (
+        "lf-minscore",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--min-score", "2"],
+        "min_score",
+    ),
+    (
+        "lf-maxgap",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--max-gap", "-1"],
+        "max_gap",
+    ),
+    (
+        "lf-animstride",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/out", "--anim-stride", "0"],
+        "positive",
+    ),
+    (
+        "lf-out-file",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2.pt", "--out", "{w}/a_file"],
+        "is a file",
+    ),
+    (
+        "lf-ckpt-missing",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/missing.pt", "--out", "{w}/out"],
+        "not found",
+    ),
+    (
+        "lf-ckpt-stage1",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage1.pt", "--out", "{w}/out"],
+        "Stage I",
+    ),
+    (
+        "lf-fps-mismatch",
+        [
+            "lift",
+            "{w}/kp.npz",
+            "--checkpoint",
+            "{w}/stage2.pt",
+            "--out",
+            "{w}/out",
+            "--fps",
+            "100",
+            "--tds",
+            "1",
+        ],
+        "--tds 2",
+    ),  # fmt: skip
+    # sweep / reproduce
+    ("sw-missing", ["sweep", "{w}/missing.ipynb", "--grid", "frames=9"], "not found"),
+    ("sw-readme", ["sweep", "{w}/README.md", "--grid", "frames=9"], "README.md"),
+    ("sw-noeq", ["sweep", "{w}/nb.ipynb", "--grid", "frames"], "key=v1,v2"),
+    ("sw-unknown", ["sweep", "{w}/nb.ipynb", "--grid", "bogus=1"], "bogus"),
+    ("sw-out-file", ["sweep", "{w}/nb.ipynb", "--grid", "frames=9", "--out", "{w}/a_file"], "a_file"),
+    ("sw-name-up", ["sweep", "{w}/nb.ipynb", "--grid", "frames=9", "--name", "../../../x"], "name"),
+    ("sw-nogrid", ["sweep", "{w}/nb.ipynb"], "--grid"),
+    ("rp-only", ["reproduce", "--only", "table99"], "table99"),
+    ("rp-h36m", ["reproduce", "--dataset", "h36m"], "data"),
+    # bench
+    ("bn-threads", ["bench", "--threads", "-1"], "threads"),
+    ("bn-models", ["bench", "--models", "bogus"], "bogus"),
+    ("bn-batches", ["bench", "--batches", "0"], "batch"),
+    ("bn-repeats", ["bench", "--repeats", "0"], "repeats"),
+    ("bn-cuda", ["bench", "--device", "cuda"], "CUDA"),
+]
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize(("argv", "words"), [pytest.param(a, w, id=i) for i, a, w in ROWS])
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(work, capsys, argv, words):
+    before = _snapshot(work)
+    argv = [a.format(w=work) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, f"exit {code}; stderr: {err[-800:]}"
+    assert len(lines) == 1, f"expected one line, got {len(lines)}:\n{err[-1500:]}"
+    assert "Traceback" not in err
+    assert words in lines[0], lines[0]
+    assert not (work / "MARKER").exists(), "a crafted file ran code"
+    assert _snapshot(work) == before, "the command changed files in the work folder"
+
+
+def test_the_battery_is_large():
+    assert len(ROWS) >= 100 and len({i for i, *_ in ROWS}) == len(ROWS)
