@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 import os
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -50,6 +49,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pstmo.data.check import load_npz
 from pstmo.errors import CheckpointError, DataError
 from pstmo.losses import lift_loss, mpm_loss
 from pstmo.models import MPM, STMO
@@ -64,6 +64,7 @@ __all__ = [
     "StageCheck",
     "fixture_kind",
     "read_fixture",
+    "verify_fixture",
     "verify_forward",
     "verify_train_step",
 ]
@@ -83,17 +84,13 @@ Fixture = Mapping[str, np.ndarray]
 
 
 def read_fixture(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array of the ``.npz`` at ``path``, read eagerly (a truncated file fails here, not later)."""
-    where = str(path)
-    if not os.path.isfile(where):
-        raise DataError("no such fixture file", path=where)
-    try:
-        with np.load(where, allow_pickle=False) as npz:
-            data = {k: np.asarray(npz[k]) for k in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise DataError(f"cannot read as a .npz fixture ({type(exc).__name__}: {exc})", path=where) from exc
+    """Every array of the ``.npz`` at ``path``, read eagerly and safely (numbers only, through
+    :func:`pstmo.data.check.load_npz`): a missing, truncated or non-npz file fails here with one
+    sentence naming it."""
+    npz = load_npz(path, allow_objects=False)
+    data = {k: np.asarray(npz[k]) for k in npz.files}
     if not data:
-        raise DataError("the .npz holds no arrays", path=where)
+        raise DataError("the .npz holds no arrays", path=str(path))
     return data
 
 
@@ -382,3 +379,15 @@ def verify_train_step(
 ) -> list[StageCheck]:
     """Check one official training step per stage (Stage II, then Stage I); see the module docstring."""
     return [_check_stage(data, path, s, title, lr, attention, tolerance) for s, title, lr in STAGES]
+
+
+def verify_fixture(
+    path: str | os.PathLike, attention: str = "reference", tolerance: float = TRAIN_TOLERANCE
+) -> dict[str, float] | list[StageCheck]:
+    """Read the fixture at ``path`` and check it by its kind: ``dict`` of output errors for a
+    ``"forward"`` fixture (:func:`verify_forward`), a ``StageCheck`` per stage for a
+    ``"train_step"`` fixture (:func:`verify_train_step`, with ``tolerance``)."""
+    data = read_fixture(path)
+    if fixture_kind(data, str(path)) == "train_step":
+        return verify_train_step(data, str(path), attention=attention, tolerance=tolerance)
+    return verify_forward(data, str(path), attention=attention)

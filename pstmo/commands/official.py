@@ -24,10 +24,7 @@ from pstmo.official_verify import (
     FORWARD_TOLERANCE,
     TRAIN_TOLERANCE,
     StageCheck,
-    fixture_kind,
-    read_fixture,
-    verify_forward,
-    verify_train_step,
+    verify_fixture,
 )
 
 
@@ -78,20 +75,17 @@ def _print_stage(c: StageCheck) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    data = read_fixture(args.fixture)
-    kind = fixture_kind(data, args.fixture)
-    if kind == "train_step":
-        tol = TRAIN_TOLERANCE if args.tolerance is None else args.tolerance
-        checks = verify_train_step(data, args.fixture, attention=args.attention, tolerance=tol)
-        for c in checks:
-            _print_stage(c)
-        ok = all(c.ok for c in checks)
-        print(f"{'PASS' if ok else 'FAIL'} (training step, tolerance {tol:g})")
+    train_tol = TRAIN_TOLERANCE if args.tolerance is None else args.tolerance
+    result = verify_fixture(args.fixture, attention=args.attention, tolerance=train_tol)
+    if isinstance(result, list):  # a training-step fixture: one StageCheck per stage
+        for check in result:
+            _print_stage(check)
+        ok = all(c.ok for c in result)
+        print(f"{'PASS' if ok else 'FAIL'} (training step, tolerance {train_tol:g})")
         return 0 if ok else 1
     tol = FORWARD_TOLERANCE if args.tolerance is None else args.tolerance
-    errors = verify_forward(data, args.fixture, attention=args.attention)
     ok = True
-    for name, err in errors.items():
+    for name, err in result.items():
         good = err < tol
         ok &= good
         print(f"{name:24s} max abs error {err:.3e}  {_mark(good)}")
