@@ -21,8 +21,6 @@ COLUMNS = [
     "stage", "model", "keypoints", "layers", "frames", "tds", "stride", "batch_size", "lr", "lr_decay",
     "epochs", "mask_ratio", "mask_joints", "refine",
 ]  # fmt: skip
-#: pstmo flags the lead is wiring (issue 11); accepted here until the CLI knows them.
-PENDING = {"pretrain": {"--mask-mode"}, "train": set(), "evaluate": {"--tds"}}
 
 
 def _fmt(v) -> str:
@@ -123,13 +121,10 @@ def test_pstmo_command_flags_match_the_fields(name):
     r = OFFICIAL_RECIPES[name]
     tokens = shlex.split(r["pstmo"])
     assert tokens[0] == "pstmo" and tokens[1] == r["stage"]
-    args, unknown = build_parser().parse_known_args(tokens[1:])
-    assert {t for t in unknown if t.startswith("--")} <= PENDING[r["stage"]], unknown
-    pending = dict(zip(unknown[::2], unknown[1::2]))
+    args = build_parser().parse_args(tokens[1:])  # every flag is a real pstmo flag
     assert args.dataset == r["dataset"] and args.keypoints == r["keypoints"]
     if r["stage"] == "evaluate":
-        tds = int(pending["--tds"]) if "--tds" in pending else args.tds
-        assert tds == r["tds"]
+        assert args.tds == r["tds"]
         return
     assert args.profile == "paper" and args.model == r["model"]
     assert (args.frames, args.tds, args.batch_size, args.lr, args.lr_decay, args.epochs) == (
@@ -142,8 +137,7 @@ def test_pstmo_command_flags_match_the_fields(name):
     )
     if r["stage"] == "pretrain":
         assert (args.mask_ratio, args.mask_joints) == (r["mask_ratio"], r["mask_joints"])
-        mode = pending.get("--mask-mode", getattr(args, "mask_mode", None))
-        assert mode == "official"
+        assert args.mask_mode == "official"
     else:
         assert args.pretrained == "STAGE_I.pth"
 
