@@ -9,6 +9,8 @@ which is what per-action aggregation needs. Inputs are used in their own unit; p
 - Protocol 1, **MPJPE**: mean Euclidean joint distance.
 - Protocol 2, **P-MPJPE**: MPJPE after a per-frame similarity Procrustes alignment
   (rotation with reflection fix, uniform scale, translation) of the prediction.
+  :func:`p_mpjpe_official` reproduces the official P-STMO evaluation, which gives every
+  frame of a test batch the batch mean (a bug: batches that mix actions leak across them).
 - **N-MPJPE**: MPJPE after the per-frame least-squares scale alignment (Rhodin et al.).
 - Protocol 3, **MPJVE**: MPJPE of the first temporal derivative (velocity).
 - MPI-INF-3DHP **PCK** at 150 mm and **AUC** over thresholds 0..150 mm step 5,
@@ -135,6 +137,37 @@ def p_mpjpe(pred: Array, target: Array, *, scale: float = 1.0, reduction: str = 
     """
     aligned = procrustes_align(pred, target)
     per_pose = _norm(_to_numpy(aligned) - _to_numpy(target)).mean(-1) * scale
+    return _like(_reduce(per_pose, reduction), pred)
+
+
+def p_mpjpe_official(
+    pred: Array, target: Array, batch_size: int, *, scale: float = 1.0, reduction: str = "mean"
+) -> Array:
+    """P-MPJPE as the official P-STMO test loop accumulates it: every frame gets its batch's mean.
+
+    ``pred``, ``target``: ``(F, J, 3)`` (or ``(..., J, 3)``, flattened in order) in the order
+    the official test loader yields them (``shuffle=False``), ``batch_size`` the official test
+    batch size (``-b``, 160 in every README recipe). Frames ``[i*batch_size, (i+1)*batch_size)``
+    form batch ``i``; each frame's value is the mean per-frame P-MPJPE of its batch (the last
+    batch may be shorter). ``reduction="none"`` returns those ``(F,)`` values.
+
+    Why: the official ``common/utils.py`` ``mpjpe_by_action_p2`` computes the per-frame
+    P-MPJPE of a batch and then, when the batch mixes actions, adds ``np.mean(dist)`` (the
+    batch mean) once per sample to that sample's action (and ``mean * num`` when it holds one
+    action, which comes to the same). So an action's official P-MPJPE borrows the errors of
+    the other actions it shares batches with; the overall mean over frames is unchanged, the
+    per-action table and its unweighted ``Avg`` are not. Feeding these values to
+    :func:`per_action_mean` / :func:`action_table` reproduces the official printout;
+    :func:`p_mpjpe` is the correct per-frame value. (The official protocol-1 MPJPE is per
+    sample and needs no variant.)
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    per_frame = _to_numpy(p_mpjpe(pred, target, scale=scale, reduction="none")).reshape(-1)
+    batch = np.arange(per_frame.shape[0]) // batch_size
+    sums = np.bincount(batch, weights=per_frame)
+    counts = np.bincount(batch)
+    per_pose = (sums / counts)[batch]
     return _like(_reduce(per_pose, reduction), pred)
 
 
@@ -325,6 +358,7 @@ __all__ = [
     "mpjve",
     "n_mpjpe",
     "p_mpjpe",
+    "p_mpjpe_official",
     "per_action_mean",
     "pck",
     "procrustes_align",

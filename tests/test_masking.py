@@ -8,9 +8,12 @@ import torch
 from conftest import SHARED
 
 from pstmo.masking import (
+    MASK_MODES,
     masking_ratio_st,
+    official_temporal_count,
     spatial_mask,
     spatio_temporal_mask,
+    stage1_masks,
     temporal_count,
     temporal_mask,
 )
@@ -82,3 +85,110 @@ def test_masking_ratio_paper_values():
     assert 82.3 <= 100 * masking_ratio_st(0.8, 2) < 82.4
     assert 41.1 <= 100 * masking_ratio_st(0.0, 7) < 41.2
     assert masking_ratio_st(0.9, 0) == pytest.approx(0.9)
+
+
+# --------------------------------------------------------------------------- paper vs official masks
+
+TRAIN_STEP = SHARED / "fixtures" / "official_pstmo_train_step.npz"
+
+
+def test_mask_modes_constant_and_validation():
+    assert MASK_MODES == ("paper", "official")
+    with pytest.raises(ValueError, match="mask mode"):
+        stage1_masks(27, 17, mode="theirs")
+    with pytest.raises(ValueError, match="strategy"):
+        stage1_masks(27, 17, strategy="random", mode="official")
+    with pytest.raises(ValueError, match="0..15"):
+        stage1_masks(27, 15, mode="official")  # a 15-joint skeleton has no joints 0..15
+    with pytest.raises(ValueError, match=r"\[0, 16\]"):
+        stage1_masks(27, 17, count=17, mode="official")
+
+
+@pytest.mark.parametrize("frames,ratio,count", [(27, 0.8, 2), (243, 0.6, 3), (243, 0.8, 7), (81, 0.7, 2)])
+def test_official_mode_distribution(frames, ratio, count):
+    draws = [
+        stage1_masks(frames, 17, ratio=ratio, count=count, generator=gen(s), mode="official")
+        for s in range(300)
+    ]
+    t = torch.stack([d[0] for d in draws])
+    s = torch.stack([d[1] for d in draws])
+    # int(N * q_T) frames, as run.py ("mask_num = int(f * opt.temporal_mask_rate)").
+    assert (t.sum(1) == int(frames * ratio)).all()
+    # m_S joints in EVERY frame, temporally masked ones included: exactly m_S * N entries.
+    assert (s.sum(2) == count).all()
+    assert (s.sum((1, 2)) == count * frames).all()
+    assert s[t].any()  # time-masked frames carry spatial masks too
+    # Joint 16 is never masked; joints 0..15 each with probability m_S / 16.
+    assert not s[..., 16].any()
+    freq = s.float().mean((0, 1))[:16]
+    assert torch.allclose(freq, torch.full((16,), count / 16), atol=0.03)
+    # Spatial draws are independent of the temporal mask (the official code draws them apart).
+    assert abs(s[t].float().mean() - s[~t].float().mean()) < 0.01
+
+
+def test_paper_mode_distribution():
+    draws = [stage1_masks(27, 17, ratio=0.8, count=2, generator=gen(s)) for s in range(400)]
+    t = torch.stack([d[0] for d in draws])
+    s = torch.stack([d[1] for d in draws])
+    assert (t.sum(1) == 21).all()
+    assert not s[t].any()  # rows of time-masked frames are all False
+    assert (s[~t].sum(-1) == 2).all()  # m_S joints in each visible frame
+    # All 17 joints are eligible, joint 16 included, each with probability m_S / 17.
+    freq = s[~t].float().mean(0)
+    assert torch.allclose(freq, torch.full((17,), 2 / 17), atol=0.03)
+
+
+@pytest.mark.parametrize("mode", MASK_MODES)
+def test_strategies_in_both_modes(mode):
+    t, s = stage1_masks(27, 17, strategy="temporal", ratio=0.8, count=2, generator=gen(0), mode=mode)
+    assert int(t.sum()) == 21 and not s.any()
+    t, s = stage1_masks(27, 17, strategy="spatial", ratio=0.8, count=2, generator=gen(0), mode=mode)
+    assert not t.any() and (s.sum(1) == 2).all()
+
+
+def test_official_temporal_count_keeps_the_float_round_off():
+    assert official_temporal_count(27, 0.8) == temporal_count(27, 0.8) == 21
+    assert official_temporal_count(90, 0.7) == 62  # int(62.99999999999999), as run.py
+    assert temporal_count(90, 0.7) == 63
+    for n in (9, 27, 81, 243, 351):  # the official recipes never hit the difference
+        for q in (0.6, 0.7, 0.8, 0.9):
+            assert official_temporal_count(n, q) == temporal_count(n, q)
+
+
+def test_official_masks_reproduce_the_official_stage1_loss():
+    """The shared training-step fixture's masks are official-mode masks, and MPM fed with them
+    gives the official Stage I loss; the paper reading of the same draw does not."""
+    if not TRAIN_STEP.exists():
+        pytest.skip(f"shared fixture not found at {TRAIN_STEP}")
+    from pstmo.losses import mpm_loss
+    from pstmo.models import MPM
+    from pstmo.official import config_from_state_dict, load_official_checkpoint
+
+    f = np.load(TRAIN_STEP)
+    n, q, m = (
+        int(f["config/frames"]),
+        float(f["config/temporal_mask_ratio"]),
+        int(f["config/spatial_mask_num"]),
+    )
+    t = torch.from_numpy(f["stage1/temporal_mask"])
+    s = torch.from_numpy(f["stage1/spatial_mask"])
+    # The fixture's masks have the official structure that stage1_masks(mode="official") draws.
+    t_ours, s_ours = stage1_masks(n, 17, ratio=q, count=m, generator=gen(0), mode="official")
+    assert int(t.sum()) == int(t_ours.sum()) and int(s.sum()) == int(s_ours.sum()) == m * n
+    assert not s[:, 16].any() and s[t].any()
+
+    state = {
+        k[len("stage1/state/") :]: torch.from_numpy(f[k]) for k in f.files if k.startswith("stage1/state/")
+    }
+    cfg = config_from_state_dict(state, frames=n, strides=tuple(f["config/stride_num"]), dropout=0.0)
+    x = torch.from_numpy(f["stage1/input_2d"])
+
+    def loss(tm, sm):
+        model = load_official_checkpoint(MPM(cfg), state).train()
+        with torch.no_grad():
+            return mpm_loss(model(x, tm, sm, official_order=True), torch.cat([x[:, ~tm], x[:, tm]], 1)).item()
+
+    assert loss(t, s) == pytest.approx(float(f["stage1/loss"]), abs=1e-6)
+    paper = s.clone()
+    paper[t] = False  # the paper's reading: no spatial masks on the time-masked frames
+    assert abs(loss(t, paper) - float(f["stage1/loss"])) > 1e-4  # train-mode BatchNorm sees the difference

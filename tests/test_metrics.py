@@ -173,3 +173,95 @@ def test_humaneva_table_excludes_pairs_from_avg():
     assert table[("Walk", "S3")].iloc[0] == pytest.approx(100.0)
     assert table[("Jog", "S1")].iloc[0] == pytest.approx(30.0)
     assert table[("Avg", "")].iloc[0] == pytest.approx(20.0)  # (10 + 20 + 30) / 3
+
+
+# --------------------------------------------------------------------------- official P-MPJPE (batch mean)
+
+
+def _cross() -> np.ndarray:
+    """4 joints at (+-1, 0, 0), (0, +-1, 0): centred and symmetric."""
+    return np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 1.0, 0], [0, -1.0, 0]])
+
+
+def _mixed_batches():
+    """7 frames, batches of 3: actions [A A B | B A B | A].
+
+    A frames: the prediction is a similarity transform of the target -> P-MPJPE 0.
+    B frames: the prediction is the target stretched by 2 along its own x axis. By symmetry the
+    best rotation is the identity and the best scale s = <X, Y> / <Y, Y> = (2 + 1) / (4 + 1) = 3/5,
+    leaving |1 - 2 s| = 0.2 on the two x joints and |1 - s| = 0.4 on the two y joints: 0.3.
+    """
+    r_t = rotation(np.array([0.2, 1.0, -0.4]), 0.8)
+    r_p = rotation(np.array([1.0, 0.3, 0.5]), -1.3)
+    target, pred, actions = [], [], []
+    for i, act in enumerate("AABBABA"):
+        x = _cross() @ r_t.T + np.array([0.1 * i, 0.5, 4.0])
+        y = _cross() * (np.array([2.0, 1.0, 1.0]) if act == "B" else 1.0)
+        target.append(x)
+        pred.append(1.7 * (y @ r_t.T) @ r_p.T - 3.0)
+        actions.append(act)
+    return np.stack(pred), np.stack(target), actions
+
+
+def test_p_mpjpe_official_hand_worked_batches():
+    pred, target, actions = _mixed_batches()
+    correct = metrics.p_mpjpe(pred, target, reduction="none")
+    np.testing.assert_allclose(correct, [0, 0, 0.3, 0.3, 0, 0.3, 0], atol=1e-9)
+    # Batch means: (0 + 0 + 0.3) / 3 = 0.1, (0.3 + 0 + 0.3) / 3 = 0.2, 0 / 1 = 0.
+    official = metrics.p_mpjpe_official(pred, target, 3, reduction="none")
+    np.testing.assert_allclose(official, [0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.0], atol=1e-9)
+    # Per action: A = (0.1 + 0.1 + 0.2 + 0) / 4 = 0.1 (correct 0), B = (0.1 + 0.2 + 0.2) / 3 (correct 0.3).
+    off = metrics.per_action_mean(official, actions, canonical=False)
+    cor = metrics.per_action_mean(correct, actions, canonical=False)
+    assert off == pytest.approx({"A": 0.1, "B": 0.5 / 3})
+    assert cor == pytest.approx({"A": 0.0, "B": 0.3})
+    # The unweighted mean over actions differs (0.1333 vs 0.15); the mean over frames does not.
+    assert np.mean(list(off.values())) == pytest.approx(0.4 / 3)
+    assert np.mean(list(cor.values())) == pytest.approx(0.15)
+    assert metrics.p_mpjpe_official(pred, target, 3) == pytest.approx(metrics.p_mpjpe(pred, target))
+
+
+def test_p_mpjpe_official_batch_of_one_action_or_size_one_is_exact():
+    pred, target, _ = _mixed_batches()
+    np.testing.assert_allclose(
+        metrics.p_mpjpe_official(pred, target, 1, reduction="none"),
+        metrics.p_mpjpe(pred, target, reduction="none"),
+        atol=1e-12,
+    )
+    out = metrics.p_mpjpe_official(
+        torch.tensor(pred), torch.tensor(target), 7, scale=1000.0, reduction="none"
+    )
+    assert isinstance(out, torch.Tensor) and torch.allclose(out, torch.full((7,), 900.0 / 7, dtype=out.dtype))
+    with pytest.raises(ValueError, match="batch_size"):
+        metrics.p_mpjpe_official(pred, target, 0)
+
+
+def test_p_mpjpe_official_matches_the_official_accumulation():
+    """Side by side with the official ``common/utils.py`` when a clone is present."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    repo = Path("/work/official/P-STMO")
+    if not (repo / "common" / "utils.py").is_file():
+        pytest.skip(f"no clone of the official P-STMO code at {repo}")
+    sys.path.insert(0, str(repo))
+    try:
+        utils = importlib.import_module("common.utils")
+    finally:
+        sys.path.remove(str(repo))
+    rng = np.random.default_rng(5)
+    target = rng.normal(size=(23, 17, 3))
+    pred = target + 0.1 * rng.normal(size=(23, 17, 3))
+    actions = [["Walking 1", "Eating", "Sitting 2"][i] for i in rng.integers(0, 3, size=23)]
+    batch = 5
+    sums = utils.define_error_list(["Walking", "Eating", "Sitting"])
+    for b in range(0, 23, batch):
+        p = torch.tensor(pred[b : b + batch, None])  # (B, 1, J, 3) as the official test step
+        t = torch.tensor(target[b : b + batch, None])
+        sums = utils.mpjpe_by_action_p2(p, t, actions[b : b + batch], sums)
+    theirs = {a: v["p2"].avg for a, v in sums.items()}
+    ours = metrics.per_action_mean(metrics.p_mpjpe_official(pred, target, batch, reduction="none"), actions)
+    assert ours == pytest.approx(theirs, abs=1e-12)
+    correct = metrics.per_action_mean(metrics.p_mpjpe(pred, target, reduction="none"), actions)
+    assert any(abs(correct[a] - theirs[a]) > 1e-4 for a in theirs)

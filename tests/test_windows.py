@@ -8,7 +8,15 @@ import torch
 from torch.utils.data import DistributedSampler
 
 from pstmo.data import Sequence
-from pstmo.data.windows import WindowBatcher, flip_poses, iter_sequence_windows, window_indices
+from pstmo.data.windows import (
+    PAD_MODES,
+    WindowBatcher,
+    flip_poses,
+    iter_sequence_windows,
+    window_indices,
+    window_span,
+)
+from pstmo.errors import DataError
 from pstmo.skeleton import LEFT_JOINTS, RIGHT_JOINTS
 
 
@@ -22,15 +30,14 @@ def _seq(T: int, offset: float = 0.0, J: int = 17) -> Sequence:
 
 
 def _official_window(seq: np.ndarray, t: int, pad: int, tds: int) -> np.ndarray:
-    """Literal per-sample reading of the official ChunkedGenerator, with the documented fix:
-    when both sides overflow, all the padding goes to the left."""
+    """Literal per-sample reading of the official ChunkedGenerator.get_batch (chunk length 1):
+    left padding if the window overflows the start, else right padding if it overflows the end
+    (never both), then every tds-th frame."""
     T = len(seq)
     start, end = t - pad * tds, t + pad * tds + 1
     low, high = max(start, 0), min(end, T)
     pad_left, pad_right = low - start, end - high
-    if pad_left and pad_right:
-        data = np.concatenate([np.repeat(seq[:1], pad_left + pad_right, 0), seq[low:high]])
-    elif pad_left:
+    if pad_left:
         data = np.concatenate([np.repeat(seq[:1], pad_left, 0), seq[low:high]])
     elif pad_right:
         data = np.concatenate([seq[low:high], np.repeat(seq[-1:], pad_right, 0)])
@@ -47,30 +54,63 @@ def test_tds_window_closed_form():
 def test_both_sides_overflow_edge_vs_official():
     T = torch.tensor([5])
     assert window_indices(torch.tensor([2]), T, 5, 2, "edge").tolist() == [[0, 0, 2, 4, 4]]
-    # official: 4 copies of frame 0 then frames 0..4, every 2nd -> 0, 0, 0, 2, 4
-    assert window_indices(torch.tensor([2]), T, 5, 2, "official").tolist() == [[0, 0, 0, 2, 4]]
+    # The official generator pads only the left gap here: 2 copies of frame 0 + frames 0..4,
+    # every 2nd -> 4 frames for a 5-frame window. There is no official window: an error.
+    assert len(_official_window(np.arange(5), 2, 2, 2)) == 4
+    with pytest.raises(DataError, match="overflows both ends of a 5-frame sequence"):
+        window_indices(torch.tensor([2]), T, 5, 2, "official")
+    # One side only: official == edge.
+    assert window_indices(torch.tensor([1]), torch.tensor([9]), 5, 2, "official").tolist() == [
+        [0, 0, 1, 3, 5]
+    ]
+    with pytest.raises(ValueError, match="pad_mode"):
+        window_indices(torch.tensor([1]), torch.tensor([9]), 5, 2, "left")
 
 
-@pytest.mark.parametrize("pad_mode", ["edge", "official"])
+@pytest.mark.parametrize("pad_mode", PAD_MODES)
 @pytest.mark.parametrize("frames,tds", [(1, 1), (9, 1), (9, 3), (27, 2)])
 def test_matches_per_sample_reference(pad_mode, frames, tds):
-    seqs = [_seq(T, offset=100 * i) for i, T in enumerate([3, 12, 40])]
+    span = window_span(frames, tds)
+    lengths = [3, 12, 40] if pad_mode == "edge" else [max(span - 1, 1), span, span + 30]
+    seqs = [_seq(T, offset=100 * i) for i, T in enumerate(lengths)]
     b = WindowBatcher(seqs, frames, tds=tds, batch_size=1000, shuffle=False, pad_mode=pad_mode)
     (batch,) = list(b)
     pad = (frames - 1) // 2
     seq_idx, frame = b.targets()
     for i in range(b.num_targets):
         s, t = int(seq_idx[i]), int(frame[i])
-        if pad_mode == "official":
+        idx = np.clip(t + np.arange(-pad, pad + 1) * tds, 0, len(seqs[s].pose_2d) - 1)
+        ref2, ref3 = seqs[s].pose_2d[idx], seqs[s].pose_3d[idx]
+        if pad_mode == "official":  # the official generator, literally
             ref2 = _official_window(seqs[s].pose_2d, t, pad, tds)
             ref3 = _official_window(seqs[s].pose_3d, t, pad, tds)
-        else:
-            idx = np.clip(t + np.arange(-pad, pad + 1) * tds, 0, len(seqs[s].pose_2d) - 1)
-            ref2, ref3 = seqs[s].pose_2d[idx], seqs[s].pose_3d[idx]
-            assert batch.center_3d[i, 0, 0, 0] == 100 * s + t  # middle frame is the target
+        assert batch.center_3d[i, 0, 0, 0] == 100 * s + t  # middle frame is the target
         np.testing.assert_array_equal(batch.pose_2d[i].numpy(), ref2)
         np.testing.assert_array_equal(batch.pose_3d[i].numpy(), ref3)
         np.testing.assert_array_equal(batch.center_3d[i, 0].numpy(), ref3[pad])
+
+
+@pytest.mark.parametrize("frames,tds", [(9, 1), (9, 3), (27, 2)])
+def test_official_pad_mode_rejects_sequences_with_two_sided_windows(frames, tds):
+    pad = (frames - 1) // 2
+    need = (frames - 1) * tds  # the shortest sequence none of whose windows overflows both ends
+
+    def official_lengths(T: int) -> list[int]:
+        seq = np.arange(T)
+        return [len(_official_window(seq, t, pad, tds)) for t in range(T)]
+
+    # Independent of the code under test: the literal official generator yields short windows
+    # exactly for the sequences shorter than (N-1)*tds frames.
+    assert min(official_lengths(need - 1)) < frames
+    assert min(official_lengths(need)) == frames
+    short = _seq(need - 1)
+    seqs = [_seq(need + 5), Sequence("S9", "Walking 1", 2, short.pose_2d, short.pose_3d, 1000, 1000)]
+    with pytest.raises(DataError, match=r"sequence 1 \(S9 Walking 1 camera 2\) has .* frames, fewer than"):
+        WindowBatcher(seqs, frames, tds=tds, pad_mode="official")
+    WindowBatcher([_seq(need)], frames, tds=tds, pad_mode="official")
+    WindowBatcher(seqs, frames, tds=tds, pad_mode="edge")  # edge pads both sides
+    with pytest.raises(DataError, match="sequence 0 has .* overflow both ends"):
+        list(iter_sequence_windows(short.pose_2d, frames, tds=tds, pad_mode="official"))
 
 
 def test_flip_and_reverse_copies():

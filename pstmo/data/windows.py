@@ -6,15 +6,18 @@ temporal downsampling, Sec. 3.4). Frames outside ``[0, T-1]`` are padded:
 
 - ``pad_mode="edge"`` (default): repeat the first / last frame on each side that overflows,
   i.e. the index is clamped to ``[0, T-1]``; the middle frame is always ``t``.
-- ``pad_mode="official"``: what P-STMO's official ``ChunkedGenerator.get_batch`` does. When
-  only one side overflows it is identical to "edge". When **both** sides overflow (the
-  sequence is shorter than the window span ``L = (N-1)*s + 1``), the official code pads only
-  on the left; we implement that as: prepend ``L - T`` copies of the first frame to the whole
-  sequence (the total padding both sides needed, all on the left) and take every ``s``-th
-  frame of that padded span, so frame ``k`` (0-based) of the window is
-  ``max(T - 1 - (N-1-k)*s, 0)``: the window ends on the last frame and its middle frame is
-  not ``t``. (The official code, which pads only by the left deficit, would return a
-  window shorter than N and fail; this is the reproducible reading of it.)
+- ``pad_mode="official"``: exactly the windows of P-STMO's official
+  ``ChunkedGenerator.get_batch`` (``common/generator_tds.py``), which pads with copies of the
+  first frame when the window overflows the start and with copies of the last frame when it
+  overflows the end (only one of the two: an ``if`` / ``elif``), then takes every ``s``-th
+  frame. When one side overflows, that is "edge" padding, and "official" returns the same
+  windows. When **both** sides overflow (some target frame is closer than ``(N-1)/2 * s`` to
+  both ends, which happens exactly in the sequences of fewer than ``(N-1)*s`` frames), the
+  official code pads only the left gap and returns a window of fewer than N frames, which
+  the official DataLoader then fails to stack (or the model rejects); Human3.6M clips are
+  far longer than L and never trigger it. There is no official window to reproduce there, so
+  "official" raises a :class:`pstmo.errors.DataError` naming the sequence (when the batcher
+  is built, rather than at some batch of an epoch); use "edge" for such data.
 
 The multi-frame 3D targets (``pose_3d``) use the same indices as the 2D input; ``center_3d``
 is the middle window frame ``pose_3d[:, (N-1)//2]`` (as the official code takes it).
@@ -37,8 +40,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from pstmo.errors import DataError
 from pstmo.skeleton import H36M_SKELETON, Skeleton
 
+#: Padding of windows that overflow a sequence end (module docstring): the single list of names.
 PAD_MODES = ("edge", "official")
 
 
@@ -86,22 +91,42 @@ def flip_poses(x: torch.Tensor, skeleton: Skeleton | SequenceABC[int] = H36M_SKE
     return out
 
 
+def window_span(frames: int, tds: int = 1) -> int:
+    """Frames a window covers in the sequence: ``L = (N - 1) * s + 1``."""
+    return (frames - 1) * tds + 1
+
+
 def window_indices(
     frame: torch.Tensor, length: torch.Tensor, frames: int, tds: int = 1, pad_mode: str = "edge"
 ) -> torch.Tensor:
     """Frame indices ``(B, N)`` of the windows centred on ``frame (B,)`` in sequences of
-    ``length (B,)`` (see the module docstring for the padding rules)."""
+    ``length (B,)`` (see the module docstring for the padding rules).
+
+    With ``pad_mode="official"`` a window that overflows both sequence ends raises
+    ``DataError`` (the official generator produces a short window there)."""
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
     pad = (frames - 1) // 2
     k = torch.arange(-pad, pad + 1, device=frame.device) * tds
     idx = frame[:, None] + k[None, :]
     last = (length - 1)[:, None]
     if pad_mode == "official":
         both = (frame - pad * tds < 0) & (frame + pad * tds > length - 1)
-        tail = last - (frames - 1 - torch.arange(frames, device=frame.device))[None, :] * tds
-        idx = torch.where(both[:, None], tail, idx)
-    elif pad_mode != "edge":
-        raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
+        if bool(both.any()):
+            i = int(both.nonzero()[0, 0])
+            raise DataError(
+                f"pad_mode 'official': the window of frame {int(frame[i])} overflows both ends of a "
+                f"{int(length[i])}-frame sequence (window span {window_span(frames, tds)}); the official generator "
+                "yields a short window there and fails. Use pad_mode 'edge'."
+            )
     return torch.minimum(idx.clamp_min(0), last)
+
+
+def _sequence_name(seq: Any, i: int) -> str:
+    parts = [str(getattr(seq, a)) for a in ("subject", "action") if getattr(seq, a, "")]
+    if getattr(seq, "camera", None) is not None and parts:
+        parts.append(f"camera {seq.camera}")
+    return f"sequence {i} ({' '.join(parts)})" if parts else f"sequence {i}"
 
 
 class WindowBatcher:
@@ -177,6 +202,17 @@ class WindowBatcher:
         if flip and self.skeleton.num_joints != J:
             raise ValueError(f"flip needs a skeleton with {J} joints; pass skeleton=dataset.skeleton")
         lengths = torch.tensor([p.shape[0] for p in poses_2d], dtype=torch.long)
+        if pad_mode == "official":  # some window would overflow both ends (module docstring)
+            need = (frames - 1) * tds
+            short = [i for i, p in enumerate(poses_2d) if p.shape[0] < need]
+            if short:
+                i = short[0]
+                raise DataError(
+                    f"pad_mode 'official': {_sequence_name(sequences[i], i)} has {poses_2d[i].shape[0]} frames, "
+                    f"fewer than (N-1)*tds = {need} (N={frames}, tds={tds}), so some of its windows overflow "
+                    f"both ends, where the official generator yields short windows and fails ({len(short)} "
+                    "such sequences). Use pad_mode 'edge'."
+                )
         self.data_2d = torch.from_numpy(np.concatenate(poses_2d)).to(self.device)
         self.data_3d = (
             torch.from_numpy(
