@@ -28,12 +28,12 @@ from typing import Any
 
 from pstmo.data.windows import PAD_MODES
 from pstmo.errors import ConfigError
-from pstmo.masking import STRATEGIES
+from pstmo.masking import MASK_MODES, STRATEGIES
 from pstmo.models import PRESETS, LiftFormerConfig, STMOConfig, get_config
 from pstmo.options import option
 
 STAGES = ("pretrain", "lift", "refine")
-MASK_MODES = ("paper", "official")
+PRETRAIN_SELECTIONS = ("recon", "official")
 DATASETS = ("demo", "h36m", "3dhp", "humaneva")
 ModelConfig = STMOConfig | LiftFormerConfig
 #: Fields that may change when a run is resumed (everything else must match the checkpoint).
@@ -72,6 +72,11 @@ class TrainConfig:
     mask_joints: int = option(2, "Stage I joints masked per frame m^S")
     mask_mode: str = option(
         "paper", "Stage I mask distribution: the paper's or the official code's", MASK_MODES
+    )
+    pretrain_selection: str = option(
+        "recon",
+        "Stage I best.pt: recon (2D error, fixed masks) or official (with flip, mean per action)",
+        PRETRAIN_SELECTIONS,
     )
     # initialisation
     pretrained: str | None = option(
@@ -133,6 +138,7 @@ class TrainConfig:
         _choice("pad_mode", self.pad_mode, PAD_MODES)
         _choice("mask_strategy", self.mask_strategy, STRATEGIES)
         _choice("mask_mode", self.mask_mode, MASK_MODES)
+        _choice("pretrain_selection", self.pretrain_selection, PRETRAIN_SELECTIONS)
         _choice("dataset", self.dataset, DATASETS)
         if not isinstance(self.model, (STMOConfig, LiftFormerConfig)):
             raise ConfigError(
@@ -261,20 +267,61 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
     },
     "paper": {
-        "doc": "the papers' settings (official README recipes) on real data; for a GPU",
+        "doc": "the papers' settings on real data, for a GPU: P-STMO from the official README recipes "
+        "(pstmo.recipes.OFFICIAL_RECIPES), LiftFormer from its paper (Sec. 4)",
         "frames": 243,
-        "common": dict(dataset="h36m", keypoints="cpn_ft_h36m_dbb", epochs=80, batch_size=160),
+        "common": dict(dataset="h36m", keypoints="cpn_ft_h36m_dbb", batch_size=160, lr_decay=0.97),
         "stages": {
-            "pretrain": dict(lr=1e-4, tds=2),
-            "lift": dict(lr=1e-3, lr_decay=0.97, tds=2),
-            "refine": dict(lr=1e-3, lr_decay=0.97, tds=2),
-            "liftformer": dict(lr=1.0, batch_size=1536, warmup=1000, noam_factor=12.0, tds=1),
+            # LiftFormer Sec. 4: 80 epochs on Human3.6M (1000 on HumanEva), Noam warm-up 1000, factor 12,
+            # batch 5120 / 3072 / 1536 for N = 27 / 81 / 243; no TDS
+            "liftformer": dict(lr=1.0, epochs=80, warmup=1000, noam_factor=12.0, tds=1),
         },
-        # P-STMO-S with CPN keypoints: lr 7e-4 (official README)
-        "presets": {(st, "p-stmo-s", "cpn_ft_h36m_dbb"): dict(lr=7e-4) for st in ("lift", "refine")},
+        "liftformer_batch": {27: 5120, 81: 3072, 243: 1536},
+        "liftformer_epochs": {"humaneva": 1000},
         "models": {},
     },
 }
+
+#: How the paper profile reads a recipe: TrainConfig field <- OFFICIAL_RECIPES field.
+RECIPE_TO_CONFIG = {"tds": "tds", "batch_size": "batch_size", "lr": "lr", "lr_decay": "lr_decay",
+                    "epochs": "epochs", "mask_ratio": "mask_ratio", "mask_joints": "mask_joints"}  # fmt: skip
+_DETECTOR_ALIASES = {"det": "cpn_ft_h36m_dbb", "cpn": "cpn_ft_h36m_dbb"}
+
+
+def official_recipe(stage: str, model: str, dataset: str, keypoints: str) -> dict[str, Any]:
+    """The official README recipe closest to a run: same stage (``refine`` trains like Stage II; the
+    README has no refinement-training command), model, data set and keypoints, else the same stage,
+    model and data set, else P-STMO-S's. Returns ``{}`` when the data set has no recipe (HumanEva)."""
+    from pstmo.recipes import OFFICIAL_RECIPES
+
+    official_stage = {"pretrain": "pretrain", "lift": "train", "refine": "train"}[stage]
+    keypoints = _DETECTOR_ALIASES.get(keypoints, keypoints)
+    rows = [r for r in OFFICIAL_RECIPES.values() if r["stage"] == official_stage and r["dataset"] == dataset]
+    for match in (
+        lambda r: r["model"] == model and r["keypoints"] == keypoints,
+        lambda r: r["model"] == model,
+        lambda r: r["model"] == "p-stmo-s" and r["keypoints"] == keypoints,
+        lambda r: r["model"] == "p-stmo-s",
+    ):
+        found = [r for r in rows if match(r)]
+        if found:
+            return found[0]
+    return {}
+
+
+def _paper_values(
+    stage: str, model: str, dataset: str, keypoints: str, frames: int | None
+) -> tuple[dict, int]:
+    """The paper profile's training values and window size N for this stage, model and data."""
+    prof = PROFILES["paper"]
+    if model == "liftformer":
+        n = frames or prof["frames"]
+        out = {**prof["stages"]["liftformer"], "batch_size": prof["liftformer_batch"].get(n, 1536)}
+        out["epochs"] = prof["liftformer_epochs"].get(dataset, out["epochs"])
+        return out, n
+    recipe = official_recipe(stage, model, dataset, keypoints)
+    out = {k: recipe[v] for k, v in RECIPE_TO_CONFIG.items() if recipe.get(v) is not None}
+    return out, frames or recipe.get("frames", prof["frames"])
 
 
 def get_profile(
@@ -299,18 +346,22 @@ def get_profile(
     prof = PROFILES[name]
     stage_key = "liftformer" if model == "liftformer" else stage
     values: dict[str, Any] = {**prof["common"], **prof["stages"].get(stage_key, {})}
-    keypoints = overrides.get("keypoints", values.get("keypoints", "gt"))
-    values.update(prof.get("presets", {}).get((stage, model, keypoints), {}))
+    default_frames = prof["frames"]
+    if name == "paper":
+        dataset = overrides.get("dataset", values["dataset"])
+        values["keypoints"] = overrides.get(
+            "keypoints", "gt" if dataset in ("3dhp", "demo", "humaneva") else values["keypoints"]
+        )
+        paper, default_frames = _paper_values(stage, model, dataset, values["keypoints"], frames)
+        values.update(paper)
     values.update(overrides)
-    if values.get("dataset") in ("demo", "3dhp") and "keypoints" not in overrides and name == "paper":
-        values["keypoints"] = "gt"
     mo = dict(copy.deepcopy(prof["models"].get(model, {})))
     if values.get("dataset") == "humaneva":
         mo["joints"] = 15
     if stage == "refine":
         mo["refine"] = True
     mo.update(model_overrides or {})
-    mo["frames"] = frames if frames is not None else mo.get("frames", prof["frames"])
+    mo["frames"] = frames if frames is not None else mo.get("frames", default_frames)
     try:
         mcfg = get_config(model, **mo)
     except (TypeError, ValueError) as exc:

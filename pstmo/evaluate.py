@@ -141,16 +141,26 @@ def predict_sequences(
     return preds
 
 
+P_MPJPE_MODES = ("correct", "official")
+
+
 def score(
     preds: list[SequencePrediction],
     valid: list[np.ndarray | None] | None = None,
     pck_joints: list[int] | None = None,
     protocol: str = "",
+    p_mpjpe: str = "correct",
+    official_batch: int = 160,
 ) -> EvalResult:
     """Per-frame errors of ``preds`` averaged per action then over actions (see the module doc).
 
     ``valid``: per sequence, the frames to score (None = all); ``pck_joints``: compute PCK/AUC.
+    ``p_mpjpe="official"`` reproduces the official test loop's P-MPJPE, which gives every frame
+    the mean of its test batch of ``official_batch`` frames (a bug of the official code, see
+    :func:`pstmo.metrics.p_mpjpe_official`); the default is the correct per-frame value.
     """
+    if p_mpjpe not in P_MPJPE_MODES:
+        raise DataError(f"p_mpjpe must be one of {P_MPJPE_MODES}, got {p_mpjpe!r}", key="p_mpjpe")
     valid = valid or [None] * len(preds)
     keep = [
         np.ones(len(p.pred), bool) if v is None else np.asarray(v, bool)[: len(p.pred)]
@@ -161,7 +171,9 @@ def score(
     actions = [p.action for p, k in zip(preds, keep) for _ in range(int(k.sum()))]
     per_frame = {
         "MPJPE": M.mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none"),
-        "P-MPJPE": M.p_mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none"),
+        "P-MPJPE": M.p_mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none")
+        if p_mpjpe == "correct"
+        else M.p_mpjpe_official(pred_all, tgt_all, official_batch, scale=1000.0, reduction="none"),
         "N-MPJPE": M.n_mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none"),
     }
     canon = {M.canonical_action(a) for a in actions}
@@ -230,13 +242,15 @@ def evaluate(
     device: str = "auto",
     batch_size: int = 1024,
     fast: bool = True,
+    p_mpjpe: str = "correct",
 ) -> EvalResult:
     """Evaluate a lifting model (P-STMO Stage II or LiftFormer) with the papers' protocol.
 
     ``checkpoint_or_model``: a ``pstmo`` checkpoint path, a released official P-STMO checkpoint,
     a :class:`~pstmo.inference.Lifter`, or an ``nn.Module`` (then pass ``frames``). ``dataset``:
     a name for :func:`pstmo.data.load_dataset` or a ``PoseDataset``. ``tds`` overrides the
-    checkpoint's TDS rate; ``fast`` runs the fast inference copy (same outputs to 1e-5).
+    checkpoint's TDS rate; ``fast`` runs the fast inference copy (same outputs to 1e-5);
+    ``p_mpjpe="official"`` reproduces the official printout's P-MPJPE (see :func:`score`).
     """
     ds = _load_dataset(dataset, data_dir, keypoints)
     skeleton = getattr(ds, "skeleton", None)
@@ -262,7 +276,9 @@ def evaluate(
     preds = predict_sequences(lifter, sequences, flip, max_frames, root)
     valid = [getattr(s, "valid", None) for s in sequences]
     protocol = protocol_text(split, flip, max_frames, lifter.frames, lifter.tds)
-    return score(preds, valid, pck_joints_of(ds, lifter.joints) if pck else None, protocol)
+    if p_mpjpe == "official":
+        protocol += "; P-MPJPE as the official code (batch means of 160 frames)"
+    return score(preds, valid, pck_joints_of(ds, lifter.joints) if pck else None, protocol, p_mpjpe)
 
 
 __all__ = ["EvalResult", "SequencePrediction", "evaluate", "pck_joints_of", "predict_sequences", "score"]

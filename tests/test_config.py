@@ -9,21 +9,54 @@ import pytest
 from pstmo.config import TrainConfig, get_profile
 from pstmo.errors import ConfigError
 from pstmo.models import LiftFormerConfig, STMOConfig
+from pstmo.recipes import OFFICIAL_RECIPES
 from pstmo.train import noam_lambda
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        n
+        for n, r in OFFICIAL_RECIPES.items()
+        if r["stage"] in ("pretrain", "train") and r["script"] != "run_in_the_wild.py"
+    ],
+)
+def test_paper_profile_reproduces_each_official_readme_recipe(name):
+    r = OFFICIAL_RECIPES[name]
+    stage = "pretrain" if r["stage"] == "pretrain" else "lift"
+    cfg = get_profile("paper", stage, model=r["model"], dataset=r["dataset"], keypoints=r["keypoints"])
+    assert (cfg.frames, cfg.tds, cfg.batch_size, cfg.lr, cfg.lr_decay, cfg.epochs) == (
+        r["frames"], r["tds"], r["batch_size"], r["lr"], r["lr_decay"], r["epochs"],
+    )  # fmt: skip
+    assert cfg.model.layers == r["layers"] and cfg.keypoints == r["keypoints"]
+    if stage == "pretrain":
+        assert (cfg.mask_ratio, cfg.mask_joints) == (r["mask_ratio"], r["mask_joints"])
 
 
 def test_paper_profiles_match_the_papers():
     s2 = get_profile("paper", "lift", model="p-stmo-s")
-    assert (s2.lr, s2.lr_decay, s2.batch_size, s2.epochs, s2.frames, s2.tds, s2.lambda_multi) == (
-        7e-4, 0.97, 160, 80, 243, 2, 1.0,
-    )  # fmt: skip
+    assert (s2.keypoints, s2.lr, s2.epochs, s2.frames, s2.tds, s2.lambda_multi) == (
+        "cpn_ft_h36m_dbb",
+        7e-4,
+        79,
+        243,
+        2,
+        1.0,
+    )
     assert isinstance(s2.model, STMOConfig) and (s2.model.channel, s2.model.layers) == (256, 3)
-    assert get_profile("paper", "lift", model="p-stmo").lr == 1e-3
-    assert get_profile("paper", "lift", model="p-stmo-s", keypoints="gt").lr == 1e-3
-    assert get_profile("paper", "pretrain").lr == 1e-4
+    assert (
+        get_profile("paper", "refine", model="p-stmo").lr == get_profile("paper", "lift", model="p-stmo").lr
+    )
+    # LiftFormer Sec. 4: 80 epochs (1000 on HumanEva), Noam 1000 / 12, batch 5120 / 3072 / 1536 for N = 27 / 81 / 243
     lf = get_profile("paper", "lift", model="liftformer")
     assert isinstance(lf.model, LiftFormerConfig)
     assert (lf.warmup, lf.noam_factor, lf.epochs, lf.batch_size, lf.model.dim) == (1000, 12.0, 80, 1536, 512)
+    assert [get_profile("paper", "lift", model="liftformer", frames=n).batch_size for n in (27, 81)] == [
+        5120,
+        3072,
+    ]
+    he = get_profile("paper", "lift", model="liftformer", dataset="humaneva")
+    assert (he.epochs, he.keypoints, he.model.joints) == (1000, "gt", 15)
     smoke = get_profile("smoke", "lift", epochs=1)
     assert smoke.dataset == "demo" and smoke.frames == 27 and smoke.epochs == 1 and smoke.model.channel == 32
 

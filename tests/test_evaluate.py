@@ -12,6 +12,7 @@ from pstmo.checkpoint import build_model, load_model
 from pstmo.data.synthetic import synthetic_dataset
 from pstmo.errors import CheckpointError
 from pstmo.evaluate import evaluate, pck_joints_of
+from pstmo.metrics import p_mpjpe
 
 
 def test_eval_is_per_action_then_mean_over_actions(toy_cfg, one_thread):
@@ -84,3 +85,22 @@ def test_pck_joints_leave_out_the_root():
     assert pck_joints_of(DS(), 17) == list(range(1, 17))
     DS.root_joint = 14
     assert pck_joints_of(DS(), 17) == list(range(14))  # MPI-INF-3DHP's 14 scored joints
+
+
+def test_official_p_mpjpe_reproduces_the_batch_mean_of_the_official_printout(toy_cfg, one_thread):
+    """144 test frames fit in one official test batch of 160: every action gets the batch mean."""
+    data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
+    model = build_model(toy_cfg())
+    correct = evaluate(model, dataset=data, frames=9)
+    official = evaluate(model, dataset=data, frames=9, p_mpjpe="official")
+    row = official.per_action.loc["P-MPJPE"]
+    per_frame_mean = np.mean(
+        [m for p in correct.predictions for m in p_mpjpe(p.pred, p.target, scale=1000.0, reduction="none")]
+    )
+    assert row["Walk"] == pytest.approx(per_frame_mean, rel=1e-5) and row["Eat"] == pytest.approx(
+        per_frame_mean, rel=1e-5
+    )
+    assert correct.per_action.loc["P-MPJPE", "Walk"] != pytest.approx(
+        correct.per_action.loc["P-MPJPE", "Eat"]
+    )
+    assert official.mpjpe == correct.mpjpe and "official" in official.protocol

@@ -6,6 +6,7 @@ import json
 import math
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -206,3 +207,48 @@ def test_refinement_stage_trains_from_a_stage2_model(toy_data, toy_cfg):
     model, info = checkpoint.load_model(run.checkpoint)
     assert model.refiner is not None and info.stage == "refine"
     assert math.isfinite(run.metrics["mpjpe"])
+
+
+class ShiftMPM(torch.nn.Module):
+    """A stand-in Stage I model: the input shifted by +1 in x (a horizontal error of 1 everywhere)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x, temporal_mask, spatial_mask):
+        return x + torch.tensor([1.0, 0.0]) + self.w
+
+
+def test_official_stage1_selection_flips_and_averages_per_action(toy_cfg):
+    from pstmo.data.synthetic import synthetic_dataset
+
+    data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
+    ours = PretrainStage(toy_cfg("pretrain", "p-stmo-s"), data, torch.device("cpu"))
+    assert ours.validate(ShiftMPM()).value == pytest.approx(1.0)  # every joint is off by 1
+    official = PretrainStage(
+        toy_cfg("pretrain", "p-stmo-s", pretrain_selection="official"), data, torch.device("cpu")
+    )
+    # the flipped input's error (+1 in flipped x) flips back to -1: the average cancels it exactly
+    val = official.validate(ShiftMPM())
+    assert val.name == "recon_2d_official" and val.value == pytest.approx(0.0, abs=1e-6)
+
+
+def test_stage1_selection_is_a_mean_over_actions(toy_cfg):
+    from pstmo.data.synthetic import synthetic_dataset
+
+    class Zero(torch.nn.Module):
+        def forward(self, x, t, s):
+            return torch.zeros_like(x)
+
+    data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
+    stage = PretrainStage(
+        toy_cfg("pretrain", "p-stmo-s", pretrain_selection="official"), data, torch.device("cpu")
+    )
+    norms = [np.linalg.norm(s.pose_2d, axis=-1) for s in data.sequences("test")]  # the error of predicting 0
+    windows = [
+        np.stack([n[np.clip(t + np.arange(-4, 5), 0, len(n) - 1)].mean() for t in range(len(n))])
+        for n in norms
+    ]
+    walk, eat = np.concatenate(windows[:2]).mean(), windows[2].mean()
+    assert stage.validate(Zero()).value == pytest.approx((walk + eat) / 2, rel=1e-5)

@@ -12,7 +12,6 @@ from pstmo.data.windows import (
     PAD_MODES,
     WindowBatcher,
     flip_poses,
-    iter_sequence_windows,
     window_indices,
     window_span,
 )
@@ -110,7 +109,7 @@ def test_official_pad_mode_rejects_sequences_with_two_sided_windows(frames, tds)
     WindowBatcher([_seq(need)], frames, tds=tds, pad_mode="official")
     WindowBatcher(seqs, frames, tds=tds, pad_mode="edge")  # edge pads both sides
     with pytest.raises(DataError, match="sequence 0 has .* overflow both ends"):
-        list(iter_sequence_windows(short.pose_2d, frames, tds=tds, pad_mode="official"))
+        WindowBatcher([Sequence("", "", 0, short.pose_2d, None, 0, 0)], frames, tds=tds, pad_mode="official")
 
 
 def test_flip_and_reverse_copies():
@@ -197,16 +196,6 @@ def test_len_and_drop_last():
     assert len(WindowBatcher(seqs, 3, batch_size=4)) == 3
     assert len(WindowBatcher(seqs, 3, batch_size=4, drop_last=True)) == 2
     assert sum(len(x) for x in WindowBatcher(seqs, 3, batch_size=4, drop_last=True)) == 8
-
-
-def test_iter_sequence_windows_in_order():
-    seq = _seq(9)
-    batches = list(iter_sequence_windows(seq, 3, tds=1, batch_size=4))
-    assert [len(x) for x in batches] == [4, 4, 1]
-    assert torch.cat([x.index for x in batches]).tolist() == list(range(9))
-    assert torch.cat([x.center_3d[:, 0, 0, 0] for x in batches]).tolist() == list(range(9))
-    only_2d = list(iter_sequence_windows(seq.pose_2d, 5, tds=2, batch_size=100))
-    assert only_2d[0].pose_3d is None and only_2d[0].pose_2d.shape == (9, 5, 17, 2)
 
 
 def test_bad_arguments():

@@ -372,27 +372,3 @@ class WindowBatcher:
         self.position = int(state["position"])
         self.seed = int(state.get("seed", self.seed))
         self._order_cache = None
-
-
-def iter_sequence_windows(
-    sequence: Any,
-    frames: int,
-    tds: int = 1,
-    pad_mode: str = "edge",
-    batch_size: int = 1024,
-    device: str | torch.device = "cpu",
-) -> Iterator[Batch]:
-    """All windows of one sequence in frame order (evaluation, lifting a user's sequence).
-
-    ``sequence``: a :class:`pstmo.data.Sequence` or a 2D array ``(T, J, 2)``. Batch ``i``
-    covers target frames ``[i*batch_size, (i+1)*batch_size)``; ``Batch.index`` is the frame.
-    """
-    if not hasattr(sequence, "pose_2d"):
-        from pstmo.data import Sequence
-
-        arr = np.asarray(sequence, dtype=np.float32)
-        sequence = Sequence(subject="", action="", camera=0, pose_2d=arr, pose_3d=None, res_w=0, res_h=0)
-    batcher = WindowBatcher(
-        [sequence], frames, tds=tds, batch_size=batch_size, shuffle=False, pad_mode=pad_mode, device=device
-    )
-    yield from batcher
