@@ -64,3 +64,35 @@ def test_an_edit_on_either_side_is_caught(tmp_path):
     nb.cells[0].source += "\nan edit made in JupyterLab without the pairing"
     jupytext.write(nb, ipynb, fmt="ipynb")
     assert "+# an edit made in JupyterLab" in pair_diff(ipynb)
+
+
+def _clean_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "clean_notebooks", NB_DIR.parent / "tools" / "clean_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_clean_keeps_only_the_checked_printed_output():
+    import nbformat
+
+    tool = _clean_tool()
+    checked = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(6.2)\nfig")
+    checked.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="6.2\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="1482\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"}),
+    ]
+    plain = nbformat.v4.new_code_cell("nb.figure(fig, 'x')", execution_count=7)
+    plain.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})]
+    plain.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z"}
+    nb = nbformat.v4.new_notebook(cells=[checked, plain])
+    assert tool.clean(nb) is True
+    assert [(o.output_type, o.text) for o in checked.outputs] == [("stream", "6.2\n1482\n")]
+    assert plain.outputs == [] and plain.execution_count is None and "execution" not in plain.metadata
+    assert tool.clean(nb) is False  # idempotent
