@@ -35,7 +35,9 @@ pretrain = True  # run Stage I (MPM) before Stage II
 # %%
 import pandas as pd
 
-from pstmo import engine, notebook, paper, viz
+from pstmo import notebook, paper, viz
+from pstmo.evaluate import evaluate
+from pstmo.train import train
 
 nb = notebook.setup("00_quickstart", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -60,7 +62,7 @@ print(seq.subject, seq.action, "pose_2d", seq.pose_2d.shape, "pose_3d", seq.pose
 # The encoder (SEM + TEM) and a small decoder learn to reconstruct masked 2D poses.
 
 # %%
-pre = engine.pretrain(nb.config("pretrain", "stage1", frames=frames, model=model)) if pretrain else None
+pre = train(nb.config("pretrain", "stage1", model, frames=frames)) if pretrain else None
 if pre is not None:
     print("Stage I: 2D reconstruction error on the test split:", round(pre.metrics["recon_2d"], 4))
 
@@ -68,18 +70,16 @@ if pre is not None:
 # ## Stage II: fine-tune STMO to predict the 3D pose of the middle frame
 
 # %%
-cfg = nb.config(
-    "train", "stage2", frames=frames, model=model, pretrained=str(pre.checkpoint) if pre else None
-)
-run = engine.train(cfg)
-fig = viz.plot_training_curves(run.history, x="step", y="loss")
+cfg = nb.config("lift", "stage2", frames=frames, model=model, pretrained=str(pre.checkpoint) if pre else None)
+run = train(cfg)
+fig = viz.plot_training_curves(run.steps, x="step", y="loss")
 nb.figure(fig, "00_quickstart_training_curve")
 
 # %% [markdown]
 # ## Evaluate: MPJPE on every test frame (flip augmentation averaged)
 
 # %%
-res = engine.evaluate(run.checkpoint, dataset=dataset, data_dir=data_dir, device=device)
+res = evaluate(run.checkpoint, dataset=dataset, data_dir=data_dir, device=device)
 ours = pd.DataFrame([{"Method": f"{model} (N={cfg.frames})", "MPJPE": res.mpjpe}])
 reported = paper.paper_table("pstmo_table1")[["Method", "Avg"]].rename(columns={"Avg": "MPJPE"})
 table = paper.beside(ours, reported[reported["Method"].str.startswith("P-STMO")], label=nb.label)

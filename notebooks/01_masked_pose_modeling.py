@@ -43,7 +43,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pstmo import engine, notebook, paper, viz
+from pstmo import notebook, paper, viz
+from pstmo.checkpoint import load_model
+from pstmo.inference import sequence_windows
+from pstmo.train import pretrain, train
 
 nb = notebook.setup("01_masked_pose_modeling", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -69,10 +72,10 @@ nb.figure(fig, "01_fig2_masking_strategies")
 # A Stage I model pre-trained with spatio-temporal masking ($q^T = 0.8$, $m^S = 2$) fills in a masked test window.
 
 # %%
-pre = engine.pretrain(nb.config("pretrain", "stage1", frames=frames))
-mpm, info = engine.load_model(pre.checkpoint, device="cpu")
-N = info["frames"]
-x = engine.sequence_windows(seq.pose_2d, N, info["tds"])[len(seq.pose_2d) // 2][None]  # (1, N, J, 2)
+pre = pretrain(nb.config("pretrain", "stage1", frames=frames))
+mpm, info = load_model(pre.checkpoint, device="cpu")
+N = info.frames
+x = sequence_windows(seq.pose_2d, N, info.tds)[len(seq.pose_2d) // 2][None]  # (1, N, J, 2)
 t_mask, s_mask = masking.spatio_temporal_mask(N, 17, 0.8, 2, torch.Generator().manual_seed(seed))
 with torch.no_grad():
     recon = mpm(x, t_mask, s_mask)[0].numpy()  # (N, J, 2)
@@ -99,7 +102,7 @@ print(
 # %%
 def mpm_then_stmo(tag, strategy, q_t, m_s):
     """Stage I with one masking setting, then Stage II from it; returns the Stage II MPJPE."""
-    pre = engine.pretrain(
+    pre = pretrain(
         nb.config(
             "pretrain",
             f"{tag}-stage1",
@@ -109,7 +112,7 @@ def mpm_then_stmo(tag, strategy, q_t, m_s):
             mask_joints=m_s,
         )
     )
-    run = engine.train(nb.config("train", f"{tag}-stage2", frames=frames, pretrained=str(pre.checkpoint)))
+    run = train(nb.config("lift", f"{tag}-stage2", frames=frames, pretrained=str(pre.checkpoint)))
     return dict(
         strategy=strategy, q_T=q_t, m_S=m_s, recon_2d=pre.metrics["recon_2d"], mpjpe=run.metrics["mpjpe"]
     )

@@ -39,7 +39,9 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import engine, notebook, paper
+from pstmo import notebook, paper
+from pstmo.evaluate import evaluate
+from pstmo.train import train
 
 nb = notebook.setup("02_h36m_results", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -50,10 +52,9 @@ nb = notebook.setup("02_h36m_results", profile, dataset, data_dir, device, seed,
 if checkpoint:
     ckpt, name = checkpoint, Path(checkpoint).stem
 else:
-    stage = "liftformer" if model == "liftformer" else "train"
-    cfg = nb.config(stage, model, frames=frames, model=model, keypoints=keypoints)
-    ckpt, name = engine.train(cfg).checkpoint, f"{model} (N={cfg.frames})"
-res = engine.evaluate(ckpt, dataset=dataset, data_dir=data_dir, keypoints=keypoints, device=device)
+    cfg = nb.config("lift", model, frames=frames, model=model, keypoints=keypoints)
+    ckpt, name = train(cfg).checkpoint, f"{model} (N={cfg.frames})"
+res = evaluate(ckpt, dataset=dataset, data_dir=data_dir, keypoints=keypoints, device=device)
 display(res.per_action.round(1))
 nb.summary(res.metrics, model=model, keypoints=keypoints)
 

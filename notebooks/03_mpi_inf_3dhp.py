@@ -29,14 +29,16 @@ pck_threshold_mm = 150.0
 import numpy as np
 import pandas as pd
 
-from pstmo import engine, notebook, paper, viz
+from pstmo import notebook, paper, viz
+from pstmo.evaluate import evaluate
+from pstmo.train import train
 
 nb = notebook.setup("03_mpi_inf_3dhp", profile, dataset, data_dir, device, seed, out_dir)
 
 # %%
-cfg = nb.config("train", "p-stmo", frames=frames)
-run = engine.train(cfg)
-res = engine.evaluate(run.checkpoint, dataset=dataset, data_dir=data_dir, pck=True, device=device)
+cfg = nb.config("lift", "p-stmo", frames=frames)
+run = train(cfg)
+res = evaluate(run.checkpoint, dataset=dataset, data_dir=data_dir, pck=True, device=device)
 ours = pd.DataFrame(
     [{"Method": f"P-STMO-S (N={cfg.frames})", "PCK": res.pck, "AUC": res.auc, "MPJPE": res.mpjpe}]
 )

@@ -26,16 +26,18 @@ frames = None  # receptive field n (paper: 27, 81, 243; None: the profile's defa
 import numpy as np
 import pandas as pd
 
-from pstmo import engine, notebook, paper
+from pstmo import notebook, paper
+from pstmo.evaluate import evaluate
+from pstmo.train import train
 
 nb = notebook.setup("04_humaneva", profile, dataset, data_dir, device, seed, out_dir)
 
 # %%
 from pstmo import metrics
 
-cfg = nb.config("liftformer", "liftformer", frames=frames, model="liftformer")
-run = engine.train(cfg)
-res = engine.evaluate(run.checkpoint, dataset=dataset, data_dir=data_dir, device=device)
+cfg = nb.config("lift", "liftformer", frames=frames, model="liftformer")
+run = train(cfg)
+res = evaluate(run.checkpoint, dataset=dataset, data_dir=data_dir, device=device)
 errors = np.concatenate(
     [metrics.p_mpjpe(p.pred, p.target, scale=1000.0, reduction="none") for p in res.predictions]
 )

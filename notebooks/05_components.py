@@ -35,7 +35,8 @@ tds = 2  # s of the "+TDS" row
 
 # %%
 
-from pstmo import engine, notebook, paper
+from pstmo import notebook, paper
+from pstmo.train import pretrain, train
 
 nb = notebook.setup("05_components", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -71,17 +72,13 @@ def components(v):
     return {k: v[k] for k in ("components", "sem", "sem_blocks") if k in v}
 
 
-pre = (
-    engine.pretrain(nb.config("pretrain", "stage1", frames=frames))
-    if any("mpm" in v for v in variants)
-    else None
-)
+pre = pretrain(nb.config("pretrain", "stage1", frames=frames)) if any("mpm" in v for v in variants) else None
 mpjpe = {}
 for v in variants:
     extra = dict(pretrained=str(pre.checkpoint)) if "mpm" in v else {}
     if v.endswith("tds"):
         extra["tds"] = tds
-    run = engine.train(nb.config("train", v, frames=frames, model_extra=components(VARIANTS[v]), **extra))
+    run = train(nb.config("lift", v, frames=frames, model_extra=components(VARIANTS[v]), **extra))
     mpjpe[v] = run.metrics["mpjpe"]
 ours = reported.copy()
 ours["Params(M)"] = [counts[k]["params_paper_m"] for k in VARIANTS]

@@ -23,7 +23,8 @@ frames = None  # N of the training runs (None: the profile's default)
 
 # %%
 
-from pstmo import engine, notebook, paper
+from pstmo import notebook, paper
+from pstmo.train import train
 
 nb = notebook.setup("06_sem_backbone", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -58,7 +59,7 @@ mpjpe = {}
 for b in backbones:
     v = ABLATIONS[ROWS[b]]
     extra = {k: v[k] for k in ("components", "sem", "sem_blocks") if k in v}
-    run = engine.train(nb.config("train", b, frames=frames, model_extra=extra))
+    run = train(nb.config("lift", b, frames=frames, model_extra=extra))
     mpjpe[b] = run.metrics["mpjpe"]
 ours = reported.copy()
 ours["Params(M)"] = [counts[k]["params_paper_m"] for k in ROWS]

@@ -24,7 +24,8 @@ rates = [1, 3]  # s values (paper: 1, 2, 3, 9)
 # %%
 import pandas as pd
 
-from pstmo import engine, notebook, paper, viz
+from pstmo import notebook, paper, viz
+from pstmo.train import train
 
 nb = notebook.setup("07_tds_rate", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -50,7 +51,7 @@ for n, c in counts.items():
 rows = []
 for n in frames_list:
     for s in rates:
-        run = engine.train(nb.config("train", f"N{n}-s{s}", frames=n, tds=s))
+        run = train(nb.config("lift", f"N{n}-s{s}", frames=n, tds=s))
         rows.append({"N": n, "s": s, "RF": n * s, "MPJPE": run.metrics["mpjpe"]})
 ours = pd.DataFrame(rows)
 nb.table(paper.beside(ours, reported, label=nb.label, on=["N", "s", "RF"]), "pstmo_table5")

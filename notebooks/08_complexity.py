@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pstmo import engine, notebook, paper
+from pstmo import notebook, paper
+from pstmo.runtime import resolve_device
 
 nb = notebook.setup("08_complexity", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -64,7 +65,7 @@ from functools import partial
 from pstmo import bench
 from pstmo.models import build_model
 
-dev = engine.resolve_device(device)
+dev = resolve_device(device)
 fps = {}
 for k, (m, n) in MODELS.items():
     if n not in fps_frames:

@@ -29,7 +29,8 @@ frames = None  # receptive field n of the trained models (None: the profile's de
 # %%
 import pandas as pd
 
-from pstmo import engine, notebook, paper
+from pstmo import notebook, paper
+from pstmo.train import train
 
 nb = notebook.setup("09_liftformer_ablations", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -80,16 +81,14 @@ rows = []
 for d in hidden_sizes:
     for ws in (False, True):
         cfg = nb.config(
-            "liftformer",
+            "lift",
             f"d{d}-ws{int(ws)}",
+            "liftformer",
             frames=frames,
-            model="liftformer",
             model_extra=dict(dim=d, ff_dim=2 * d, blocks=train_blocks, weight_sharing=ws),
         )
-        run = engine.train(cfg)
-        params = complexity.count(get_config("liftformer", **cfg.model_overrides, frames=cfg.frames))[
-            "params_total"
-        ]
+        run = train(cfg)
+        params = complexity.count(cfg.model)["params_total"]
         rows.append(
             {
                 "Hidden dimension": d,

@@ -26,7 +26,9 @@ gif_frames = 40  # frames in the animated GIF
 
 # %%
 
-from pstmo import engine, notebook, viz
+from pstmo import notebook, viz
+from pstmo.evaluate import evaluate
+from pstmo.train import train
 
 nb = notebook.setup("10_skeleton_figures", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -34,9 +36,8 @@ nb = notebook.setup("10_skeleton_figures", profile, dataset, data_dir, device, s
 if checkpoint:
     ckpt = checkpoint
 else:
-    stage = "liftformer" if model == "liftformer" else "train"
-    ckpt = engine.train(nb.config(stage, model, frames=frames, model=model)).checkpoint
-res = engine.evaluate(ckpt, dataset=dataset, data_dir=data_dir, device=device)
+    ckpt = train(nb.config("lift", model, frames=frames, model=model)).checkpoint
+res = evaluate(ckpt, dataset=dataset, data_dir=data_dir, device=device)
 pred = max(res.predictions, key=lambda p: len(p.pred))  # the longest test sequence
 print(pred.subject, pred.action, len(pred.pred), "frames; MPJPE", round(res.mpjpe, 1), "mm")
 

@@ -68,29 +68,26 @@ class Notebook:
         self,
         stage: str,
         run: str,
+        model: str = "p-stmo-s",
         frames: int | None = None,
         model_extra: Mapping[str, Any] | None = None,
         **overrides: Any,
     ):
-        """The profile's ``TrainConfig`` for this notebook's data, device, seed and results folder.
+        """The profile's :class:`~pstmo.config.TrainConfig` for this notebook's data, device, seed
+        and results folder (``pstmo.config.get_profile``).
 
-        ``run`` names the run (``results/runs/<notebook>-<run>/``); ``frames`` overrides N when
-        given; ``model_extra`` changes only these model fields and keeps the profile's model size.
+        ``stage``: ``"pretrain"`` (P-STMO Stage I) or ``"lift"`` (Stage II, LiftFormer); ``run``
+        names the run folder ``<results>/runs/<notebook>-<run>/``; ``frames`` sets N when given;
+        ``model_extra`` changes only these model fields (the profile's model size stays);
+        ``overrides`` replace training fields (``pretrained``, ``tds``, ``mask_ratio``, ...).
         """
-        import dataclasses
+        from pstmo.config import get_profile
 
-        from pstmo import engine
-
-        if frames:
-            overrides["frames"] = frames
-        cfg = engine.get_profile(
-            self.profile, stage=stage, dataset=self.dataset, data_dir=self.data_dir, device=self.device,
-            seed=self.seed, results_dir=str(self.results / "runs"), run_name=f"{self.name}-{run}",
-            progress=False, **overrides,
+        return get_profile(
+            self.profile, stage, model, frames=frames or None, model_overrides=dict(model_extra or {}),
+            dataset=self.dataset, data_dir=self.data_dir, device=self.device, seed=self.seed,
+            results_dir=str(self.results / "runs"), run_name=f"{self.name}-{run}", progress=False, **overrides,
         )  # fmt: skip
-        if model_extra:
-            cfg = dataclasses.replace(cfg, model_overrides={**cfg.model_overrides, **model_extra})
-        return cfg
 
     # ---------------------------------------------------------------------------------- outputs
 

@@ -120,8 +120,9 @@ def test_formatter_needs_ipython():
 
 
 def test_config_uses_the_notebooks_parameters(nb):
-    cfg = nb.config("train", "stage2", frames=9, model_extra={"depth": 1})
-    assert cfg.frames == 9 and cfg.seed == 3 and cfg.device == "cpu" and cfg.dataset == "demo"
-    assert cfg.run_name == "99_test-stage2"
-    assert cfg.results_dir == str(nb.results / "runs")
-    assert cfg.model_overrides["depth"] == 1
+    cfg = nb.config("lift", "stage2", frames=9, model_extra={"sem": "fc"}, tds=2)
+    assert (cfg.stage, cfg.preset, cfg.frames, cfg.tds) == ("lift", "p-stmo-s", 9, 2)
+    assert (cfg.seed, cfg.device, cfg.dataset) == (3, "cpu", "demo")
+    assert cfg.run_name == "99_test-stage2" and cfg.results_dir == str(nb.results / "runs")
+    assert cfg.model.sem == "fc" and cfg.model.channel == 32  # the smoke profile's size is kept
+    assert nb.config("lift", "lf", "liftformer").is_liftformer
