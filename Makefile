@@ -39,7 +39,7 @@ test: lint
 	$(BIN)/pytest -q tests
 
 # JupyterLab on the repository, opened at notebooks/; jupytext (installed) keeps each
-# notebooks/NAME.ipynb and its NAME.py in sync on save. LAB_ARGS e.g. --no-browser --port 8890
+# notebooks/NAME.ipynb and its NAME.py in sync on save. LAB_ARGS e.g. --no-browser --port 8890 (--allow-root as root)
 LAB_ARGS ?=
 lab: venv
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
