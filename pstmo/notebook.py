@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pstmo import paper, paths, viz
-from pstmo.sweep import write_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,7 +130,7 @@ class Notebook:
     def summary(self, metrics: Mapping[str, Any], **parameters: Any) -> None:
         """Write ``<results>/<name>.summary.json`` (``parameters`` on top of ``meta``, and the
         scalar ``metrics``) for ``pstmo sweep`` to aggregate."""
-        write_summary(self.results, {**self.meta, **parameters}, metrics, name=self.name)
+        paper.write_summary(self.results, {**self.meta, **parameters}, metrics, name=self.name)
 
     def __str__(self) -> str:
         return f"{self.name}: {self.label}; tables -> {self.results}, figures -> {self.figures}"
