@@ -1,13 +1,14 @@
 # Two commands do all set-up on a fresh machine:
 #   make reproduce   -> .venv + pinned deps + the main job (smoke profile, demo data)
-#   make test        -> .venv + pinned deps + lint + unit tests + nbval of every notebook
+#   make test        -> .venv + pinned deps + lint + unit tests + every notebook executed once
+#   make lab         -> JupyterLab on the notebooks, with the project's kernel
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PROFILE ?= smoke
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv reproduce test unit nbval lint bench clean
+.PHONY: venv reproduce test unit nbval lint bench clean lab notebooks viz-baselines
 
 venv: $(STAMP)
 
@@ -24,16 +25,35 @@ reproduce: venv
 
 lint: venv
 	$(BIN)/ruff check pstmo tests tools benchmarks notebooks
+	$(BIN)/ruff format --check notebooks
 
 unit: venv
 	$(BIN)/pytest -q tests
 
+# nbval's own run of every notebook (in place: writes to results/ and figures/); `make test`
+# does the same checks and more in tests/test_notebooks_run.py, one execution per notebook
 nbval: venv
-	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks/*.ipynb
 
 test: lint
 	$(BIN)/pytest -q tests
-	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+# JupyterLab on the repository, opened at notebooks/; jupytext (installed) keeps each
+# notebooks/NAME.ipynb and its NAME.py in sync on save. LAB_ARGS e.g. --no-browser --port 8890 (--allow-root as root)
+LAB_ARGS ?=
+lab: venv
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+
+# after editing notebooks/*.py (or *.ipynb) outside JupyterLab: format the .py, bring each pair
+# in sync (the newer file wins) and strip the outputs that are not stored (tools/clean_notebooks.py)
+notebooks: venv
+	$(BIN)/ruff format notebooks
+	cd notebooks && $(abspath $(BIN))/jupytext --sync [0-9][0-9]_*.py
+	$(BIN)/python tools/clean_notebooks.py
+
+# rewrite tests/baseline_images/ after an intended change of pstmo/viz.py (look at them first)
+viz-baselines: venv
+	$(BIN)/pytest -q -p no:cacheprovider --mpl-generate-path=tests/baseline_images -k matches_baseline tests/test_viz.py
 
 bench: venv
 	$(BIN)/pstmo bench

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -564,3 +565,23 @@ def write_table(
         md += "\n" + "; ".join(f"{k}: {v}" for k, v in meta.items()) + "\n"
     write_text(paths["md"], md)
     return paths
+
+
+#: ``[<notebook>.]summary.json``: the scalars of one run that ``pstmo sweep`` aggregates.
+SUMMARY_FILE = "summary.json"
+
+
+def write_summary(
+    out_dir: str | os.PathLike,
+    parameters: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    name: str | None = None,
+) -> Path:
+    """Write ``<out_dir>/[<name>.]summary.json`` = {"parameters", "metrics"}: the scalars a sweep aggregates.
+
+    Notebooks pass their own name, so several notebooks can share ``results/``; ``pstmo sweep``
+    aggregates these files over a grid.
+    """
+    path = Path(out_dir) / (f"{name}.{SUMMARY_FILE}" if name else SUMMARY_FILE)
+    write_json(path, {"parameters": dict(parameters), "metrics": dict(metrics)})
+    return path

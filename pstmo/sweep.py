@@ -11,7 +11,8 @@ a successful run); finished points are skipped on the next call. A failed point 
 sweep goes on with the other points. At the end the grid is aggregated into
 ``summary.csv`` / ``summary.md`` / ``summary.json`` and one plot ``summary.png``.
 
-A notebook reports its scalar numbers for the aggregation with :func:`write_summary`.
+A notebook reports its scalar numbers for the aggregation with :func:`pstmo.paper.write_summary`
+(``nb.summary`` in :mod:`pstmo.notebook`).
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pstmo.io import write_json, write_text
+from pstmo.paper import SUMMARY_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
 
 DONE_FILE = "DONE"
 STATUS_FILE = "status.json"
-SUMMARY_FILE = "summary.json"
 EXECUTED = "executed.ipynb"
 
 
@@ -91,21 +92,6 @@ def point_name(point: Mapping[str, Any]) -> str:
     """A folder name for one grid point, e.g. ``frames=9__tds=3``."""
     name = "__".join(f"{k}={v}" for k, v in point.items()) or "default"
     return re.sub(r"[^A-Za-z0-9._=+-]", "_", name)
-
-
-def write_summary(
-    out_dir: str | os.PathLike,
-    parameters: Mapping[str, Any],
-    metrics: Mapping[str, Any],
-    name: str | None = None,
-) -> Path:
-    """Write ``<out_dir>/[<name>.]summary.json`` = {"parameters", "metrics"}: the scalars a sweep aggregates.
-
-    Notebooks pass their own name, so several notebooks can share ``results/``.
-    """
-    path = Path(out_dir) / (f"{name}.{SUMMARY_FILE}" if name else SUMMARY_FILE)
-    write_json(path, {"parameters": dict(parameters), "metrics": dict(metrics)})
-    return path
 
 
 def _status(folder: Path) -> dict[str, Any]:

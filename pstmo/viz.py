@@ -11,10 +11,13 @@ properties of the figure, not of the camera that recorded the sequence.
 
 Every figure is a plain ``matplotlib.figure.Figure`` (no pyplot state, so loops
 don't leak figures); ``save_figure`` writes it as a PNG atomically under ``figures/``.
+IPython shows such figures only as text; in notebooks ``pstmo.notebook`` saves *and* displays
+them (``nb.figure``) and registers :func:`figure_png` as their PNG formatter.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -68,10 +71,18 @@ def save_figure(
     if not name or "/" in name or "\\" in name:
         raise ValueError(f"figure name must be a plain file stem, got {name!r}")
     path = Path(out_dir) / f"{name}.png"
+    png = figure_png(fig, dpi)
     with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=dpi or fig.dpi)
+        fh.write(png)
     _public_mode(path)
     return path
+
+
+def figure_png(fig: Figure, dpi: float | None = None) -> bytes:
+    """``fig`` as PNG bytes (``savefig`` with the current rcParams, e.g. ``savefig.bbox``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
+    return buf.getvalue()
 
 
 def _public_mode(path: Path) -> None:

@@ -18,7 +18,7 @@ checkpoint a small *untrained* model of the smoke profile is built, and the figu
 from __future__ import annotations
 
 import contextlib
-import io
+import html
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -180,7 +180,7 @@ class PoseExplorer:
         W.jslink((self.play, "value"), (self.frame, "value"))
         options = list(UNTRAINED) + self._find_checkpoints(results_dir)
         if checkpoint is not None:
-            options.insert(0, str(checkpoint))
+            options.insert(0, str(resolve_path(checkpoint) or checkpoint))
         self.model = W.Dropdown(options=options, value=options[0], description="model", style=style)
         self.checkpoint_path = W.Text(
             placeholder="path/to/best.pt, Enter to load", description="checkpoint", continuous_update=False,
@@ -299,7 +299,10 @@ class PoseExplorer:
             root = default_results(create=False)
         else:
             root = Path(results_dir)
-        return sorted(str(p) for p in root.glob("*/best.pt")) if root.is_dir() else []
+        if not root.is_dir():
+            return []
+        # runs of `pstmo train` (results/<run>/) and of the notebooks (results/runs/<notebook>-<run>/)
+        return sorted({str(p) for pattern in ("*/best.pt", "runs/*/best.pt") for p in root.glob(pattern)})
 
     def _select_model(self) -> ModelBundle:
         key = self.model.value
@@ -331,7 +334,9 @@ class PoseExplorer:
             if undo is not None:
                 undo()
             self._busy = False
-            self.status.value = f"<b style='color:#b00'>error:</b> {type(exc).__name__}: {exc}"
+            self.status.value = (
+                f"<b style='color:#b00'>error:</b> {html.escape(f'{type(exc).__name__}: {exc}')}"
+            )
             return
         finally:
             self._busy = False
@@ -354,9 +359,11 @@ class PoseExplorer:
         path = change["new"].strip()
         if not path:
             return
-        if not Path(path).is_file():
-            self.status.value = f"<b style='color:#b00'>error:</b> checkpoint {path} not found"
+        found = resolve_path(path)
+        if found is None:
+            self.status.value = f"<b style='color:#b00'>error:</b> checkpoint {html.escape(path)} not found"
             return
+        path = str(found)
         if path not in self.model.options:
             self.model.options = [path, *self.model.options]
         self.model.value = path  # triggers _on_change
@@ -406,16 +413,19 @@ class PoseExplorer:
         """Recompute and redraw (called by every control)."""
         st = self.compute()
         self.draw()
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=self.dpi)
-        self.image.value = buf.getvalue()
+        png = viz.figure_png(self.figure, self.dpi)
+        self.image.value = png
+        width, height = png_size(png)  # shown at its own size: not stretched, not blurred
+        self.image.layout.width, self.image.layout.height = f"{width}px", f"{height}px"
         seq = self.sequence
         q_st = float(st["temporal"].mean() + st["spatial"].sum() / st["spatial"].size)
-        notes = "".join(f"<br><b style='color:#b00'>{n}</b>" for n in self.bundle.notes)
+        esc = html.escape
+        notes = "".join(f"<br><b style='color:#b00'>{esc(n)}</b>" for n in self.bundle.notes)
         self.status.value = (
-            f"<b>{getattr(self.data, 'name', 'data')}</b> {seq.subject} / {seq.clip or seq.action} / camera "
-            f"{seq.camera}, frame {st['frame']} of {len(seq)}; model <b>{self.bundle.label}</b>, N={self.bundle.frames}"
-            f", s={st['tds']}; masked {q_st:.1%} of the window; MPJPE {st['errors_mm'].mean():.1f} mm{notes}"
+            f"<b>{esc(str(getattr(self.data, 'name', 'data')))}</b> {esc(str(seq.subject))} / "
+            f"{esc(str(seq.clip or seq.action))} / camera {esc(str(seq.camera))}, frame {st['frame']} of {len(seq)}; "
+            f"model <b>{esc(self.bundle.label)}</b>, N={self.bundle.frames}, s={st['tds']}; "
+            f"masked {q_st:.1%} of the window; MPJPE {st['errors_mm'].mean():.1f} mm{notes}"
         )
 
     def draw(self):
@@ -457,17 +467,16 @@ class PoseExplorer:
         ax.set_xticks([])
         ax.set_yticks([])
 
-        center, radius, low = viz._frame_3d([st["pred"], st["gt"]])
         cmap = mpl.colormaps[viz.ERROR_CMAP]
         ax = fig.add_subplot(gs[1, 0], projection="3d")
         viz.draw_skeleton_3d(
             ax, st["pred"], joint_colors=cmap(np.clip(st["errors_mm"] / 150.0, 0, 1)), markersize=20
         )
-        viz.setup_axes_3d(ax, center, radius, low)
+        viz.setup_axes_3d(ax, *viz._frame_3d([st["pred"]]))  # per-panel limits: each pose fills its panel
         ax.set_title(f"prediction, MPJPE {st['errors_mm'].mean():.1f} mm", fontsize=9)
         ax = fig.add_subplot(gs[1, 1], projection="3d")
         viz.draw_skeleton_3d(ax, st["gt"])
-        viz.setup_axes_3d(ax, center, radius, low)
+        viz.setup_axes_3d(ax, *viz._frame_3d([st["gt"]]))
         ax.set_title("ground truth", fontsize=9)
 
         ax = fig.add_subplot(gs[1, 2])
@@ -482,6 +491,25 @@ class PoseExplorer:
     def save_static(self, name: str = "11_explorer_static", out_dir: str | os.PathLike | None = None) -> Path:
         """Save the current figure as the read-only fallback (``figures/11_explorer_static.png``)."""
         return viz.save_figure(self.figure, name, out_dir=out_dir, dpi=self.dpi)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """``(width, height)`` in pixels from a PNG's IHDR chunk."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def resolve_path(path: str | os.PathLike) -> Path | None:
+    """An existing file at ``path``: as given (relative to the kernel's folder, ``notebooks/``),
+    else relative to the repository root (``pstmo.paths.repo_root``); None when neither exists."""
+    from pstmo.paths import repo_root
+
+    path = Path(path).expanduser()
+    for candidate in (path, repo_root() / path):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def explorer(**kwargs: Any) -> PoseExplorer:

@@ -14,7 +14,7 @@ import json, pathlib
 pathlib.Path(out_dir, "runs.txt").open("a").write("run\\n")
 if fail_at is not None and x == fail_at:
     raise RuntimeError(f"planned failure at x={x}")
-from pstmo.sweep import write_summary
+from pstmo.paper import write_summary
 write_summary(out_dir, {"x": x, "y": y, "profile": profile}, {"score": 10 * x + y})
 """
 

@@ -1,13 +1,17 @@
-"""Figures: image regression against stored baselines, plus behaviour of the plotting helpers.
+"""Figures: image regression against stored baselines (pytest-mpl), plus behaviour of the plotting helpers.
 
 The baselines in ``tests/baseline_images/`` are 200-pixel-high PNGs of a fixed, hand-made
-standing pose, drawn with matplotlib's default style and no text. Regenerate them with
-``python tools/update_viz_baselines.py`` after an intended change of the drawing code.
+standing pose, drawn with matplotlib's default style and no text. pytest-mpl compares them
+(``--mpl`` is in the pytest options of pyproject.toml); after an intended change of the drawing
+code regenerate them with ``make viz-baselines``
+(``pytest --mpl-generate-path=tests/baseline_images -k baseline tests/test_viz.py``) and look at
+the new PNGs before committing them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -15,16 +19,15 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib as mpl  # noqa: E402
-import matplotlib.style  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.testing.compare import compare_images  # noqa: E402
 
 from pstmo import viz  # noqa: E402
 from pstmo.skeleton import H36M_SKELETON, PARENTS, Skeleton  # noqa: E402
 
 BASELINE_DIR = Path(__file__).resolve().parent / "baseline_images"
-TOLERANCE = 2.0  # RMS over 0..255 colour values
+#: pytest-mpl settings of every baseline: matplotlib defaults, 100 dpi, RMS tolerance over 0..255
+BASELINE = dict(baseline_dir=str(BASELINE_DIR), style="default", tolerance=2, savefig_kwargs={"dpi": 100})
 
 #: A standing person, camera frame metres (x right, y down, z forward), root-relative. The
 #: right arm is bent forward and the left arm stretched sideways so a mirrored or re-parented
@@ -85,30 +88,19 @@ def render_masking(skeleton: Skeleton = H36M_SKELETON):
     return fig
 
 
-#: name -> renderer; ``tools/update_viz_baselines.py`` writes ``<name>.png`` for each.
-BASELINES = {"pose_2d": render_pose_2d, "pose_3d": render_pose_3d, "masking_row": render_masking}
+@pytest.mark.mpl_image_compare(filename="pose_2d.png", **BASELINE)
+def test_pose_2d_matches_baseline():
+    return render_pose_2d()
 
 
-def save_rendering(name: str, path: Path, skeleton: Skeleton = H36M_SKELETON) -> Path:
-    """Render baseline ``name`` with a pinned style (matplotlib defaults, Agg, no text)."""
-    with mpl.style.context("default"), mpl.rc_context({"savefig.bbox": None, "figure.dpi": 100}):
-        fig = BASELINES[name](skeleton)
-        fig.savefig(path, dpi=100)
-    return path
+@pytest.mark.mpl_image_compare(filename="pose_3d.png", **BASELINE)
+def test_pose_3d_matches_baseline():
+    return render_pose_3d()
 
 
-def _compare(name: str, tmp_path: Path, skeleton: Skeleton = H36M_SKELETON) -> str | None:
-    baseline = BASELINE_DIR / f"{name}.png"
-    if not baseline.exists():
-        pytest.fail(f"missing baseline {baseline}; run `python tools/update_viz_baselines.py`")
-    actual = save_rendering(name, tmp_path / f"{name}.png", skeleton)
-    return compare_images(str(baseline), str(actual), tol=TOLERANCE)
-
-
-@pytest.mark.parametrize("name", sorted(BASELINES))
-def test_rendering_matches_baseline(name, tmp_path):
-    result = _compare(name, tmp_path)
-    assert result is None, f"{name} differs from tests/baseline_images/{name}.png:\n{result}"
+@pytest.mark.mpl_image_compare(filename="masking_row.png", **BASELINE)
+def test_masking_row_matches_baseline():
+    return render_masking()
 
 
 def _swapped_elbow_parents() -> Skeleton:
@@ -121,13 +113,41 @@ def _mirrored_sides() -> Skeleton:
     return dataclasses.replace(H36M_SKELETON, left=H36M_SKELETON.right, right=H36M_SKELETON.left)
 
 
-@pytest.mark.parametrize("name", ["pose_2d", "pose_3d"])
-@pytest.mark.parametrize(
-    "broken", [_swapped_elbow_parents, _mirrored_sides], ids=["swapped_parents", "mirrored"]
-)
-def test_broken_skeleton_does_not_match_baseline(name, broken, tmp_path):
-    result = _compare(name, tmp_path, broken())
-    assert result is not None, f"a broken skeleton ({broken.__name__}) still matches the {name} baseline"
+def test_broken_skeletons_fail_the_baseline_test(pytester):
+    """The same pytest-mpl comparison, run on skeletons with swapped elbow parents or mirrored
+    sides, fails; the intact skeleton in the same run passes (so the failures are the images)."""
+    pytester.makepyfile(
+        test_broken=textwrap.dedent(
+            f"""
+            import sys
+
+            import pytest
+
+            sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+            import test_viz as tv
+
+            SKELETONS = {{"intact": lambda: tv.H36M_SKELETON, "swapped_parents": tv._swapped_elbow_parents,
+                          "mirrored": tv._mirrored_sides}}
+
+
+            @pytest.mark.parametrize("skeleton", SKELETONS)
+            @pytest.mark.mpl_image_compare(filename="pose_2d.png", **tv.BASELINE)
+            def test_pose_2d(skeleton):
+                return tv.render_pose_2d(SKELETONS[skeleton]())
+
+
+            @pytest.mark.parametrize("skeleton", SKELETONS)
+            @pytest.mark.mpl_image_compare(filename="pose_3d.png", **tv.BASELINE)
+            def test_pose_3d(skeleton):
+                return tv.render_pose_3d(SKELETONS[skeleton]())
+            """
+        )
+    )
+    result = pytester.runpytest_inprocess("--mpl", "-p", "no:cacheprovider", "-q", "-rf")
+    result.assert_outcomes(passed=2, failed=4)
+    failed = {line.split("::")[1].split(" ")[0] for line in result.outlines if line.startswith("FAILED")}
+    assert failed == {f"test_pose_{d}[{b}]" for d in ("2d", "3d") for b in ("swapped_parents", "mirrored")}
+    assert "Error: Image files did not match." in result.stdout.str()
 
 
 # ----------------------------------------------------------------------------------------------

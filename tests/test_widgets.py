@@ -12,6 +12,7 @@ import torch  # noqa: E402
 
 from pstmo.checkpoint import load_model  # noqa: E402
 from pstmo.inference import predict, sequence_windows  # noqa: E402
+from pstmo.viz import to_upright  # noqa: E402
 from pstmo.widgets import PoseExplorer, window  # noqa: E402
 
 
@@ -127,3 +128,47 @@ def test_checkpoint_predictions_match_inference(tmp_path, random_checkpoint):
     np.testing.assert_allclose(exp.state["pred"], ref, atol=1e-5)
     path = exp.save_static(out_dir=tmp_path)
     assert path.name == "11_explorer_static.png" and path.stat().st_size > 0
+
+
+def test_image_is_shown_at_its_own_size(explorer):
+    from pstmo.widgets import png_size
+
+    width, height = png_size(explorer.image.value)
+    assert (explorer.image.layout.width, explorer.image.layout.height) == (f"{width}px", f"{height}px")
+    with pytest.raises(ValueError, match="not a PNG"):
+        png_size(b"GIF89a")
+
+
+def test_status_text_is_escaped(explorer):
+    label = explorer.bundle.label
+    explorer.bundle.label = "results/<run>/best.pt & co"
+    try:
+        explorer.update()
+        assert "results/&lt;run&gt;/best.pt &amp; co" in explorer.status.value
+        assert "<run>" not in explorer.status.value
+    finally:
+        explorer.bundle.label = label
+
+
+def test_3d_panels_have_their_own_limits(explorer):
+    pred_ax, gt_ax = [ax for ax in explorer.figure.axes if ax.name == "3d"]
+    for ax, pose in ((pred_ax, explorer.state["pred"]), (gt_ax, explorer.state["gt"])):
+        up = to_upright(pose)
+        span = max(np.ptp(up, axis=0))
+        assert np.diff(ax.get_xlim3d())[0] == pytest.approx(max(span * 1.1, 1.0))
+
+
+def test_trained_runs_are_listed_and_repo_relative_paths_resolve(tmp_path, monkeypatch, random_checkpoint):
+    monkeypatch.setenv("PSTMO_ROOT", str(tmp_path))
+    run_dir = tmp_path / "results" / "runs" / "00_quickstart-stage2"
+    run_dir.mkdir(parents=True)
+    ckpt = random_checkpoint(frames=9, path=run_dir / "best.pt")
+    monkeypatch.chdir(tmp_path / "results")  # the kernel runs elsewhere (notebooks/)
+    exp = PoseExplorer(dataset="demo", device="cpu", results_dir=tmp_path / "results", dpi=30)
+    assert str(ckpt) in exp.model.options  # a notebook's run under results/runs/ is offered
+    exp.checkpoint_path.value = "results/runs/00_quickstart-stage2/best.pt"  # as the text suggests
+    assert "not found" not in exp.status.value
+    assert exp.model.value == str(tmp_path / "results/runs/00_quickstart-stage2/best.pt")
+    assert exp.bundle.trained and exp.bundle.frames == 9
+    exp.checkpoint_path.value = "results/runs/nope/best.pt"
+    assert "checkpoint results/runs/nope/best.pt not found" in exp.status.value

@@ -1,0 +1,61 @@
+# %% [markdown]
+# # 11 · Interactive explorer
+#
+# Pick a **dataset, subject, clip, camera and frame** (slider, or ▶ to play), a **model** (an
+# untrained one is built on the spot; trained runs under `results/*/best.pt` are listed, or type a
+# checkpoint path), the **TDS rate** *s* (window frames `t + k·s`) and the **MPM masking**
+# (temporal ratio *q<sup>T</sup>*, spatially masked joints *m<sup>S</sup>*). The figure shows
+#
+# * the 2D input of the centre frame with the masked joints (hollow grey), and the N × J mask of
+#   the whole window (grey columns: masked frames, red cells: masked joints), P-STMO Sec. 3.2;
+# * the MPM (Stage I) reconstruction of the centre frame over the input;
+# * the predicted 3D pose (joints coloured by error) beside the ground truth, and the per-joint error.
+#
+# Without `checkpoint` the models have **random weights** (said in red on the figure): the
+# explorer then shows the data, the windows and the masks, not real predictions. Pass
+# `checkpoint="results/<run>/best.pt"` (e.g. from notebook 02) for real ones.
+#
+# Without a running kernel the controls cannot work; this is what the explorer looks like
+# (frame 120 of a demo test clip; a smoke-size P-STMO-S pre-trained with MPM for 400 steps and
+# trained for 600 steps on the demo data, 113 mm MPJPE over the demo test set):
+#
+# ![explorer (static)](attachment:explorer_static.png)
+
+# %% tags=["parameters"]
+# Parameters (papermill overrides these; see `pstmo sweep` and `pstmo reproduce`).
+profile = "smoke"  # "smoke": seconds on a CPU; "paper": the papers' settings
+dataset = "demo"  # "demo" (bundled CMU mocap), "h36m", "3dhp" or "humaneva"
+data_dir = None  # folder of the prepared dataset (None: the bundled demo data)
+device = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
+seed = 0
+out_dir = None  # None: figures/ of the repository
+checkpoint = None  # a trained Stage II / LiftFormer checkpoint (None: untrained smoke-size model)
+
+# %%
+from pstmo import notebook
+from pstmo.widgets import PoseExplorer
+
+nb = notebook.setup("11_explorer", profile, dataset, data_dir, device, seed, out_dir)
+explorer = PoseExplorer(
+    dataset=dataset, data_dir=data_dir, checkpoint=checkpoint, device=device, seed=seed, profile=profile
+)
+explorer.widget
+
+# %% [markdown]
+# The controls are plain ipywidgets, so they can also be set from code; `hold()` redraws once
+# after several changes. `explorer.state` holds the numbers behind the figure.
+
+# %%
+with explorer.hold():
+    explorer.frame.value = min(120, explorer.frame.max)
+    explorer.mask_ratio.value = 0.8  # the paper's optimum q^T = 80 % with m^S = 2 (Fig. 4c)
+    explorer.mask_joints.value = 2
+st = explorer.state
+print(
+    f"frame {st['frame']}: {int(st['temporal'].sum())} of {len(st['temporal'])} window frames masked, "
+    f"MPJPE {st['errors_mm'].mean():.1f} mm ({'trained' if st['trained'] else 'untrained'} model)"
+)
+
+# %%
+# the read-only fallback: figures/11_explorer_static.png
+nb.figure(explorer.figure, "11_explorer_static", dpi=explorer.dpi)

@@ -1,0 +1,197 @@
+"""The shared set-up of every notebook: where outputs go, how our numbers are labelled, and
+writing + showing tables, figures and animations.
+
+A notebook's set-up is one import and one call, after its papermill ``parameters`` cell::
+
+    from pstmo import notebook
+
+    nb = notebook.setup("05_components", profile=profile, dataset=dataset, data_dir=data_dir,
+                        device=device, seed=seed, out_dir=out_dir)
+
+``nb.table(df, "pstmo_table3")`` writes ``results/pstmo_table3.{json,csv,md}`` and displays it;
+``nb.figure(fig, "05_masking_ratio")`` writes ``figures/05_masking_ratio.png`` and displays that
+very PNG inline (so what a reader sees is what was saved); ``nb.animation("10_sequence", ...)``
+writes ``figures/10_sequence.gif`` and plays it inline. With ``out_dir`` (papermill runs,
+sweeps, tests) tables go to ``<out_dir>/`` and figures to ``<out_dir>/figures/``.
+
+``pstmo.viz`` builds pyplot-free figures, which IPython shows only as ``<Figure size ...>``;
+:func:`setup` also registers a PNG formatter for them, so a bare ``fig`` or ``display(fig)``
+renders inline too (without being saved).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pstmo import paper, paths, viz
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+
+def _ipython_display(*objs: Any) -> None:
+    from IPython.display import display
+
+    display(*objs)
+
+
+@dataclass
+class Notebook:
+    """One notebook's context: its name, parameters, output folders and the label of our numbers.
+
+    ``results``: tables (JSON + CSV + Markdown) and ``<name>.summary.json``; ``figures``: PNG / GIF.
+    ``label``: e.g. ``"ours (demo data, smoke profile)"`` (never "Human3.6M" for demo numbers).
+    ``meta``: the parameters stored with every table (notebook, profile, dataset, ...).
+    """
+
+    name: str
+    profile: str
+    dataset: str
+    data_dir: str | None
+    device: str
+    seed: int
+    results: Path
+    figures: Path
+    label: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    display: Callable[..., None] = field(default=_ipython_display, repr=False)
+
+    # ---------------------------------------------------------------------------------- training
+
+    def config(
+        self,
+        stage: str,
+        run: str,
+        model: str = "p-stmo-s",
+        frames: int | None = None,
+        model_extra: Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ):
+        """The profile's :class:`~pstmo.config.TrainConfig` for this notebook's data, device, seed
+        and results folder (``pstmo.config.get_profile``).
+
+        ``stage``: ``"pretrain"`` (P-STMO Stage I) or ``"lift"`` (Stage II, LiftFormer); ``run``
+        names the run folder ``<results>/runs/<notebook>-<run>/``; ``frames`` sets N when given;
+        ``model_extra`` changes only these model fields (the profile's model size stays);
+        ``overrides`` replace training fields (``pretrained``, ``tds``, ``mask_ratio``, ...).
+        """
+        from pstmo.config import get_profile
+
+        return get_profile(
+            self.profile, stage, model, frames=frames or None, model_overrides=dict(model_extra or {}),
+            dataset=self.dataset, data_dir=self.data_dir, device=self.device, seed=self.seed,
+            results_dir=str(self.results / "runs"), run_name=f"{self.name}-{run}", progress=False, **overrides,
+        )  # fmt: skip
+
+    # ---------------------------------------------------------------------------------- outputs
+
+    def table(self, df: pd.DataFrame, name: str, decimals: int = 2, **meta: Any) -> None:
+        """Write ``df`` to ``<results>/<name>.{json,csv,md}`` (with ``meta``) and display it.
+
+        Returns None, so a cell ending with it shows the table only (paths: ``paper.write_table``).
+        """
+        from IPython.display import Markdown
+
+        paper.write_table(
+            df, name, out_dir=self.results, meta={**self.meta, "ours": self.label, **meta}, decimals=decimals
+        )
+        self.display(Markdown(paper.to_markdown(df, decimals)))
+
+    def figure(self, fig: Figure, name: str, dpi: float | None = None) -> None:
+        """Save ``fig`` as ``<figures>/<name>.png`` (atomically) and display that very PNG inline.
+
+        Returns None, so a cell ending with it shows the image only.
+        """
+        from IPython.display import Image
+
+        path = viz.save_figure(fig, name, out_dir=self.figures, dpi=dpi)
+        self.display(Image(data=path.read_bytes(), format="png"))
+
+    def animation(self, name: str, poses_3d, **kwargs: Any) -> Path:
+        """Write ``viz.animate_sequence(poses_3d, <figures>/<name>.gif, **kwargs)`` and play it inline."""
+        from IPython.display import Image
+
+        name = name if name.endswith((".gif", ".mp4")) else f"{name}.gif"
+        kwargs.setdefault("progress", False)
+        path = viz.animate_sequence(poses_3d, self.figures / name, **kwargs)
+        if path.suffix == ".gif":
+            self.display(Image(data=path.read_bytes(), format="gif"))
+        else:
+            from IPython.display import Video
+
+            self.display(Video(str(path), embed=True))
+        return path
+
+    def summary(self, metrics: Mapping[str, Any], **parameters: Any) -> None:
+        """Write ``<results>/<name>.summary.json`` (``parameters`` on top of ``meta``, and the
+        scalar ``metrics``) for ``pstmo sweep`` to aggregate."""
+        paper.write_summary(self.results, {**self.meta, **parameters}, metrics, name=self.name)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.label}; tables -> {self.results}, figures -> {self.figures}"
+
+
+def setup(
+    name: str,
+    profile: str = "smoke",
+    dataset: str = "demo",
+    data_dir: str | os.PathLike | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    out_dir: str | os.PathLike | None = None,
+    display: Callable[..., None] | None = None,
+    verbose: bool = True,
+    **extra_meta: Any,
+) -> Notebook:
+    """Make the output folders, set the plotting style, make figures render inline and return
+    the :class:`Notebook` context.
+
+    ``out_dir`` None: tables to the repository's ``results/`` and figures to its ``figures/``
+    (``pstmo.paths``, also when the kernel runs in ``notebooks/``); else ``<out_dir>/`` and
+    ``<out_dir>/figures/``. In the smoke profile torch runs one thread (tiny models: fastest,
+    and a shared CPU is not oversubscribed). ``extra_meta`` is stored with every table.
+    """
+    results = Path(out_dir) if out_dir else paths.results_dir()
+    figures = results / "figures" if out_dir else paths.figures_dir()
+    results.mkdir(parents=True, exist_ok=True)
+    figures.mkdir(parents=True, exist_ok=True)
+    data_dir = str(data_dir) if data_dir is not None else None
+    meta = dict(
+        notebook=name, profile=profile, dataset=dataset, data_dir=data_dir, device=device, seed=seed,
+        **extra_meta,
+    )  # fmt: skip
+    nb = Notebook(
+        name, profile, dataset, data_dir, device, seed, results, figures, paper.ours_label(dataset, profile), meta,
+        display or _ipython_display,
+    )  # fmt: skip
+    viz.set_style()
+    register_figure_formatter()
+    if profile == "smoke":
+        import torch
+
+        torch.set_num_threads(1)
+    if verbose:
+        print(nb)
+    return nb
+
+
+def register_figure_formatter(shell=None) -> bool:
+    """Render ``matplotlib.figure.Figure`` objects as PNG in IPython (``display(fig)``, a bare
+    ``fig``). Returns False outside IPython. Idempotent."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython ships with the notebook extras
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    from matplotlib.figure import Figure
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, viz.figure_png)
+    return True

@@ -1,0 +1,128 @@
+"""pstmo.notebook: the set-up every notebook shares (folders, label, tables, figures, animations)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+from IPython.utils.capture import capture_output  # noqa: E402
+
+from pstmo import notebook, paths, viz  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def shell():
+    """A real IPython shell, so ``display`` produces rich outputs as in a kernel."""
+    ip = InteractiveShell.instance()
+    yield ip
+    InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def nb(tmp_path, shell):
+    return notebook.setup("99_test", "smoke", "demo", None, "cpu", 3, tmp_path, verbose=False)
+
+
+def _figure():
+    fig = viz.new_figure(2.0, 1.5, dpi=50)
+    fig.add_subplot(1, 1, 1).plot([0, 1], [1, 0])
+    return fig
+
+
+def test_out_dir_puts_tables_in_it_and_figures_below(nb, tmp_path):
+    assert nb.results == tmp_path and nb.figures == tmp_path / "figures"
+    assert nb.figures.is_dir()
+    assert nb.label == "ours (demo data, smoke profile)"
+    assert nb.meta == {
+        "notebook": "99_test", "profile": "smoke", "dataset": "demo", "data_dir": None, "device": "cpu", "seed": 3,
+    }  # fmt: skip
+
+
+def test_default_folders_are_the_repositorys(tmp_path, monkeypatch, shell):
+    monkeypatch.setenv("PSTMO_ROOT", str(tmp_path))
+    nb = notebook.setup("99_test", "paper", "h36m", "/data", verbose=False)
+    assert nb.results == paths.results_dir() == tmp_path / "results"
+    assert nb.figures == paths.figures_dir() == tmp_path / "figures"
+    assert nb.label == "ours (Human3.6M data, paper profile)"
+    assert nb.meta["data_dir"] == "/data"
+
+
+def test_setup_prints_where_outputs_go(tmp_path, capsys, shell):
+    notebook.setup("99_test", out_dir=tmp_path)
+    out = capsys.readouterr().out
+    assert "ours (demo data, smoke profile)" in out and str(tmp_path) in out
+
+
+def test_figure_is_saved_and_the_same_png_is_displayed(nb):
+    with capture_output() as cap:
+        assert nb.figure(_figure(), "99_line") is None  # a cell ending with it shows only the image
+    path = nb.figures / "99_line.png"
+    saved = path.read_bytes()
+    assert saved[:8] == PNG_MAGIC
+    assert [p.name for p in nb.figures.iterdir()] == ["99_line.png"]  # atomic: no temp file left
+    (out,) = cap.outputs
+    assert base64.b64decode(out.data["image/png"]) == saved
+
+
+def test_bad_figure_name_is_refused(nb):
+    with pytest.raises(ValueError, match="plain file stem"):
+        nb.figure(_figure(), "../outside")
+
+
+def test_table_is_written_with_meta_and_displayed(nb):
+    df = pd.DataFrame([{"Method": "P-STMO-S", "MPJPE": 43.04}])
+    with capture_output() as cap:
+        assert nb.table(df, "99_table", frames=9) is None
+    stored = json.loads((nb.results / "99_table.json").read_text())
+    assert stored["rows"] == [{"Method": "P-STMO-S", "MPJPE": 43.04}]
+    assert stored["meta"]["ours"] == nb.label and stored["meta"]["frames"] == 9
+    assert stored["meta"]["notebook"] == "99_test" and stored["meta"]["seed"] == 3
+    assert (nb.results / "99_table.csv").is_file() and (nb.results / "99_table.md").is_file()
+    (out,) = cap.outputs
+    assert "| P-STMO-S | 43.04 |" in out.data["text/markdown"]
+
+
+def test_summary_merges_parameters_into_meta(nb):
+    nb.summary({"mpjpe": 101.5}, frames=9)
+    stored = json.loads((nb.results / "99_test.summary.json").read_text())
+    assert stored["metrics"] == {"mpjpe": 101.5}
+    assert stored["parameters"]["frames"] == 9 and stored["parameters"]["notebook"] == "99_test"
+
+
+def test_animation_is_written_and_played_inline(nb):
+    seq = np.random.default_rng(0).normal(scale=0.3, size=(4, 17, 3))  # (T, J, 3)
+    with capture_output() as cap:
+        path = nb.animation("99_walk", seq, size=1.0, dpi=30)
+    assert path == nb.figures / "99_walk.gif"
+    (out,) = cap.outputs
+    assert base64.b64decode(out.data["image/gif"]) == path.read_bytes()
+
+
+def test_bare_figures_render_as_png_in_ipython(nb, shell):
+    """setup() registers a formatter: ``display(fig)`` is an image, not ``<Figure size ...>``."""
+    data, _ = shell.display_formatter.format(_figure())
+    assert data["image/png"][:8] == PNG_MAGIC  # raw bytes; the kernel base64-encodes them
+
+
+def test_formatter_needs_ipython():
+    InteractiveShell.clear_instance()
+    assert notebook.register_figure_formatter() is False
+
+
+def test_config_uses_the_notebooks_parameters(nb):
+    cfg = nb.config("lift", "stage2", frames=9, model_extra={"sem": "fc"}, tds=2)
+    assert (cfg.stage, cfg.preset, cfg.frames, cfg.tds) == ("lift", "p-stmo-s", 9, 2)
+    assert (cfg.seed, cfg.device, cfg.dataset) == (3, "cpu", "demo")
+    assert cfg.run_name == "99_test-stage2" and cfg.results_dir == str(nb.results / "runs")
+    assert cfg.model.sem == "fc" and cfg.model.channel == 32  # the smoke profile's size is kept
+    assert nb.config("lift", "lf", "liftformer").is_liftformer
