@@ -244,6 +244,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {
         "doc": "embedded demo data, tiny models, 100 steps: seconds per run on a CPU (numbers are not the papers')",
         "frames": 27,
+        "seeds": 3,  # an ablation cell is the mean ± std of this many seeds (pstmo.findings)
         "common": dict(
             dataset="demo",
             tds=1,
@@ -270,6 +271,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "doc": "the papers' settings on real data, for a GPU: P-STMO from the official README recipes "
         "(pstmo.recipes.OFFICIAL_RECIPES), LiftFormer from its paper (Sec. 4)",
         "frames": 243,
+        "seeds": 1,
         "common": dict(dataset="h36m", keypoints="cpn_ft_h36m_dbb", batch_size=160, lr_decay=0.97),
         "stages": {
             # LiftFormer Sec. 4: 80 epochs on Human3.6M (1000 on HumanEva), Noam warm-up 1000, factor 12,
@@ -324,6 +326,17 @@ def _paper_values(
     return out, frames or recipe.get("frames", prof["frames"])
 
 
+def profile_seeds(name: str, first: int = 0, count: int | None = None) -> list[int]:
+    """The seeds of an ablation cell in profile ``name``: ``first, first + 1, ...`` (``count``
+    of them, default the profile's ``seeds``)."""
+    if name not in PROFILES:
+        raise ConfigError(f"profile {name!r}: choose one of {', '.join(PROFILES)}")
+    n = PROFILES[name]["seeds"] if count is None else count
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"seeds={n!r}: must be an integer >= 1")
+    return list(range(first, first + n))
+
+
 def get_profile(
     name: str = "smoke",
     stage: str = "lift",
@@ -370,6 +383,7 @@ def get_profile(
 
 
 __all__ = [
+    "profile_seeds",
     "DATASETS",
     "MASK_MODES",
     "PROFILES",

@@ -60,6 +60,7 @@ class Notebook:
     label: str
     meta: dict[str, Any] = field(default_factory=dict)
     display: Callable[..., None] = field(default=_ipython_display, repr=False)
+    n_seeds: int | None = None
 
     # ---------------------------------------------------------------------------------- training
 
@@ -82,11 +83,21 @@ class Notebook:
         """
         from pstmo.config import get_profile
 
+        overrides.setdefault("seed", self.seed)
+        overrides.setdefault("overwrite", True)  # a notebook re-run replaces its own runs
         return get_profile(
             self.profile, stage, model, frames=frames or None, model_overrides=dict(model_extra or {}),
-            dataset=self.dataset, data_dir=self.data_dir, device=self.device, seed=self.seed,
+            dataset=self.dataset, data_dir=self.data_dir, device=self.device,
             results_dir=str(self.results / "runs"), run_name=f"{self.name}-{run}", progress=False, **overrides,
         )  # fmt: skip
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds of one ablation cell: the profile's count (smoke: 3) starting at ``seed``,
+        or ``seeds`` of :func:`setup` when given."""
+        from pstmo.config import profile_seeds
+
+        return profile_seeds(self.profile, self.seed, self.n_seeds)
 
     # ---------------------------------------------------------------------------------- outputs
 
@@ -136,6 +147,30 @@ class Notebook:
         return f"{self.name}: {self.label}; tables -> {self.results}, figures -> {self.figures}"
 
 
+def check_parameters(**params: Any) -> None:
+    """Check the common papermill parameters of a notebook (and any training field passed by
+    name, e.g. ``frames=0``), one sentence per bad value."""
+    from pstmo.config import DATASETS, PROFILES, profile_seeds
+    from pstmo.errors import ConfigError
+    from pstmo.runtime import resolve_device
+
+    if params.get("profile") not in PROFILES:
+        raise ConfigError(f"profile={params.get('profile')!r}: choose one of {', '.join(PROFILES)}")
+    if params.get("dataset") not in DATASETS:
+        raise ConfigError(f"dataset={params.get('dataset')!r}: choose one of {', '.join(DATASETS)}")
+    seed = params.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed={seed!r}: must be an integer >= 0")
+    if params.get("seeds") is not None:
+        profile_seeds(params["profile"], seed, params["seeds"])
+    resolve_device(params.get("device", "auto"))
+    frames = params.get("frames")
+    if frames is not None and (
+        isinstance(frames, bool) or not isinstance(frames, int) or frames < 1 or frames % 2 == 0
+    ):
+        raise ConfigError(f"frames={frames!r}: must be a positive odd integer (the window size N)")
+
+
 def setup(
     name: str,
     profile: str = "smoke",
@@ -146,6 +181,7 @@ def setup(
     out_dir: str | os.PathLike | None = None,
     display: Callable[..., None] | None = None,
     verbose: bool = True,
+    seeds: int | None = None,
     **extra_meta: Any,
 ) -> Notebook:
     """Make the output folders, set the plotting style, make figures render inline and return
@@ -154,8 +190,11 @@ def setup(
     ``out_dir`` None: tables to the repository's ``results/`` and figures to its ``figures/``
     (``pstmo.paths``, also when the kernel runs in ``notebooks/``); else ``<out_dir>/`` and
     ``<out_dir>/figures/``. In the smoke profile torch runs one thread (tiny models: fastest,
-    and a shared CPU is not oversubscribed). ``extra_meta`` is stored with every table.
+    and a shared CPU is not oversubscribed). ``seeds``: seeds per ablation cell (None: the
+    profile's). ``extra_meta`` is stored with every table. The parameters are checked here, where
+    they enter, with one sentence each (:class:`pstmo.errors.ConfigError`).
     """
+    check_parameters(profile=profile, dataset=dataset, device=device, seed=seed, seeds=seeds)
     results = Path(out_dir) if out_dir else paths.results_dir()
     figures = results / "figures" if out_dir else paths.figures_dir()
     results.mkdir(parents=True, exist_ok=True)
@@ -167,7 +206,7 @@ def setup(
     )  # fmt: skip
     nb = Notebook(
         name, profile, dataset, data_dir, device, seed, results, figures, paper.ours_label(dataset, profile), meta,
-        display or _ipython_display,
+        display or _ipython_display, seeds,
     )  # fmt: skip
     viz.set_style()
     register_figure_formatter()

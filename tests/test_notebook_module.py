@@ -126,3 +126,33 @@ def test_config_uses_the_notebooks_parameters(nb):
     assert cfg.run_name == "99_test-stage2" and cfg.results_dir == str(nb.results / "runs")
     assert cfg.model.sem == "fc" and cfg.model.channel == 32  # the smoke profile's size is kept
     assert nb.config("lift", "lf", "liftformer").is_liftformer
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        (dict(profile="huge"), "profile='huge'"),
+        (dict(dataset="coco"), "dataset='coco'"),
+        (dict(seed=-1), "seed=-1"),
+        (dict(seeds=0), "seeds=0"),
+        (dict(device="foo"), "not a device name"),
+        (dict(frames=0), "frames=0"),
+        (dict(frames=10), "frames=10"),
+    ],
+)
+def test_notebook_parameters_are_checked_where_they_enter(params, match):
+    from pstmo.errors import ConfigError
+    from pstmo.notebook import check_parameters
+
+    with pytest.raises(ConfigError, match=match):
+        check_parameters(**{"profile": "smoke", "dataset": "demo", "seed": 0, **params})
+
+
+def test_seeds_of_a_cell(tmp_path):
+    from pstmo import notebook
+
+    nb = notebook.setup("x", out_dir=tmp_path, seed=4, display=lambda *a: None, verbose=False)
+    assert nb.seeds == [4, 5, 6]  # smoke profile: 3 seeds per cell
+    assert notebook.setup("x", out_dir=tmp_path, seeds=1, display=lambda *a: None, verbose=False).seeds == [0]
+    cfg = nb.config("lift", "run", seed=5)
+    assert cfg.seed == 5 and cfg.overwrite and cfg.run_name == "x-run"
