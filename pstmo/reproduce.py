@@ -107,7 +107,7 @@ def run_reproduce(
     from tqdm.auto import tqdm
 
     from pstmo import paths
-    from pstmo.sweep import execute_notebook
+    from pstmo.sweep import describe_error, execute_notebook
 
     nb_dir = Path(notebooks_dir) if notebooks_dir is not None else paths.notebooks_dir()
     out_dir = Path(out) if out is not None else paths.results_dir("notebooks")
@@ -132,9 +132,7 @@ def run_reproduce(
             execute_notebook(source, target, params, kernel_name=kernel_name)
             runs.append(NotebookRun(name, True, time.perf_counter() - start, target))
         except Exception as exc:  # report and go on with the next notebook
-            runs.append(
-                NotebookRun(name, False, time.perf_counter() - start, target, f"{type(exc).__name__}: {exc}")
-            )
+            runs.append(NotebookRun(name, False, time.perf_counter() - start, target, describe_error(exc)))
     return runs
 
 

@@ -28,7 +28,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pstmo.io import write_json, write_text
+from pstmo.errors import ConfigError, DataError
+from pstmo.io import check_writable_dir, exclusive_lock, write_json, write_text
+from pstmo.options import parse_value as _parse
 from pstmo.paper import SUMMARY_FILE
 
 if TYPE_CHECKING:
@@ -40,11 +42,58 @@ EXECUTED = "executed.ipynb"
 
 
 def parse_value(text: str) -> Any:
-    """A grid value: a Python literal when possible (``3``, ``0.9``, ``True``, ``None``), else the string."""
+    """A grid value: a Python literal when possible (``3``, ``0.9``, ``[1, 3]``), ``true``/``false``/
+    ``none`` in any case, else the text (the one parser of :mod:`pstmo.options`)."""
+    return _parse(text)
+
+
+def notebook_parameters(notebook: str | os.PathLike) -> dict[str, Any]:
+    """``{name: default}`` of a notebook's ``parameters`` cell (papermill's reading of it).
+
+    :class:`DataError` when the file is not a Jupyter notebook or has no parameters cell.
+    """
+    import papermill as pm
+
+    path = Path(notebook)
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook not found: {path}")
     try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError):
-        return text.strip()
+        info = pm.inspect_notebook(str(path))
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a non-notebook
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"not a Jupyter notebook (.ipynb): {reason}", path=str(path)) from None
+    if not info:
+        raise DataError("no cell tagged 'parameters': papermill cannot set its parameters", path=str(path))
+    out = {}
+    for name, entry in info.items():
+        try:
+            out[name] = ast.literal_eval(entry.get("default", "None"))
+        except (ValueError, SyntaxError):
+            out[name] = None  # an expression: no type to check against
+    return out
+
+
+def check_grid(notebook: str | os.PathLike, values: Mapping[str, Any]) -> None:
+    """Refuse keys that are not parameters of ``notebook`` and values of another type than the
+    parameter's default (an int parameter given text, a bool given a number), one sentence each."""
+    params = notebook_parameters(notebook)
+    for key, value in values.items():
+        if key not in params:
+            raise ConfigError(
+                f"{key}: not a parameter of {Path(notebook).name}; its parameters: {', '.join(params)}"
+            )
+        default = params[key]
+        ok = (
+            default is None or isinstance(default, (list, tuple, dict)) or value is None
+            or (isinstance(default, bool) and isinstance(value, bool))
+            or (not isinstance(default, bool) and isinstance(default, int) and isinstance(value, int) and not isinstance(value, bool))
+            or (isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool))
+            or (isinstance(default, str) and isinstance(value, str))
+        )  # fmt: skip
+        if not ok:
+            raise ConfigError(
+                f"{key}={value!r}: {key} is a {type(default).__name__} in {Path(notebook).name} (default {default!r})"
+            )
 
 
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
@@ -110,22 +159,37 @@ def execute_notebook(
 ) -> None:
     """Run ``source`` with papermill into ``target`` (cwd: the notebook's folder); raises on error.
 
-    The one place where ``pstmo`` executes notebooks (sweeps and ``pstmo reproduce``): a local
-    kernel over a Unix socket, no papermill progress bar.
+    The one place where ``pstmo`` executes notebooks (sweeps, ``pstmo reproduce``, the notebook
+    tests): a local kernel over a Unix socket in a private temporary folder, no progress bar.
+    The executed copy is written beside ``target`` and renamed over it when complete, so a full
+    disk or a killed run never leaves a truncated ``target`` (a failed run still leaves its
+    executed copy, with the error, for reading).
     """
     import papermill as pm
 
-    source = Path(source).resolve()
-    pm.execute_notebook(
-        str(source),
-        str(target),
-        parameters=dict(parameters),
-        kernel_name=kernel_name,
-        cwd=str(source.parent),
-        progress_bar=False,
-        execution_timeout=timeout,
-        kernel_manager_class="pstmo._kernel.LocalKernelManager",
-    )
+    source, target = Path(source).resolve(), Path(target)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        pm.execute_notebook(
+            str(source), str(partial), parameters=dict(parameters), kernel_name=kernel_name, cwd=str(source.parent),
+            progress_bar=False, execution_timeout=timeout, kernel_manager_class="pstmo._kernel.LocalKernelManager",
+        )  # fmt: skip
+    except BaseException:
+        if partial.is_file() and partial.stat().st_size > 0:
+            os.replace(partial, target)
+        else:
+            partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line naming the cause of a failed notebook: the exception raised in the cell
+    (``ConfigError: frames=0: ...``) rather than papermill's wrapper."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    text = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:500]
 
 
 def run_point(
@@ -150,7 +214,7 @@ def run_point(
         status = {
             "status": "failed",
             "parameters": params,
-            "error": f"{type(exc).__name__}: {exc}".strip()[:2000],
+            "error": describe_error(exc),
             "seconds": round(time.perf_counter() - start, 2),
         }
         write_text(folder / "error.txt", traceback.format_exc())
@@ -187,24 +251,30 @@ def run_sweep(
     from pstmo.paths import results_dir
 
     notebook = Path(notebook)
-    if not notebook.is_file():
-        raise FileNotFoundError(f"notebook not found: {notebook}")
     if not grid:
-        raise ValueError("run_sweep: the grid is empty; give at least one key=v1,v2")
+        raise ConfigError("the grid is empty; give at least one --grid key=v1,v2")
+    fixed = {**(parameters or {}), "profile": profile}
+    check_grid(notebook, {**fixed, **{k: v for k, vs in grid.items() for v in vs}})
+    for point in grid_points(grid):
+        check_grid(notebook, point)
     name = name or f"{notebook.stem}-{'-'.join(grid)}"
-    out_dir = Path(out) if out is not None else results_dir(name)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    points = grid_points(grid)
-    bar = tqdm(points, desc=f"sweep {notebook.stem}", unit="point", disable=not progress)
-    for point in bar:
-        folder = out_dir / point_name(point)
-        if (folder / DONE_FILE).is_file():
-            bar.set_postfix_str(f"{point_name(point)}: done, skipped")
-            continue
-        bar.set_postfix_str(point_name(point))
-        run_point(notebook, folder, {**(parameters or {}), "profile": profile, **point}, kernel_name, timeout)
-    table = aggregate(out_dir, grid)
-    write_aggregate(table, out_dir, grid)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+=-]*", name) or ".." in name:
+        raise ConfigError(
+            f"name={name!r}: use letters, digits and . _ + = - only, so the sweep stays in results/"
+        )
+    out_dir = check_writable_dir(out, "sweep folder") if out is not None else results_dir(name, create=False)
+    with exclusive_lock(out_dir, "sweep folder"):
+        points = grid_points(grid)
+        bar = tqdm(points, desc=f"sweep {notebook.stem}", unit="point", disable=not progress)
+        for point in bar:
+            folder = out_dir / point_name(point)
+            if (folder / DONE_FILE).is_file():
+                bar.set_postfix_str(f"{point_name(point)}: done, skipped")
+                continue
+            bar.set_postfix_str(point_name(point))
+            run_point(notebook, folder, {**fixed, **point}, kernel_name, timeout)
+        table = aggregate(out_dir, grid)
+        write_aggregate(table, out_dir, grid)
     return table
 
 
@@ -224,8 +294,8 @@ def aggregate(out_dir: str | os.PathLike, grid: Mapping[str, Sequence[Any]]) -> 
             row.update(
                 {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
             )
-        if row["status"] == "failed":
-            row["error"] = status.get("error", "")
+        if row["status"] == "failed":  # one line, no table separators: the Markdown table stays a table
+            row["error"] = " ".join(str(status.get("error", "")).split()).replace("|", "/")
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -87,9 +87,10 @@ def work(tmp_path_factory) -> Path:
     (badcam / "demo_cameras.json").write_text("{ not json")
     (w / "README.md").write_text("# not a notebook\n")
     nb = w / "nb.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "frames = 27\n",
+    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "profile = \"smoke\"\nframes = 27\nout_dir = None\n",
                                          "outputs": [], "execution_count": None}],
-                              "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))  # fmt: skip
+                              "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                              "nbformat": 4, "nbformat_minor": 5}))  # fmt: skip
     return w
 
 
@@ -379,6 +380,12 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("sw-out-file", ["sweep", "{w}/nb.ipynb", "--grid", "frames=9", "--out", "{w}/a_file"], "a_file"),
     ("sw-name-up", ["sweep", "{w}/nb.ipynb", "--grid", "frames=9", "--name", "../../../x"], "name"),
     ("sw-nogrid", ["sweep", "{w}/nb.ipynb"], "--grid"),
+    (
+        "sw-type",
+        ["sweep", "{w}/nb.ipynb", "--grid", "frames=abc"],
+        "frames='abc': nb.ipynb expects int values",
+    ),
+    ("sw-fixed-unknown", ["sweep", "{w}/nb.ipynb", "--grid", "frames=9", "--set", "bogus=1"], "bogus"),
     ("rp-only", ["reproduce", "--only", "table99"], "table99"),
     ("rp-h36m", ["reproduce", "--dataset", "h36m"], "data"),
     # bench

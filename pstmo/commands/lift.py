@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pstmo.commands.train import _positive_int
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return value
+from pstmo.options import positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,14 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument(
-        "--width", type=_positive_float, default=None, help="image width in pixels (required for .json/.npy)"
+        "--width", type=positive_float, default=None, help="image width in pixels (required for .json/.npy)"
     )
-    p.add_argument("--height", type=_positive_float, default=None, help="image height in pixels")
+    p.add_argument("--height", type=positive_float, default=None, help="image height in pixels")
     p.add_argument(
-        "--fps", type=_positive_float, default=None, help="frame rate of the keypoints (models expect 50)"
+        "--fps", type=positive_float, default=None, help="frame rate of the keypoints (models expect 50)"
     )
     p.add_argument(
-        "--tds", type=_positive_int, default=None, help="temporal downsampling rate (default: from --fps)"
+        "--tds", type=positive_int, default=None, help="temporal downsampling rate (default: from --fps)"
     )
     p.add_argument(
         "--min-score", type=float, default=0.3, help="joints below this confidence are interpolated"
@@ -54,9 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
     p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True, help="fast inference copy")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--no-animation", action="store_true", help="skip the GIF")
-    p.add_argument("--anim-stride", type=_positive_int, default=1, help="draw every k-th frame in the GIF")
+    p.add_argument("--anim-stride", type=positive_int, default=1, help="draw every k-th frame in the GIF")
     p.set_defaults(func=main)
 
 

@@ -26,6 +26,7 @@ from pstmo.official_verify import (
     StageCheck,
     verify_fixture,
 )
+from pstmo.options import positive_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("fixture", help="official_pstmo_tiny.npz or official_pstmo_train_step.npz format")
     verify.add_argument(
         "--tolerance",
-        type=float,
+        type=positive_float,
         default=None,
         help=f"max abs error allowed (default {FORWARD_TOLERANCE:g} forward pass, {TRAIN_TOLERANCE:g} training step)",
     )

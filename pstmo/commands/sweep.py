@@ -39,11 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from pstmo.errors import ConfigError
     from pstmo.sweep import parse_grid, run_sweep
 
     if not args.grid:
-        print("pstmo sweep: give at least one --grid key=v1,v2")
-        return 2
+        raise ConfigError("give at least one --grid key=v1,v2")
     grid = parse_grid(args.grid)
     fixed = {k: v[0] for k, v in parse_grid(args.set).items()} if args.set else {}
     table = run_sweep(

@@ -23,7 +23,7 @@ from typing import Any
 
 from pstmo.config import PROFILES, STAGES, TrainConfig
 from pstmo.models import PRESETS
-from pstmo.options import add_dataclass_arguments, field_types, parse_assignments
+from pstmo.options import add_dataclass_arguments, field_types, parse_assignments, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,29 +59,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument(
         "--flip", action=argparse.BooleanOptionalAction, default=True, help="test-time flip averaging"
     )
-    e.add_argument("--tds", type=_positive_int, default=None,
+    e.add_argument("--tds", type=positive_int, default=None,
                    help="TDS rate of the windows (default: the checkpoint's; official 243-frame models: 2)")  # fmt: skip
     e.add_argument("--pck", action="store_true", help="also PCK@150mm and AUC (MPI-INF-3DHP)")
-    e.add_argument("--max-frames", type=_positive_int, default=None,
+    e.add_argument("--max-frames", type=positive_int, default=None,
                    help="score only the first frames of each sequence (not the papers' protocol)")  # fmt: skip
     e.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
                    help="fast inference copy (same outputs to 1e-5)")  # fmt: skip
-    e.add_argument("--batch-size", type=_positive_int, default=1024, help="windows per forward pass")
+    e.add_argument("--batch-size", type=positive_int, default=1024, help="windows per forward pass")
     e.add_argument("--p-mpjpe", choices=("correct", "official"), default="correct",
                    help="official: the official code's batch-mean P-MPJPE, to reproduce its printed numbers")  # fmt: skip
     e.add_argument("--device", default="auto")
     e.add_argument("--output", default=None, help="write the metrics as JSON to this file")
     e.set_defaults(func=_evaluate)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
