@@ -92,7 +92,8 @@ def check_grid(notebook: str | os.PathLike, values: Mapping[str, Any]) -> None:
         )  # fmt: skip
         if not ok:
             raise ConfigError(
-                f"{key}={value!r}: {key} is a {type(default).__name__} in {Path(notebook).name} (default {default!r})"
+                f"{key}={value!r}: {Path(notebook).name} expects {type(default).__name__} values for {key} "
+                f"(default {default!r})"
             )
 
 
