@@ -54,7 +54,18 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from pstmo.reproduce import report, run_reproduce
+    from pathlib import Path
+
+    from pstmo.errors import ConfigError
+    from pstmo.reproduce import report, resolve_only, run_reproduce
+    from pstmo.runtime import resolve_device
+
+    resolve_only(args.only)  # an unknown table or notebook is refused before anything runs
+    resolve_device(args.device)
+    if args.dataset != "demo" and not args.data_dir:
+        raise ConfigError(f"--dataset {args.dataset} needs --data-dir (the folder with its .npz files)")
+    if args.data_dir and not Path(args.data_dir).is_dir():
+        raise ConfigError(f"--data-dir {args.data_dir}: data folder not found")
 
     runs = run_reproduce(
         profile=args.profile, only=args.only, dataset=args.dataset, data_dir=args.data_dir,
