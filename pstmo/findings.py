@@ -166,12 +166,17 @@ def explain(
     resolution = noise * v.se
     best = min(a.mean, b.mean)
     undertrained = baseline is not None and baseline - best < 0.25 * baseline
-    why_small = (
-        f"both are only {baseline - best:.1f} {unit} better than predicting the mean training pose "
-        f"({baseline:.1f} {unit}), far from converged"
-        if undertrained
-        else ""
-    )
+    if not undertrained:
+        why_small = ""
+    elif baseline - best <= 0:
+        why_small = (
+            f"neither beats predicting the mean training pose ({baseline:.2f} {unit}): not learned yet"
+        )
+    else:
+        why_small = (
+            f"both are only {baseline - best:.1f} {unit} better than predicting the mean training pose "
+            f"({baseline:.1f} {unit}), far from converged"
+        )
     if v.verdict == "within noise":
         if v.se != v.se:  # one seed
             return "one seed per row cannot tell the two apart"

@@ -66,6 +66,7 @@ def test_cells_and_explanations_come_from_the_numbers():
         against, tight_a, worse, 177.1
     )
     assert "ranking can differ" in explain(against, tight_a, worse, baseline=400.0)
+    assert "neither beats" in explain(big, tight_a, tight_b, baseline=150.0)
     assert explain(compare(a, seed_stats([100, 101, 102]), 50, 45), a, seed_stats([100, 101, 102])) == ""
     one = compare(seed_stats([1.0]), seed_stats([2.0]), 1, 2)
     assert "one seed" in explain(one, seed_stats([1.0]), seed_stats([2.0]))
