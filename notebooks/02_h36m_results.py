@@ -172,8 +172,8 @@ for a, b, pa, pb in pairs:
             )
 if dataset != "h36m" or profile != "paper":
     lines.append(
-        f"- The paper's rows are Human3.6M with CPN detections after 79 epochs at N=243; ours are "
-        f"{nb.label} with {inputs}: only the direction of a difference is comparable, and only beyond the noise."
+        f"- The paper's rows are Human3.6M with CPN detections after 79 epochs at N=243; our rows, {nb.label}, "
+        f"use {inputs}: only the direction of a difference is comparable, and only beyond the noise."
     )
 display(Markdown("\n".join(lines)))
 

@@ -178,8 +178,8 @@ def explain(
             f"({baseline:.1f} {unit}), far from converged"
         )
     if v.verdict == "within noise":
-        if v.se != v.se:  # one seed
-            return "one seed per row cannot tell the two apart"
+        if v.se != v.se:  # one seed: the verdict's sentence already says so
+            return ""
         if abs(v.paper_diff) <= resolution:
             return (
                 f"the paper's difference ({abs(v.paper_diff):.1f} {unit}) is smaller than what {a.n}+{b.n} seeds "
