@@ -394,6 +394,11 @@ for sub, p in zip(fig.subfigures(len(shown), 1, squeeze=False)[:, 0], shown):
     sub.suptitle(
         f"{p.action} ({p.subject}, camera {p.camera}, frame {t}): {label(fig2_cell)}, seed {nb.seeds[0]}"
     )
+caption = (
+    f"LiftFormer Fig. 2 counterpart, not the paper's figure: {nb.label}; 2D input: "
+    f"{paper.keypoints_label(dataset, detected)}; test split, flip averaging"
+)
+fig.text(0.5, 0.0, caption, ha="center", va="top", fontsize=8, wrap=True)
 nb.figure(fig, "12_liftformer_fig2")
 
 # %% [markdown]
