@@ -281,4 +281,42 @@ def evaluate(
     return score(preds, valid, pck_joints_of(ds, lifter.joints) if pck else None, protocol, p_mpjpe)
 
 
-__all__ = ["EvalResult", "SequencePrediction", "evaluate", "pck_joints_of", "predict_sequences", "score"]
+def mean_pose_baseline(
+    dataset: Any = "demo",
+    split: str = "test",
+    *,
+    data_dir: str | None = None,
+    keypoints: str = "gt",
+    pck: bool = False,
+) -> EvalResult:
+    """The error of predicting the mean training pose for every frame (no model), scored with
+    the same protocol as :func:`evaluate`: what a lifting model must beat to have learned
+    anything from the 2D input.
+
+    The mean is taken over every frame of every training sequence (all cameras), in the
+    root-relative camera frame the targets are in, ``(J, 3)`` metres.
+    """
+    ds = _load_dataset(dataset, data_dir, keypoints)
+    train_poses = [np.asarray(s.pose_3d, dtype=np.float64) for s in ds.sequences("train")]
+    if not train_poses:
+        raise DataError("no training sequences to average", key="train")
+    mean = np.concatenate(train_poses).mean(0).astype(np.float32)
+    root = getattr(ds, "root_joint", 0)
+    mean[root] = 0.0
+    sequences = ds.sequences(split)
+    preds = []
+    for seq in sequences:
+        pose_2d, target = _check_sequence(seq)
+        pred = np.repeat(mean[None], len(target), axis=0)
+        preds.append(SequencePrediction(seq.subject, seq.action, seq.camera, pose_2d, pred, target))
+    if not preds:
+        raise DataError(f"no {split} sequences to evaluate", key="sequences")
+    valid = [getattr(s, "valid", None) for s in sequences]
+    protocol = f"{split} split, all frames; mean training pose for every frame (no model); mean per action, then over actions"
+    return score(preds, valid, pck_joints_of(ds, mean.shape[0]) if pck else None, protocol)
+
+
+__all__ = [
+    "EvalResult", "SequencePrediction", "evaluate", "mean_pose_baseline", "pck_joints_of", "predict_sequences",
+    "score",
+]  # fmt: skip

@@ -70,6 +70,11 @@ def format_stats(s: SeedStats, decimals: int = 1) -> str:
     return f"{s.mean:.{decimals}f} ± {s.std:.{decimals}f} ({s.n} seeds)"
 
 
+def format_cell(s: SeedStats, decimals: int = 1) -> str:
+    """A table cell: ``"110.9 ± 2.3"`` (mean ± sample std over the seeds), ``"110.9"`` with one seed."""
+    return f"{s.mean:.{decimals}f}" if s.n < 2 else f"{s.mean:.{decimals}f} ± {s.std:.{decimals}f}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Our difference ``ours_diff = b - a`` against the paper's ``paper_diff`` (None: no claim)."""
@@ -140,8 +145,61 @@ def best(cells: Sequence[tuple[str, SeedStats]], lower_is_better: bool = True) -
     return text
 
 
+def explain(
+    v: Verdict,
+    a: SeedStats,
+    b: SeedStats,
+    baseline: float | None = None,
+    noise: float = 2.0,
+    unit: str = "mm",
+) -> str:
+    """Why our comparison may not show the paper's claim, in one sentence made from the numbers
+    ("" when it agrees or the paper makes no claim).
+
+    ``baseline``: the same metric for predicting the mean training pose for every frame
+    (``pstmo.evaluate.mean_pose_baseline``). Models that barely beat it (by less than a quarter
+    of it) are far from converged, the likeliest reason for an effect that differs from a
+    converged model's.
+    """
+    if v.verdict in ("agrees", "no claim") or v.paper_diff is None:
+        return ""
+    resolution = noise * v.se
+    best = min(a.mean, b.mean)
+    undertrained = baseline is not None and baseline - best < 0.25 * baseline
+    if not undertrained:
+        why_small = ""
+    elif baseline - best <= 0:
+        why_small = (
+            f"neither beats predicting the mean training pose ({baseline:.2f} {unit}): not learned yet"
+        )
+    else:
+        why_small = (
+            f"both are only {baseline - best:.1f} {unit} better than predicting the mean training pose "
+            f"({baseline:.1f} {unit}), far from converged"
+        )
+    if v.verdict == "within noise":
+        if v.se != v.se:  # one seed: the verdict's sentence already says so
+            return ""
+        if abs(v.paper_diff) <= resolution:
+            return (
+                f"the paper's difference ({abs(v.paper_diff):.1f} {unit}) is smaller than what {a.n}+{b.n} seeds "
+                f"resolve here ({noise:g} s.e. = {resolution:.1f} {unit}), so it could not show at this scale"
+            )
+        return (
+            f"a difference as large as the paper's ({abs(v.paper_diff):.1f} {unit}) would be resolved here "
+            f"({noise:g} s.e. = {resolution:.1f} {unit}), but ours is {v.ours_diff:+.1f} {unit}"
+            + (f": {why_small}" if undertrained else ": the effect does not appear at this scale")
+        )
+    if undertrained:
+        return f"{why_small}: a change that speeds up early training wins here, whatever it does after full training"
+    return "our data, model size and training length differ from the paper's, and the ranking can differ with them"
+
+
 def _signed(x: float) -> str:
     return f"{x:+.1f}"
 
 
-__all__ = ["VERDICTS", "SeedStats", "Verdict", "best", "compare", "format_stats", "seed_stats", "separated"]
+__all__ = [
+    "VERDICTS", "SeedStats", "Verdict", "best", "compare", "explain", "format_cell", "format_stats", "seed_stats",
+    "separated",
+]  # fmt: skip

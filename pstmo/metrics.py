@@ -258,6 +258,23 @@ def auc(
     return _reduce(per_pose, reduction)
 
 
+def pck_curve(
+    pred: Array,
+    target: Array,
+    thresholds: Sequence[float] = AUC_THRESHOLDS_MM,
+    *,
+    scale: float = 1.0,
+    joints: Sequence[int] | None = MPI_INF_3DHP_PCK_JOINTS,
+) -> np.ndarray:
+    """PCK (%) at each threshold, ``(len(thresholds),)``: the curve whose mean over the AUC
+    thresholds is :func:`auc`. Pass the data set's joints (``pstmo.evaluate.pck_joints_of``):
+    the default 14 are MPI-INF-3DHP's, on its own layout (root at 14)."""
+    return np.asarray(
+        [float(pck(pred, target, threshold=t, scale=scale, joints=joints)) for t in thresholds],
+        dtype=np.float64,
+    )
+
+
 # --------------------------------------------------------------------------- per-action tables
 
 
@@ -314,17 +331,20 @@ def humaneva_table(
     subjects: Sequence[str],
     actions: Sequence[str],
     *,
-    order_actions: Sequence[str] = ("Walk", "Jog", "Box"),
-    order_subjects: Sequence[str] = ("S1", "S2", "S3"),
+    order_actions: Sequence[str] | None = ("Walk", "Jog", "Box"),
+    order_subjects: Sequence[str] | None = ("S1", "S2", "S3"),
     exclude: Sequence[tuple[str, str]] = (),
     name: str = "P-MPJPE",
 ):
     """HumanEva-I per-(action, subject) table as in LiftFormer Table 5.
 
-    Frames are averaged within each (action, subject) pair (take suffixes such as
-    ``"Walk 1"`` / ``"Walk_1"`` and split prefixes such as ``"Validate/S1"`` dropped); ``Avg`` is the unweighted mean over the pairs present,
+    ``errors``: one value per frame, of every camera's sequences; ``subjects`` / ``actions``
+    label each frame. Frames are averaged within each (action, subject) pair, **over all
+    cameras** (take suffixes such as ``"Walk 1"`` / ``"Walk_1"`` and split prefixes such as
+    ``"Validate/S1"`` dropped); ``Avg`` is the unweighted mean over the pairs present,
     leaving out those in ``exclude`` (e.g. ``[("Walk", "S3")]``, the corrupted mocap).
     Columns are a ``(action, subject)`` MultiIndex; pairs absent from the data are dropped.
+    ``order_actions`` / ``order_subjects`` None: in order of appearance (other data sets).
     """
     import pandas as pd
 
@@ -333,6 +353,8 @@ def humaneva_table(
     subs = np.asarray([str(s).split("/")[-1] for s in subjects])  # "Validate/S1" -> "S1"
     if not (len(err) == len(acts) == len(subs)):
         raise ValueError(f"{len(err)} errors, {len(acts)} actions, {len(subs)} subjects: lengths differ")
+    order_actions = list(dict.fromkeys(acts.tolist())) if order_actions is None else order_actions
+    order_subjects = list(dict.fromkeys(subs.tolist())) if order_subjects is None else order_subjects
     cols, values = [], []
     for a in order_actions:
         for s in order_subjects:
@@ -361,5 +383,6 @@ __all__ = [
     "p_mpjpe_official",
     "per_action_mean",
     "pck",
+    "pck_curve",
     "procrustes_align",
 ]

@@ -101,17 +101,31 @@ class Notebook:
 
     # ---------------------------------------------------------------------------------- outputs
 
-    def table(self, df: pd.DataFrame, name: str, decimals: int = 2, **meta: Any) -> None:
+    def table(
+        self,
+        df: pd.DataFrame,
+        name: str,
+        decimals: int = 2,
+        title: str | None = None,
+        note: str | None = None,
+        **meta: Any,
+    ) -> None:
         """Write ``df`` to ``<results>/<name>.{json,csv,md}`` (with ``meta``) and display it.
 
-        Returns None, so a cell ending with it shows the table only (paths: ``paper.write_table``).
+        ``title`` (e.g. ``paper.title("liftformer_table5", ...)``) is shown in bold above the
+        table, ``note`` (which model, data, profile, seeds and protocol made our rows; footnotes)
+        below it; both are stored with the table. Returns None, so a cell ending with it shows
+        the table only (paths: ``paper.write_table``).
         """
         from IPython.display import Markdown
 
+        extra = {k: v for k, v in (("title", title), ("note", note)) if v}
         paper.write_table(
-            df, name, out_dir=self.results, meta={**self.meta, "ours": self.label, **meta}, decimals=decimals
-        )
-        self.display(Markdown(paper.to_markdown(df, decimals)))
+            df, name, out_dir=self.results, meta={**self.meta, "ours": self.label, **extra, **meta},
+            decimals=decimals,
+        )  # fmt: skip
+        text = (f"**{title}**\n\n" if title else "") + paper.to_markdown(df, decimals)
+        self.display(Markdown(text + (f"\n{note}\n" if note else "")))
 
     def figure(self, fig: Figure, name: str, dpi: float | None = None) -> None:
         """Save ``fig`` as ``<figures>/<name>.png`` (atomically) and display that very PNG inline.

@@ -434,11 +434,27 @@ def table_names() -> list[str]:
     return list(TABLES)
 
 
-def paper_table(name: str) -> pd.DataFrame:
+#: Footnote marks printed in a table: (table, row label, column) -> mark, and the notes.
+FOOTNOTE_MARKS: dict[str, dict[tuple[str, str], str]] = {
+    "liftformer_table5": {
+        (row, col): "¹" for row, cols in TABLES["liftformer_table5"].avg_excludes.items() for col in cols
+    },
+}
+FOOTNOTES: dict[str, tuple[str, ...]] = {
+    "liftformer_table5": (
+        "¹ The high error on Walk of S3 is due to corrupted mocap data, hence the average is not "
+        "calculated with this value (LiftFormer Table 5, note 1).",
+    ),
+}
+
+
+def paper_table(name: str, footnotes: bool = False) -> pd.DataFrame:
     """The paper's table ``name`` (e.g. ``"pstmo_table3"``, ``"liftformer_table7"``).
 
     Rows keep the papers' order and labels; a ``-`` in the paper is NaN. ``"P-STMO Table 3"``
-    and ``"liftformer table 7"`` are accepted spellings too.
+    and ``"liftformer table 7"`` are accepted spellings too. ``footnotes=True`` prints the
+    paper's footnote marks in their cells (``"46.6¹"``, text; LiftFormer Table 5) and puts the
+    notes in ``df.attrs["notes"]``; the default keeps every number a number.
     """
     import pandas as pd
 
@@ -447,8 +463,21 @@ def paper_table(name: str) -> pd.DataFrame:
         raise KeyError(f"unknown paper table {name!r}; expected one of {', '.join(TABLES)}")
     table = TABLES[key]
     df = pd.DataFrame.from_records(table.rows, columns=list(table.columns))
-    df.attrs.update(paper=table.paper, number=table.number, caption=table.caption, name=key)
+    df.attrs.update(paper=table.paper, number=table.number, caption=table.caption, name=key, notes=())
+    if footnotes and key in FOOTNOTE_MARKS:
+        label = df.columns[0]
+        for (row, col), mark in FOOTNOTE_MARKS[key].items():
+            df[col] = df[col].astype(object)
+            hit = df[label] == row
+            df.loc[hit, col] = [f"{v}{mark}" for v in df.loc[hit, col]]
+        df.attrs["notes"] = FOOTNOTES[key]
     return df
+
+
+def title(name: str, what: str = "") -> str:
+    """A table's title naming the paper table: ``"LiftFormer Table 5: <what>"``."""
+    table = TABLES[_canonical(name)]
+    return f"{table.paper} {table.number}" + (f": {what}" if what else "")
 
 
 def beside(
@@ -460,7 +489,9 @@ def beside(
     """Our numbers next to the paper's, each clearly labelled.
 
     Without ``on``: the rows are stacked under a leading ``Source`` column that reads
-    ``"paper"`` or ``label`` (use this for per-action tables: the paper's methods, then ours).
+    ``"paper"`` or ``label`` (use this for per-action tables: the paper's methods, then ours);
+    a column only the paper has is renamed ``"<col> (paper)"`` (e.g. the Human3.6M actions next
+    to demo actions, which the caller names ``"Walk (demo)"``, never plain ``"Walk"``).
     With ``on`` (configuration columns such as ``["N", "s"]``): the paper's rows in order, then
     our configurations the paper lacks; shared columns side by side as ``"<col> (paper)"`` and
     ``"<col> (<label>)"``, columns only we have as ``"<col> (<label>)"``.
@@ -468,7 +499,7 @@ def beside(
     import pandas as pd
 
     if on is None:
-        left = paper.copy()
+        left = paper.rename(columns={c: f"{c} (paper)" for c in paper.columns if c not in ours.columns})
         left.insert(0, "Source", "paper")
         right = ours.copy()
         right.insert(0, "Source", label)
@@ -502,8 +533,27 @@ def ours_label(dataset: str = "demo", profile: str = "smoke") -> str:
     return f"ours ({names.get(dataset, dataset)} data, {profile} profile)"
 
 
-def _cell(value: Any, decimals: int) -> str:
+def _is_missing(value: Any) -> bool:
+    """None, NaN or pandas' NA (an ``Int64`` column's empty cell)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def keypoints_label(dataset: str, keypoints: str) -> str:
+    """What the 2D inputs are, in words, for table labels: on the demo data ``"det"`` is the
+    documented noise model (``pstmo/data/demo/README.md``), never called CPN."""
+    if keypoints == "gt":
+        return "ground-truth 2D"
+    if dataset == "demo":
+        return "demo 'det' 2D (simulated detector noise on the ground truth, not CPN)"
+    if dataset == "h36m" and keypoints in ("det", "cpn", "cpn_ft_h36m_dbb"):
+        return "CPN-detected 2D (cpn_ft_h36m_dbb)"
+    return f"detected 2D ({keypoints})"
+
+
+def _cell(value: Any, decimals: int) -> str:
+    if _is_missing(value):
         return "-"
     if isinstance(value, bool):
         return "✓" if value else "✗"
@@ -513,25 +563,47 @@ def _cell(value: Any, decimals: int) -> str:
     return str(value).replace("|", "\\|")
 
 
+def _whole_number_columns(df: pd.DataFrame) -> set[int]:
+    """Positions of the numeric columns whose values are all whole numbers (``N``, ``FLOPs(M)``,
+    a column of counts that became float because another row has no value)."""
+    out = set()
+    for i, (_, col) in enumerate(df.items()):
+        values = [v for v in col.tolist() if not _is_missing(v)]
+        if values and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in values
+        ):
+            out.add(i)
+    return out
+
+
 def to_markdown(df: pd.DataFrame, decimals: int = 2) -> str:
-    """A GitHub Markdown table of ``df`` (booleans as ✓/✗, NaN as ``-``; no extra dependency)."""
+    """A GitHub Markdown table of ``df`` (booleans as ✓/✗, NaN as ``-``, a column of whole
+    numbers as integers; no extra dependency)."""
     header = "| " + " | ".join(str(c) for c in df.columns) + " |"
     rule = "| " + " | ".join("---" for _ in df.columns) + " |"
     lines = [header, rule]
+    whole = _whole_number_columns(df)
     for row in df.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v, decimals) for v in row) + " |")
+        cells = [
+            str(int(v)) if i in whole and not _is_missing(v) else _cell(v, decimals)
+            for i, v in enumerate(row)
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
+    whole = _whole_number_columns(df)
     for row in df.to_dict(orient="records"):
         clean = {}
-        for k, v in row.items():
+        for i, (k, v) in enumerate(row.items()):
             if hasattr(v, "item"):
                 v = v.item()
-            if isinstance(v, float) and math.isnan(v):
+            if _is_missing(v):
                 v = None
+            elif isinstance(v, float) and v.is_integer() and i in whole:
+                v = int(v)
             clean[str(k)] = v
         out.append(clean)
     return out

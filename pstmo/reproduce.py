@@ -29,6 +29,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "08_complexity",
     "09_liftformer_ablations",
     "10_skeleton_figures",
+    "12_liftformer_results",
 )
 
 #: Paper tables and figures -> the notebook that reproduces them. Bare ``tableN`` / ``figN``
@@ -43,15 +44,15 @@ TABLE_TO_NOTEBOOK: dict[str, str] = {
     "fig2": "01_masked_pose_modeling",
     "fig3": "10_skeleton_figures",
     "fig4": "01_masked_pose_modeling",
-    "liftformer_table1": "02_h36m_results",
-    "liftformer_table2": "02_h36m_results",
-    "liftformer_table3": "02_h36m_results",
-    "liftformer_table4": "02_h36m_results",
+    "liftformer_table1": "12_liftformer_results",
+    "liftformer_table2": "12_liftformer_results",
+    "liftformer_table3": "12_liftformer_results",
+    "liftformer_table4": "12_liftformer_results",
     "liftformer_table5": "04_humaneva",
     "liftformer_table6": "09_liftformer_ablations",
-    "liftformer_table7": "09_liftformer_ablations",
-    "liftformer_table8": "02_h36m_results",
-    "liftformer_fig2": "10_skeleton_figures",
+    "liftformer_table7": "12_liftformer_results",
+    "liftformer_table8": "12_liftformer_results",
+    "liftformer_fig2": "12_liftformer_results",
 }
 for _n in range(1, 7):
     TABLE_TO_NOTEBOOK[f"pstmo_table{_n}"] = TABLE_TO_NOTEBOOK[f"table{_n}"]

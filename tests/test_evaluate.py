@@ -104,3 +104,105 @@ def test_official_p_mpjpe_reproduces_the_batch_mean_of_the_official_printout(toy
         correct.per_action.loc["P-MPJPE", "Eat"]
     )
     assert official.mpjpe == correct.mpjpe and "official" in official.protocol
+
+
+def _prediction(subject, action, camera, target, noise, seed):
+    from pstmo.evaluate import SequencePrediction
+
+    rng = np.random.default_rng(seed)
+    pred = (target + rng.normal(scale=noise, size=target.shape)).astype(np.float32)
+    pred[:, 0] = 0.0
+    return SequencePrediction(
+        subject, action, camera, np.zeros(target.shape[:2] + (2,), np.float32), pred, target
+    )
+
+
+def test_humaneva_cells_pool_every_camera_of_a_pair():
+    """LiftFormer Table 5: one cell per (action, subject), over the frames of all its cameras
+    (keying by "action subject" per sequence kept only the last camera, and Avg exceeded every cell)."""
+    from pstmo.evaluate import score
+
+    rng = np.random.default_rng(0)
+    target = rng.normal(scale=0.2, size=(30, 15, 3)).astype(np.float32)
+    target -= target[:, :1]
+    preds = [  # two cameras per pair, with very different errors
+        _prediction("Validate/S1", "Walk 1", 0, target, 0.01, 1),
+        _prediction("Validate/S1", "Walk 1", 1, target, 0.08, 2),
+        _prediction("Validate/S2", "Jog 1", 0, target, 0.02, 3),
+        _prediction("Validate/S2", "Jog 1", 1, target, 0.05, 4),
+    ]
+    table = score(preds).per_subject_action
+    per_seq = [float(p_mpjpe(p.pred, p.target, scale=1000.0)) for p in preds]
+    walk, jog = table[("Walk", "S1")].iloc[0], table[("Jog", "S2")].iloc[0]
+    assert walk == pytest.approx((per_seq[0] + per_seq[1]) / 2, rel=1e-5)  # equal lengths: mean of both
+    assert jog == pytest.approx((per_seq[2] + per_seq[3]) / 2, rel=1e-5)
+    assert walk not in (pytest.approx(per_seq[0]), pytest.approx(per_seq[1]))
+    assert min(walk, jog) <= table[("Avg", "")].iloc[0] <= max(walk, jog)
+    # other data sets (the demo's clips): the same pooling, pairs in order of appearance
+    from pstmo import metrics
+
+    errors = np.concatenate([p_mpjpe(p.pred, p.target, scale=1000.0, reduction="none") for p in preds])
+    subjects = ["S02"] * 60 + ["S11"] * 60
+    actions = ["Walk 1"] * 60 + ["Kick 1"] * 60
+    demo = metrics.humaneva_table(errors, subjects, actions, order_actions=None, order_subjects=None)
+    assert list(demo.columns) == [("Walk", "S02"), ("Kick", "S11"), ("Avg", "")]
+    assert demo[("Walk", "S02")].iloc[0] == pytest.approx(walk, rel=1e-6)
+
+
+def test_pck_on_the_human36m_layout_counts_every_joint_but_the_root():
+    """The demo data (Human3.6M layout, root 0): PCK over joints 1..16, so the right arm (14-16)
+    counts and the pelvis (error 0 by construction) gives nothing away. With MPI-INF-3DHP's 14
+    joints on this layout, a useless prediction scored 1/14 at every threshold."""
+    from pstmo import metrics
+    from pstmo.data import load_dataset
+
+    ds = load_dataset("demo")
+    joints = pck_joints_of(ds, ds.num_joints)
+    assert joints == list(range(1, 17)) and {14, 15, 16} <= set(joints)
+    target = np.asarray(ds.sequences("test")[0].pose_3d[:20], np.float32)
+    wrong = target.copy()
+    wrong[:, 1:] += 1.0  # every joint 1.7 m off, the root exact
+    curve = metrics.pck_curve(wrong, target, scale=1000.0, joints=joints)
+    assert curve.max() == 0.0
+    assert metrics.pck_curve(wrong, target, scale=1000.0)[1:] == pytest.approx(100 / 14)  # the old plateau
+    arm = target.copy()
+    arm[:, 16] += 0.3  # only the right wrist off by 300 mm
+    assert metrics.pck(arm, target, scale=1000.0, joints=joints) == pytest.approx(100 * 15 / 16)
+    curve = metrics.pck_curve(arm, target, scale=1000.0, joints=joints)
+    assert curve[0] == 0.0 and curve.mean() == pytest.approx(
+        float(metrics.auc(arm, target, scale=1000.0, joints=joints))
+    )
+
+
+def test_evaluate_scores_pck_over_the_layouts_joints(toy_cfg, one_thread):
+    from pstmo import metrics
+    from pstmo.data import load_dataset
+
+    ds = load_dataset("demo")
+    res = evaluate(build_model(toy_cfg()), dataset=ds, frames=9, pck=True, flip=False)
+    pred = np.concatenate([p.pred for p in res.predictions])
+    target = np.concatenate([p.target for p in res.predictions])
+    assert res.pck == pytest.approx(float(metrics.pck(pred, target, scale=1000.0, joints=range(1, 17))))
+    assert res.pck != pytest.approx(float(metrics.pck(pred, target, scale=1000.0)))  # not the 14 of 3DHP
+
+
+def test_mean_pose_baseline_predicts_the_mean_training_pose():
+    from pstmo.data.synthetic import synthetic_dataset
+    from pstmo.evaluate import mean_pose_baseline
+
+    data = synthetic_dataset(test=(("S9", "Walking"), ("S11", "Eating")))
+    res = mean_pose_baseline(data)
+    mean = np.concatenate([s.pose_3d for s in data.sequences("train")]).mean(0)
+    for p in res.predictions:
+        np.testing.assert_allclose(p.pred, np.broadcast_to(mean, p.pred.shape), atol=1e-6)
+    walk = np.linalg.norm(res.predictions[0].pred - res.predictions[0].target, axis=-1).mean() * 1000
+    assert res.per_action.loc["MPJPE", "Walk"] == pytest.approx(walk, rel=1e-5)
+    assert res.mpjve == pytest.approx(
+        float(
+            np.mean(
+                [np.linalg.norm(np.diff(p.target, axis=0), axis=-1).mean() * 1000 for p in res.predictions]
+            )
+        ),
+        rel=1e-4,
+    )  # a pose that never moves: the velocity error is the true speed
+    assert "no model" in res.protocol

@@ -46,3 +46,27 @@ def test_best_names_the_leader_and_whether_it_is_separated():
     )
     assert text.startswith("best here: L=1 (114.0 ± 1.0 (3 seeds)); fc is clearly behind")
     assert "within noise" in best([("a", seed_stats([10, 12, 14])), ("b", seed_stats([11, 13, 15]))])
+
+
+def test_cells_and_explanations_come_from_the_numbers():
+    from pstmo.findings import explain, format_cell
+
+    assert format_cell(seed_stats([1.0, 2.0, 3.0])) == "2.0 ± 1.0" and format_cell(seed_stats([5.0])) == "5.0"
+    a, b = seed_stats([160, 170, 165]), seed_stats([158, 168, 163])
+    small = compare(a, b, 48.6, 48.4)  # paper: 0.2 mm, far below our resolution
+    text = explain(small, a, b)
+    assert small.verdict == "within noise" and "0.2 mm" in text and "could not show" in text
+    tight_a, tight_b = seed_stats([160, 160.5, 159.5]), seed_stats([160.2, 159.8, 160.4])
+    big = compare(tight_a, tight_b, 44.8, 31.9)  # paper: 12.9 mm, which we would resolve
+    assert "would be resolved" in explain(big, tight_a, tight_b)
+    assert "mean training pose (177.1 mm)" in explain(big, tight_a, tight_b, baseline=177.1)
+    worse = seed_stats([170, 171, 172])
+    against = compare(tight_a, worse, 50, 45)
+    assert against.verdict == "disagrees" and "speeds up early training" in explain(
+        against, tight_a, worse, 177.1
+    )
+    assert "ranking can differ" in explain(against, tight_a, worse, baseline=400.0)
+    assert "neither beats" in explain(big, tight_a, tight_b, baseline=150.0)
+    assert explain(compare(a, seed_stats([100, 101, 102]), 50, 45), a, seed_stats([100, 101, 102])) == ""
+    one = compare(seed_stats([1.0]), seed_stats([2.0]), 1, 2)
+    assert "one seed" in one.sentence and explain(one, seed_stats([1.0]), seed_stats([2.0])) == ""

@@ -92,6 +92,17 @@ def test_table_is_written_with_meta_and_displayed(nb):
     assert "| P-STMO-S | 43.04 |" in out.data["text/markdown"]
 
 
+def test_table_title_and_note_are_shown_and_stored(nb):
+    df = pd.DataFrame([{"N": 27, "MPJPE": 43.04}])
+    with capture_output() as cap:
+        nb.table(df, "99_titled", title="P-STMO Table 5: TDS", note="ours: 3 seeds")
+    (out,) = cap.outputs
+    text = out.data["text/markdown"]
+    assert text.startswith("**P-STMO Table 5: TDS**") and text.rstrip().endswith("ours: 3 seeds")
+    stored = json.loads((nb.results / "99_titled.json").read_text())
+    assert stored["meta"]["title"] == "P-STMO Table 5: TDS" and stored["meta"]["note"] == "ours: 3 seeds"
+
+
 def test_summary_merges_parameters_into_meta(nb):
     nb.summary({"mpjpe": 101.5}, frames=9)
     stored = json.loads((nb.results / "99_test.summary.json").read_text())

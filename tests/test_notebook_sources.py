@@ -38,7 +38,7 @@ def test_the_folder_pairs_ipynb_with_percent_scripts():
     config = load_jupytext_config(str(NB_DIR / "00_quickstart.ipynb"))
     assert config is not None, "notebooks/jupytext.toml is missing"
     assert config.formats in ("ipynb,py:percent", ["ipynb,py:percent"])
-    assert len(NOTEBOOKS) == 12, [p.name for p in NOTEBOOKS]
+    assert len(NOTEBOOKS) == 13, [p.name for p in NOTEBOOKS]
 
 
 def test_every_script_has_its_notebook():

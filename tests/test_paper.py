@@ -185,3 +185,42 @@ def test_write_table_json_csv_markdown(tmp_path):
     assert "profile: smoke" in md
     assert "| - |" in to_markdown(paper_table("liftformer_table8"))
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_paper_only_columns_are_labelled_and_demo_actions_kept_apart():
+    ours = pd.DataFrame(
+        [{"Method": "P-STMO-S, ours", "Walk (demo)": 120.0, "Kick (demo)": 150.0, "Avg": 135.0}]
+    )
+    both = beside(ours, paper_table("pstmo_table1"), label="ours (demo data, smoke profile)")
+    assert "Walk (paper)" in both.columns and "Walk (demo)" in both.columns and "Walk" not in both.columns
+    assert "Avg" in both.columns and "Avg (paper)" not in both.columns  # shared: one column
+    paper_only = [c for c in both.columns if c.endswith("(paper)")]
+    assert len(paper_only) == 15 and both.loc[both["Source"] == "paper", "Walk (demo)"].isna().all()
+
+
+def test_whole_numbers_print_as_integers():
+    df = pd.DataFrame(
+        {"N": [27.0, None, 243.0], "Params": [19891, 15667, 4707], "MPJPE": [46.0, 45.5, 44.25]}
+    )
+    md = to_markdown(df)
+    assert "| 27 | 19891 | 46.0 |" in md and "| - | 15667 | 45.5 |" in md and "| 243 | 4707 | 44.25 |" in md
+    assert "27.0" not in md
+
+
+def test_table5_keeps_its_footnote_marks():
+    t5 = paper_table("liftformer_table5", footnotes=True)
+    marked = t5.set_index("Method")["Walk S3"]
+    assert marked["Pavllo et al. CVPR'19 [32]"] == "46.6¹" and marked["Liftformer (27 MRCNN)"] == "46.6¹"
+    assert marked["Liftformer (27 GT)"] == 16.4  # not excluded from its average: no mark
+    assert sum(str(v).endswith("¹") for v in marked) == 4
+    assert "corrupted mocap" in t5.attrs["notes"][0] and "46.6¹" in to_markdown(t5)
+    assert paper_table("liftformer_table5")["Walk S3"].dtype == float  # numbers by default
+
+
+def test_detected_inputs_of_the_demo_are_never_called_cpn():
+    from pstmo.paper import keypoints_label, title
+
+    demo = keypoints_label("demo", "det")
+    assert "not CPN" in demo and "noise" in demo
+    assert keypoints_label("h36m", "det").startswith("CPN")
+    assert title("liftformer_table5", "HumanEva") == "LiftFormer Table 5: HumanEva"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -102,7 +103,7 @@ def test_reproduce_only_accepts_names_and_table_ids():
     from pstmo.reproduce import NOTEBOOKS, resolve_only
 
     assert resolve_only(None) == list(NOTEBOOKS)
-    assert resolve_only(["table3", "fig4", "liftformer_table7", "08"]) == [
+    assert resolve_only(["table3", "fig4", "liftformer_table6", "08"]) == [
         "01_masked_pose_modeling",
         "05_components",
         "08_complexity",
@@ -111,3 +112,43 @@ def test_reproduce_only_accepts_names_and_table_ids():
     assert resolve_only(["P-STMO Table 1", "00_quickstart.ipynb"]) == ["00_quickstart", "02_h36m_results"]
     with pytest.raises(ValueError, match="table9"):
         resolve_only(["table9"])
+
+
+#: Every LiftFormer table and figure, and the P-STMO items made beside them, -> its notebook.
+LIFTFORMER_ITEMS = {
+    **{f"liftformer_table{n}": "12_liftformer_results" for n in (1, 2, 3, 4, 7, 8)},
+    "liftformer_table5": "04_humaneva",
+    "liftformer_table6": "09_liftformer_ablations",
+    "liftformer_fig2": "12_liftformer_results",
+    "table1": "02_h36m_results",
+    "pstmo_table2": "03_mpi_inf_3dhp",
+}
+
+
+@pytest.mark.parametrize("item", sorted(LIFTFORMER_ITEMS))
+def test_each_liftformer_item_maps_to_the_notebook_that_makes_it(item):
+    from pstmo.reproduce import TABLE_TO_NOTEBOOK, resolve_only
+
+    assert TABLE_TO_NOTEBOOK[item] == LIFTFORMER_ITEMS[item]
+    assert resolve_only([item]) == [LIFTFORMER_ITEMS[item]]
+    assert resolve_only([item.replace("_", " ").replace("liftformer", "LiftFormer")]) == [
+        LIFTFORMER_ITEMS[item]
+    ]
+
+
+def test_reproduce_only_runs_the_selected_notebook(tmp_path, monkeypatch, capsys):
+    """`pstmo reproduce --only liftformer_table5` executes 04_humaneva alone, with the parameters."""
+    import pstmo.sweep
+    from pstmo import paths
+    from pstmo.cli import main
+
+    calls = []
+    monkeypatch.setattr(
+        pstmo.sweep, "execute_notebook", lambda src, dst, params, **kw: calls.append((src, params))
+    )
+    monkeypatch.setattr(paths, "results_dir", lambda *parts, create=True: tmp_path.joinpath(*parts))
+    (tmp_path / "notebooks").mkdir()
+    assert main(["reproduce", "--only", "liftformer_table5", "--seed", "2"]) == 0
+    ((source, params),) = calls
+    assert Path(source).name == "04_humaneva.ipynb" and params["seed"] == 2 and params["profile"] == "smoke"
+    assert "ok" in capsys.readouterr().out
