@@ -125,3 +125,14 @@ def test_noam_schedule_closed_form():
     assert fn(0) == pytest.approx(12.0 / math.sqrt(512) * 1 * 1000**-1.5)  # linear warm-up
     assert fn(3999) == pytest.approx(fn(999) / 2)  # inverse square root decay: 4x steps -> half
     assert max(fn(s) for s in range(3000)) == fn(999)
+
+
+def test_smoke_liftformer_peaks_at_the_papers_learning_rate():
+    """The smoke LiftFormer (d = 32, warm-up 20) reaches the paper's peak Noam lr (d = 512, 1000, 12)."""
+    smoke = get_profile("smoke", "lift", model="liftformer")
+    paper = get_profile("paper", "lift", model="liftformer")
+
+    def peak(c):
+        return c.lr * noam_lambda(c.model.dim, c.warmup, c.noam_factor)(c.warmup - 1)
+
+    assert peak(smoke) == pytest.approx(peak(paper), rel=0.01)
