@@ -260,8 +260,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "lift": dict(lr=2e-3),
             "refine": dict(lr=2e-3),
             # Noam with warm-up 20 and the factor that gives the paper's peak lr at the smoke width:
-            # 0.42 * 32^-0.5 * 20^-0.5 = 12 * 512^-0.5 * 1000^-0.5 = 0.0168 (LiftFormer Sec. 4)
-            "liftformer": dict(lr=1.0, warmup=20, noam_factor=0.42),
+            # 0.424 * 32^-0.5 * 20^-0.5 = 12 * 512^-0.5 * 1000^-0.5 = 0.0168 (LiftFormer Sec. 4)
+            "liftformer": dict(lr=1.0, warmup=20, noam_factor=0.424),
         },
         "models": {
             "p-stmo-s": dict(channel=32, hidden=64, layers=2, heads=4),

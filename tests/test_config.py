@@ -135,4 +135,4 @@ def test_smoke_liftformer_peaks_at_the_papers_learning_rate():
     def peak(c):
         return c.lr * noam_lambda(c.model.dim, c.warmup, c.noam_factor)(c.warmup - 1)
 
-    assert peak(smoke) == pytest.approx(peak(paper), rel=0.01)
+    assert peak(smoke) == pytest.approx(peak(paper), rel=0.002)
