@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep = subparsers.add_parser(
         "reproduce",
         help="run every notebook in order and write all tables and figures",
-        description="Runs notebooks/00..10 with papermill into results/notebooks/.",
+        description="Runs every notebook (00-12 but the interactive 11) with papermill into results/notebooks/.",
     )
     rep.add_argument("--profile", default="smoke", choices=["smoke", "paper"])
     rep.add_argument(
