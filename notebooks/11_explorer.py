@@ -2,9 +2,11 @@
 # # 11 · Interactive explorer
 #
 # Pick a **dataset, subject, clip, camera and frame** (slider, or ▶ to play), a **model** (an
-# untrained one is built on the spot; trained runs under `results/*/best.pt` are listed, or type a
-# checkpoint path), the **TDS rate** *s* (window frames `t + k·s`) and the **MPM masking**
-# (temporal ratio *q<sup>T</sup>*, spatially masked joints *m<sup>S</sup>*). The figure shows
+# untrained one is built on the spot; the runs of `pstmo train` under `results/<run>/best.pt` and
+# those of the notebooks under `results/runs/<notebook>-<run>/best.pt` are listed, and *rescan
+# runs* adds those trained since; or type a checkpoint path), the **TDS rate** *s* (window frames
+# `t + k·s`) and the **MPM masking** (temporal ratio *q<sup>T</sup>*, spatially masked joints
+# *m<sup>S</sup>*). The figure shows
 #
 # * the 2D input of the centre frame with the masked joints (hollow grey), and the N × J mask of
 #   the whole window (grey columns: masked frames, red cells: masked joints), P-STMO Sec. 3.2;
@@ -12,12 +14,17 @@
 # * the predicted 3D pose (joints coloured by error) beside the ground truth, and the per-joint error.
 #
 # Without `checkpoint` the models have **random weights** (said in red on the figure): the
-# explorer then shows the data, the windows and the masks, not real predictions. Pass
-# `checkpoint="results/<run>/best.pt"` (e.g. from notebook 02) for real ones.
+# explorer then shows the data, the windows and the masks, not real predictions. Pick a trained
+# run in the model list, or pass e.g. `checkpoint="results/runs/00_quickstart-stage2/best.pt"`
+# (after notebook 00; a path relative to the repository root or to `notebooks/`) for real ones.
 #
-# Without a running kernel the controls cannot work; this is what the explorer looks like
-# (frame 120 of a demo test clip; a smoke-size P-STMO-S pre-trained with MPM for 400 steps and
-# trained for 600 steps on the demo data, 113 mm MPJPE over the demo test set):
+# **Playing.** ▶ advances 10 frames per second. A redraw takes longer than that on a CPU (the
+# status line's figures are recomputed and the picture rendered for every frame), so while
+# playing the explorer skips frames instead of falling behind: the player waits for each redraw
+# and then jumps ahead by the frames it could not show, keeping the sequence at about its speed.
+#
+# Without a running kernel the controls cannot work; this is what the explorer looks like (a
+# picture stored with the notebook, from an earlier session with a trained model):
 #
 # ![explorer (static)](attachment:explorer_static.png)
 
@@ -37,7 +44,13 @@ from pstmo.widgets import PoseExplorer
 
 nb = notebook.setup("11_explorer", profile, dataset, data_dir, device, seed, out_dir)
 explorer = PoseExplorer(
-    dataset=dataset, data_dir=data_dir, checkpoint=checkpoint, device=device, seed=seed, profile=profile
+    dataset=dataset,
+    data_dir=data_dir,
+    checkpoint=checkpoint,
+    device=device,
+    seed=seed,
+    profile=profile,
+    results_dir=nb.results,
 )
 explorer.widget
 

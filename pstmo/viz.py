@@ -78,10 +78,14 @@ def save_figure(
     return path
 
 
-def figure_png(fig: Figure, dpi: float | None = None) -> bytes:
-    """``fig`` as PNG bytes (``savefig`` with the current rcParams, e.g. ``savefig.bbox``)."""
+def figure_png(fig: Figure, dpi: float | None = None, tight: bool | None = None) -> bytes:
+    """``fig`` as PNG bytes (``savefig`` with the current rcParams, e.g. ``savefig.bbox``).
+
+    ``tight``: crop to the drawn content (True), keep the figure's own size (False; one draw
+    instead of two, for figures redrawn often such as the explorer's), or the rcParams (None)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
+    kwargs = {} if tight is None else {"bbox_inches": "tight" if tight else None}
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, **kwargs)
     return buf.getvalue()
 
 
@@ -393,13 +397,17 @@ def plot_masking(
     skeleton: Skeleton = H36M_SKELETON,
     axes: Sequence | None = None,
     title: str | None = None,
+    limits: tuple[np.ndarray, float] | None = None,
+    under: np.ndarray | None = None,
 ):
     """One row of MPM's masking diagram: the ``N`` frames of ``pose_2d (N, J, 2)`` side by side.
 
     ``temporal (N,)`` bool: masked frames (replaced by the temporal padding embedding e^T)
     are drawn faded inside a grey box; ``spatial (N, J)`` bool: masked joints (replaced by
     the spatial padding joint e^S) are drawn as hollow grey circles with dashed bones.
-    All frames share one scale so motion is visible.
+    All frames share one scale so motion is visible; ``limits = (centre (2,), half-size)``
+    shares it with other rows (:func:`shared_limits`). ``under (N, J, 2)``: poses drawn faint
+    beneath (e.g. the ground truth under a reconstruction).
     """
     seq = np.asarray(pose_2d, dtype=np.float64)
     if seq.ndim != 3 or seq.shape[1] != skeleton.num_joints or seq.shape[2] < 2:
@@ -415,9 +423,12 @@ def plot_masking(
     if axes is None:
         fig = new_figure(1.1 * n, 1.9)
         axes = [fig.add_subplot(1, n, i + 1) for i in range(n)]
-    lo, hi = seq[..., :2].reshape(-1, 2).min(0), seq[..., :2].reshape(-1, 2).max(0)
-    c, r = (lo + hi) / 2, (hi - lo).max() / 2 * 1.1 + 1e-6
+    c, r = limits if limits is not None else shared_limits(seq)
     for i, ax in enumerate(axes):
+        if under is not None:
+            draw_skeleton_2d(
+                ax, np.asarray(under)[i, :, :2], skeleton, linewidth=3.0, markersize=6, alpha=0.25
+            )
         if temporal[i]:
             draw_skeleton_2d(
                 ax, seq[i, :, :2], skeleton, masked=np.ones(skeleton.num_joints, bool), alpha=0.5
@@ -436,6 +447,53 @@ def plot_masking(
     if title:
         axes[0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=9)
     return axes[0].figure
+
+
+def shared_limits(*seqs: np.ndarray, margin: float = 0.1) -> tuple[np.ndarray, float]:
+    """Centre ``(2,)`` and half-size of one square view holding every 2D pose of ``seqs`` (``(..., J, 2)``)."""
+    pts = np.concatenate([np.asarray(q, dtype=np.float64)[..., :2].reshape(-1, 2) for q in seqs])
+    lo, hi = pts.min(0), pts.max(0)
+    return (lo + hi) / 2, float((hi - lo).max()) / 2 * (1 + margin) + 1e-6
+
+
+def plot_reconstruction(
+    window: np.ndarray,
+    recon: np.ndarray,
+    temporal: np.ndarray,
+    spatial: np.ndarray,
+    show: Sequence[int] | None = None,
+    skeleton: Skeleton = H36M_SKELETON,
+):
+    """MPM (Stage I) at a glance: input with its masks, reconstruction over the ground truth, and
+    the ground truth, one column per shown frame, all at one scale.
+
+    ``window (N, J, 2)`` the clean input (= the ground truth of Stage I), ``recon (N, J, 2)``
+    the reconstruction, ``temporal (N,)`` / ``spatial (N, J)`` the masks (True = masked),
+    ``show`` the frame indices to draw (default: all). Each reconstruction panel is titled with
+    its mean 2D error and whether the frame was masked.
+    """
+    window, recon = np.asarray(window, np.float64), np.asarray(recon, np.float64)
+    temporal, spatial = np.asarray(temporal, bool), np.asarray(spatial, bool)
+    idx = np.arange(len(window)) if show is None else np.asarray(show, int)
+    n = len(idx)
+    fig = new_figure(1.25 * n + 1.3, 5.4)
+    limits = shared_limits(window[idx], recon[idx])
+    rows = [
+        ("input +\nmasks", window, temporal, spatial, None),
+        ("recon. over\nground truth", recon, None, None, window),
+        ("ground\ntruth", window, None, None, None),
+    ]
+    for r, (label, seq, tm, sm, under) in enumerate(rows):
+        axes = [fig.add_subplot(3, n, r * n + i + 1) for i in range(n)]
+        plot_masking(
+            seq[idx], None if tm is None else tm[idx], None if sm is None else sm[idx], skeleton,
+            axes=axes, title=label, limits=limits, under=None if under is None else under[idx],
+        )  # fmt: skip
+        if r == 1:
+            err = np.linalg.norm(recon[idx] - window[idx], axis=-1).mean(-1)
+            for ax, t, e in zip(axes, idx, err):
+                ax.set_title(f"t={t} {'masked' if temporal[t] else 'seen'}\nerr {e:.3f}", fontsize=7)
+    return fig
 
 
 def plot_masking_strategies(
@@ -502,9 +560,14 @@ def animate_sequence(
     size: float = 3.0,
     dpi: float = 60,
     progress: bool = True,
+    titles: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> Path:
     """Animate a 3D sequence ``(T, J, 3)`` (optionally beside its 2D input ``(T, J, 2)`` and
     the ground truth ``(T, J, 3)``) over frames ``start:stop:stride``.
+
+    ``titles``: one line per frame of the sequence (``T`` strings, e.g. the frame's MPJPE), shown
+    above the panels; ``labels``: one title per panel (e.g. ``["2D input", "prediction", "ground truth"]``).
 
     ``.gif`` is written with Pillow, ``.mp4`` with ffmpeg (``RuntimeError`` naming the
     fallback when ffmpeg is missing). The file appears atomically. Returns the path.
@@ -545,19 +608,45 @@ def animate_sequence(
             ax3d.append((fig.add_subplot(1, len(panels), k, projection="3d"), np.asarray(seq, np.float64)))
             k += 1
     center, radius, low = _frame_3d([s[frames] for _, s in ax3d])
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0)
+    if titles is not None and len(titles) != poses_3d.shape[0]:
+        raise ValueError(f"titles: expected one per frame ({poses_3d.shape[0]}), got {len(titles)}")
+    if labels is not None and len(labels) != len(panels):
+        raise ValueError(f"labels: expected one per panel ({len(panels)}), got {len(labels)}")
+    top = 1.0 - 0.12 * (titles is not None) - 0.08 * (labels is not None)
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=top, wspace=0)
+    suptitle = fig.suptitle("", fontsize=8) if titles is not None else None
+    all_axes = ([ax2d] if ax2d is not None else []) + [ax for ax, _ in ax3d]
+
+    # the artists are drawn once and moved every frame (no clearing: the axes, ground planes and
+    # labels are not rebuilt, which keeps a GIF cheap to render)
+    bones = [(c, q) for c, q in enumerate(skeleton.parents) if q >= 0]
+    artists_2d = None
+    if ax2d is not None:
+        artists_2d = draw_skeleton_2d(ax2d, poses_2d[frames[0], :, :2], skeleton)
+        _image_axes(ax2d, width, height, poses_2d[frames, :, :2].reshape(-1, 2))
+        ax2d.set_xticks([])
+        ax2d.set_yticks([])
+    artists_3d = []
+    for ax, seq in ax3d:
+        artists_3d.append(draw_skeleton_3d(ax, seq[frames[0]], skeleton))
+        setup_axes_3d(ax, center, radius, low, elev, azim)
+    if labels is not None:
+        for ax, label in zip(all_axes, labels):
+            ax.set_title(label, fontsize=7)
 
     def draw(t: int):
-        if ax2d is not None:
-            ax2d.clear()
-            draw_skeleton_2d(ax2d, poses_2d[t, :, :2], skeleton)
-            _image_axes(ax2d, width, height, poses_2d[frames, :, :2].reshape(-1, 2))
-            ax2d.set_xticks([])
-            ax2d.set_yticks([])
-        for ax, seq in ax3d:
-            ax.clear()
-            draw_skeleton_3d(ax, seq[t], skeleton)
-            setup_axes_3d(ax, center, radius, low, elev, azim)
+        if artists_2d is not None:
+            pose = poses_2d[t, :, :2]
+            for line, (c, q) in zip(artists_2d["bones"], bones):
+                line.set_data(pose[[c, q], 0], pose[[c, q], 1])
+            artists_2d["joints"].set_offsets(pose)
+        for (_, seq), art in zip(ax3d, artists_3d):
+            pose = to_upright(seq[t])
+            for line, (c, q) in zip(art["bones"], bones):
+                line.set_data_3d(pose[[c, q], 0], pose[[c, q], 1], pose[[c, q], 2])
+            art["joints"]._offsets3d = (pose[:, 0], pose[:, 1], pose[:, 2])
+        if suptitle is not None:
+            suptitle.set_text(titles[t])
         return []
 
     anim = animation.FuncAnimation(fig, draw, frames=frames, blit=False, repeat=False, cache_frame_data=False)
@@ -607,6 +696,103 @@ def plot_training_curves(
     if logy:
         ax.set_yscale("log")
     ax.set_ylabel(", ".join(ys) if len(ys) == 1 else "value")
+    return ax.figure
+
+
+def plot_step_curves(
+    curves: dict,
+    x: str = "step",
+    y: str = "loss",
+    ylabels: dict | None = None,
+    smooth: int = 10,
+):
+    """Per-step training curves, one panel per run: ``curves`` maps a title to a step log
+    (``RunResult.steps``: columns ``step``, ``loss``); the raw values are drawn faint and their
+    running mean over ``smooth`` entries on top. ``ylabels`` maps a title to its y label."""
+    import pandas as pd
+
+    n = len(curves)
+    if n == 0:
+        raise ValueError("no curves to draw")
+    fig = new_figure(4.2 * n, 3.0)
+    for i, (title, log) in enumerate(curves.items()):
+        df = log if isinstance(log, pd.DataFrame) else pd.DataFrame(log)
+        missing = [c for c in (x, y) if c not in df.columns]
+        if missing:
+            raise KeyError(
+                f"{title}: the step log has no column(s) {missing}; columns are {list(df.columns)}"
+            )
+        ax = fig.add_subplot(1, n, i + 1)
+        ax.plot(df[x], df[y], color="#9ecae1", linewidth=1.0, label="every logged step")
+        ax.plot(df[x], df[y].rolling(max(1, smooth), min_periods=1).mean(), color="#08519c", linewidth=2.0,
+                label=f"running mean of {max(1, smooth)}")  # fmt: skip
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(x)
+        ax.set_ylabel((ylabels or {}).get(title, y))
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_points(
+    results,
+    x: str,
+    y: str = "mpjpe",
+    seed: str = "seed",
+    reference: tuple[float, float] | None = None,
+    reference_label: str = "reference",
+    paper_best: float | None = None,
+    xlabel: str | None = None,
+    ylabel: str = "MPJPE (mm)",
+    title: str | None = None,
+    min_span: float = 10.0,
+    connect: bool = True,
+    ax=None,
+):
+    """An ablation curve that shows its noise (P-STMO Fig. 4a/4b at demo scale): every seed as a
+    dot, the mean ± std per ``x`` as an error bar joined by a line, an optional ``reference``
+    band (mean, std; e.g. the same model trained without pre-training) and the paper's optimum
+    ``paper_best`` as a dashed vertical line. The y range spans at least ``min_span`` (in the
+    unit of ``y``) so that differences far below the seed noise are not magnified. ``connect=False``
+    leaves the means unjoined (categories rather than a curve)."""
+    import pandas as pd
+
+    df = results if isinstance(results, pd.DataFrame) else pd.DataFrame(results)
+    if ax is None:
+        fig = new_figure(4.4, 3.3)
+        ax = fig.add_subplot(1, 1, 1)
+    stats = df.groupby(x)[y].agg(["mean", "std", "count"]).reset_index().sort_values(x)
+    xs = stats[x].to_numpy(dtype=float)
+    span_x = float(xs.max() - xs.min()) if len(xs) > 1 else 1.0
+    if reference is not None:
+        m, sd = reference
+        sd = 0.0 if sd != sd else sd
+        ax.axhspan(m - sd, m + sd, color="#bdbdbd", alpha=0.35, linewidth=0)
+        ax.axhline(m, color="#636363", linestyle="-", linewidth=1.0, label=f"{reference_label} (mean ± std)")
+    jitter = np.linspace(-0.02, 0.02, max(int(df.groupby(x)[y].count().max()), 1)) * span_x
+    for xv, group in df.groupby(x):
+        vals = group[y].to_numpy(dtype=float)
+        ax.scatter(float(xv) + jitter[: len(vals)], vals, s=14, color="#6baed6", alpha=0.9, zorder=2,
+                   label="one seed" if xv == stats[x].iloc[0] else None)  # fmt: skip
+    ax.errorbar(xs, stats["mean"], yerr=stats["std"].fillna(0.0), color="#08519c", marker="o", capsize=4,
+                linewidth=1.5 if connect else 0.0, elinewidth=1.5, zorder=3, label="mean ± std")  # fmt: skip
+    if paper_best is not None:
+        ax.axvline(paper_best, color="#d62728", linestyle="--", linewidth=1.0, label="paper's optimum")
+    values = [df[y].to_numpy(dtype=float), (stats["mean"] + stats["std"].fillna(0)).to_numpy(),
+              (stats["mean"] - stats["std"].fillna(0)).to_numpy()]  # fmt: skip
+    if reference is not None:
+        values.append(np.array([reference[0] - (reference[1] or 0), reference[0] + (reference[1] or 0)]))
+    lo, hi = float(np.nanmin(np.concatenate(values))), float(np.nanmax(np.concatenate(values)))
+    half = max((hi - lo) * 0.6, min_span / 2)
+    mid = (lo + hi) / 2
+    ax.set_ylim(mid - half, mid + half)
+    if len(xs) > 1:
+        ax.set_xticks(xs)
+    ax.set_xlabel(x if xlabel is None else xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
     return ax.figure
 
 

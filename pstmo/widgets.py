@@ -13,6 +13,13 @@ Everything is recomputed from the controls in :meth:`PoseExplorer.update`; the n
 last update are in ``explorer.state`` and the figure in ``explorer.figure`` (also rendered as
 PNG into an ``ipywidgets.Image``), so tests can drive the widgets without a browser. Without a
 checkpoint a small *untrained* model of the smoke profile is built, and the figure says so.
+
+Playback keeps up by dropping frames: a redraw takes longer than a video frame, so while ▶ plays,
+each redraw sets the player's interval to at least its own duration (plus a margin) and its step
+to as many sequence frames as the base rate (``PLAY_INTERVAL_MS`` per frame) would have shown in
+that time. The kernel is never sent more frames than it can draw, so the picture does not lag
+behind the slider, and the sequence still plays at about its base speed; pausing restores a step
+of 1. Redraws during playback render the figure at its own size (no tight cropping: one draw, not two).
 """
 
 from __future__ import annotations
@@ -31,6 +38,19 @@ from pstmo import viz
 
 #: Untrained models the explorer can build on the spot (smoke-profile sizes).
 UNTRAINED = {"untrained P-STMO-S": "p-stmo-s", "untrained LiftFormer": "liftformer"}
+#: Playback: milliseconds per sequence frame when redraws keep up (10 frames/s), and the margin
+#: over a redraw's duration given to the player's interval when they do not.
+PLAY_INTERVAL_MS = 100
+PLAY_MARGIN = 1.25
+
+
+def play_pace(
+    render_s: float, base_ms: int = PLAY_INTERVAL_MS, margin: float = PLAY_MARGIN
+) -> tuple[int, int]:
+    """``(interval_ms, step)`` of the player for a redraw of ``render_s`` seconds: the interval is at
+    least the redraw (with ``margin``), the step the number of frames the base rate shows meanwhile."""
+    interval = max(base_ms, int(round(render_s * 1000.0 * margin)))
+    return interval, max(1, int(round(interval / base_ms)))
 
 
 @dataclass
@@ -176,12 +196,17 @@ class PoseExplorer:
         self.clip = W.Dropdown(description="clip", style=style)
         self.camera = W.Dropdown(description="camera", style=style)
         self.frame = W.IntSlider(description="frame", min=0, max=0, continuous_update=False, style=style)
-        self.play = W.Play(min=0, max=0, interval=200, description="play")
+        self.play = W.Play(min=0, max=0, interval=PLAY_INTERVAL_MS, description="play")
         W.jslink((self.play, "value"), (self.frame, "value"))
+        self.results_dir = results_dir
         options = list(UNTRAINED) + self._find_checkpoints(results_dir)
         if checkpoint is not None:
             options.insert(0, str(resolve_path(checkpoint) or checkpoint))
         self.model = W.Dropdown(options=options, value=options[0], description="model", style=style)
+        self.rescan = W.Button(
+            description="rescan runs", tooltip="list the runs trained since (results/runs/...)"
+        )
+        self.rescan.on_click(lambda _: self.rescan_runs())
         self.checkpoint_path = W.Text(
             placeholder="path/to/best.pt, Enter to load", description="checkpoint", continuous_update=False,
             style=style,
@@ -208,6 +233,7 @@ class PoseExplorer:
         self.subject.observe(self._on_subject, "value")
         self.clip.observe(self._on_clip, "value")
         self.checkpoint_path.observe(self._on_checkpoint_path, "value")
+        self.play.observe(self._on_playing, "playing")
         for w in (self.camera, self.frame, self.model, self.tds, self.mask_ratio, self.mask_joints):
             w.observe(self._on_change, "value")
 
@@ -224,7 +250,7 @@ class PoseExplorer:
 
         row1 = W.HBox([self.dataset_w, self.subject, self.clip, self.camera])
         row2 = W.HBox([self.play, self.frame, self.tds, self.mask_ratio, self.mask_joints])
-        row3 = W.HBox([self.model, self.checkpoint_path])
+        row3 = W.HBox([self.model, self.rescan, self.checkpoint_path])
         return W.VBox([row1, row2, row3, self.status, self.image])
 
     def _ipython_display_(self):
@@ -304,6 +330,19 @@ class PoseExplorer:
         # runs of `pstmo train` (results/<run>/) and of the notebooks (results/runs/<notebook>-<run>/)
         return sorted({str(p) for pattern in ("*/best.pt", "runs/*/best.pt") for p in root.glob(pattern)})
 
+    def rescan_runs(self) -> list[str]:
+        """List the trained runs again (e.g. after notebook 00 or 10 trained one), keeping the selection."""
+        found = self._find_checkpoints(self.results_dir)
+        keep = [o for o in self.model.options if o not in UNTRAINED and o not in found]
+        current = self.model.value
+        self._busy = True  # changing the options must not redraw
+        try:
+            self.model.options = list(UNTRAINED) + found + keep
+            self.model.value = current
+        finally:
+            self._busy = False
+        return found
+
     def _select_model(self) -> ModelBundle:
         key = self.model.value
         if key not in self._bundles:
@@ -368,6 +407,18 @@ class PoseExplorer:
             self.model.options = [path, *self.model.options]
         self.model.value = path  # triggers _on_change
 
+    def _on_playing(self, change) -> None:
+        if not change["new"]:  # paused or stopped: single steps again
+            self.play.step, self.play.interval = 1, PLAY_INTERVAL_MS
+
+    def _pace(self, render_s: float) -> None:
+        """While playing, make the player wait for this redraw and skip the frames it cannot show."""
+        if not self.play.playing:
+            return
+        interval, step = play_pace(render_s)
+        if (interval, step) != (self.play.interval, self.play.step):
+            self.play.interval, self.play.step = interval, step
+
     def _on_change(self, change) -> None:
         if change["owner"] is self.camera:
             self._guarded(self._fill_frames)
@@ -410,10 +461,13 @@ class PoseExplorer:
         return self.state
 
     def update(self) -> None:
-        """Recompute and redraw (called by every control)."""
+        """Recompute and redraw (called by every control); while playing, pace the player."""
+        import time
+
+        start = time.perf_counter()
         st = self.compute()
         self.draw()
-        png = viz.figure_png(self.figure, self.dpi)
+        png = viz.figure_png(self.figure, self.dpi, tight=False)
         self.image.value = png
         width, height = png_size(png)  # shown at its own size: not stretched, not blurred
         self.image.layout.width, self.image.layout.height = f"{width}px", f"{height}px"
@@ -427,6 +481,8 @@ class PoseExplorer:
             f"model <b>{esc(self.bundle.label)}</b>, N={self.bundle.frames}, s={st['tds']}; "
             f"masked {q_st:.1%} of the window; MPJPE {st['errors_mm'].mean():.1f} mm{notes}"
         )
+        self.render_s = time.perf_counter() - start
+        self._pace(self.render_s)
 
     def draw(self):
         """Draw ``self.state`` into ``self.figure`` (6 panels) and return the figure."""
@@ -434,7 +490,8 @@ class PoseExplorer:
 
         st, fig = self.state, self.figure
         fig.clear()
-        gs = fig.add_gridspec(2, 3, height_ratios=(1, 1), hspace=0.3, wspace=0.25)
+        gs = fig.add_gridspec(2, 3, height_ratios=(1, 1), hspace=0.3, wspace=0.25, left=0.02, right=0.99,
+                              top=0.9, bottom=0.12)  # fmt: skip
         mid = (self.bundle.frames - 1) // 2
         centre_masked = bool(st["temporal"][mid])
         pose = st["pose_2d"]

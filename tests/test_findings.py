@@ -6,7 +6,21 @@ import math
 
 import pytest
 
-from pstmo.findings import best, compare, format_stats, seed_stats
+from pstmo.findings import (
+    best,
+    bullet,
+    compare,
+    disagreement_sentence,
+    format_stats,
+    noise_sentence,
+    printed_match,
+    scale_sentence,
+    seed_stats,
+    sentence,
+    spread_sentence,
+    tally,
+    trend_sentence,
+)
 
 
 def test_seed_statistics_closed_form():
@@ -70,3 +84,97 @@ def test_cells_and_explanations_come_from_the_numbers():
     assert explain(compare(a, seed_stats([100, 101, 102]), 50, 45), a, seed_stats([100, 101, 102])) == ""
     one = compare(seed_stats([1.0]), seed_stats([2.0]), 1, 2)
     assert "one seed" in one.sentence and explain(one, seed_stats([1.0]), seed_stats([2.0])) == ""
+
+
+def test_claims_given_as_a_difference_or_a_direction():
+    a, b = seed_stats([100, 101, 102]), seed_stats([90, 91, 92])
+    v = compare(a, b, paper_diff=-0.3, name_a="temporal", name_b="spatio-temporal", source="Sec. 4.3")
+    assert v.verdict == "agrees" and "paper (Sec. 4.3): spatio-temporal -0.3 mm vs temporal" in v.sentence
+    v = compare(a, b, paper_direction=+1, name_a="q=0.5", name_b="q=0.9", source="Fig. 4a")
+    assert v.verdict == "disagrees" and "q=0.9 higher than q=0.5 (value not printed)" in v.sentence
+    assert compare(a, b).verdict == "no claim" and compare(a, b, paper_diff=0.0).verdict == "no claim"
+
+
+def test_tally_counts_only_tested_claims():
+    a, b, c = seed_stats([100, 101, 102]), seed_stats([90, 91, 92]), seed_stats([100.5, 99.5, 101.5])
+    vs = [compare(a, b, 50, 45), compare(a, b, 45, 50), compare(a, c, 50, 45), compare(a, c)]
+    assert tally(vs) == "of 3 claims of the paper tested here: 1 agrees, 1 disagrees, 1 is within noise"
+    assert tally([compare(a, c)]) == "no claim of the paper is tested here"
+
+
+def test_noise_sentence_says_which_paper_differences_could_show():
+    cells = [seed_stats([10, 12, 14]), seed_stats([20, 22, 24])]  # std 2 -> 2 * sqrt(2 * 4 / 3) = 3.27
+    text = noise_sentence(cells, [-0.2, 1.0])
+    assert "2.0-2.0 mm" in text and "more than about 3.3 mm" in text and "none of them could show" in text
+    assert "only 1 of 2 exceed it" in noise_sentence(cells, [0.2, -5.0])
+    assert "all above it" in noise_sentence(cells, [4.0])
+    assert "one seed per cell" in noise_sentence([seed_stats([1.0])], [1.0])
+
+
+def test_scale_and_spread_sentences_state_the_numbers():
+    text = scale_sentence(134.0, 43.0, 177.0, steps=100, batch_size=32, train_frames=6400, what="P-STMO-S")
+    assert text.startswith("P-STMO-S scores 134.0 mm, 3.1x the paper's 43.0 mm")
+    assert "removed 43.0 mm (24%)" in text and "100 optimizer steps of 32 windows" in text
+    assert "(0.50 passes over them)" in text
+    assert "not yet learned to lift" in scale_sentence(180.0, baseline=177.0)
+    cells = [("SEM", seed_stats([128, 129, 130])), ("SEM+TEM", seed_stats([133, 134, 135]))]
+    text = spread_sentence(cells, baseline=177.0)
+    assert text.startswith("our rows span 5.0 mm, from SEM (129.0) to SEM+TEM (134.0)")
+    assert "all are 43.0-48.0 mm below the error of predicting the average training pose (177.0)" in text
+    assert "how fast they start to learn" in text
+    cells.append(("Transformer", seed_stats([176, 178, 180])))
+    text = spread_sentence(cells, baseline=177.0)
+    assert "Transformer is within 3% of the error of predicting the average training pose (177.0)" in text
+    assert "the others are 43.0-48.0 mm below that baseline" in text
+
+
+def test_sentence_keeps_names_as_written():
+    assert sentence("our rows span 5.0 mm, from SEM (129.0)") == "Our rows span 5.0 mm, from SEM (129.0)."
+    assert sentence("of 3 claims:") == "Of 3 claims:" and sentence("") == ""
+
+
+def test_printed_match_accepts_truncated_or_rounded_counts():
+    # FIDELITY.md: 6,750,310 parameters are printed 6.7 (truncated), 2,796,851 are printed 2.8 (rounded)
+    assert printed_match(6.7, 6_750_310) and printed_match(2.8, 2_796_851)
+    assert printed_match(2.2, 2_269_491) and printed_match(2.3, 2_269_491)  # Table 3 and Table 4
+    assert not printed_match(1.1, 691_251)  # Table 3 "SEM only": 0.69M, printed 1.1
+    assert printed_match(1482, 1_481_867_264, decimals=0) and not printed_match(
+        1350, 1_351_200_000, decimals=0
+    )
+    assert not printed_match(None, 1.0) and not printed_match(float("nan"), 1.0)
+
+
+def test_disagreement_sentence_tells_stuck_rows_from_slow_ones():
+    fc, tr, l2 = seed_stats([138, 139, 140]), seed_stats([176, 178, 180]), seed_stats([134, 135, 136])
+    l1 = seed_stats([130, 131, 132])
+    rows = [("Transformer", compare(fc, tr, 49.6, 48.8), tr), ("MLP L=2", compare(l1, l2, 46.0, 45.9), l2)]
+    text = disagreement_sentence(rows, baseline=177.0, setting="100 steps")
+    assert text.startswith(
+        "Transformer (178.0 mm) is no better than predicting the average training pose (177.0 mm)"
+    )
+    assert "the other disagreement (MLP L=2 +4.0 mm where the paper has -0.1), we read it" in text
+    assert disagreement_sentence([("L=3", compare(l1, l1, 46.0, 46.1), l1)]) == ""  # not a disagreement
+
+
+def test_trend_sentence_tells_falling_from_flat():
+    falling = [10.0 - 0.1 * i for i in range(50)]
+    text = trend_sentence(falling, "the loss")
+    assert text.startswith("the loss fell from 9.8 (mean of the first 5 logged steps) to 5.3 (the last 5)")
+    assert "still falling" in text
+    flat = [10.0 - 0.1 * i for i in range(25)] + [7.5] * 25
+    assert "flattened" in trend_sentence(flat)
+    assert "too few" in trend_sentence([1.0, 2.0])
+
+
+def test_bullet_explains_only_a_difference_our_seeds_would_resolve():
+    a, b = seed_stats([130, 131, 132]), seed_stats([130.5, 131.5, 129.5])  # s.e. 0.8
+    big = compare(a, b, 51.0, 46.0, name_a="SEM", name_b="SEM+TEM")  # paper -5.0: resolvable, not seen
+    text = bullet(big, a, b, baseline=177.0)
+    assert (
+        text.startswith("- **within noise**: paper: SEM+TEM -5.0 mm vs SEM") and "would be resolved" in text
+    )
+    small = compare(a, b, 46.0, 45.9)  # paper -0.1: below our resolution, said once elsewhere
+    assert bullet(small, a, b, 177.0) == f"- **within noise**: {small.sentence}"
+    stuck = seed_stats([176, 178, 180])
+    v = compare(stuck, a, 48.8, 46.0, name_a="Transformer", name_b="MLP")
+    assert v.verdict == "agrees" and "cannot test the claim" in bullet(v, stuck, a, baseline=177.0)

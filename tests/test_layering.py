@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "options": 1, "state": 1, "cameras": 1, "metrics": 1, "runtime": 1,
     "data": 2,
     "models": 3,
-    "official": 4, "losses": 4, "viz": 4, "paper": 4, "complexity": 4, "recipes": 4,
+    "official": 4, "losses": 4, "viz": 4, "paper": 4, "complexity": 4, "recipes": 4, "findings": 4,
     "config": 5, "official_verify": 5,
     "checkpoint": 6,
     "inference": 7,

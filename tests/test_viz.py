@@ -317,3 +317,49 @@ def test_training_curves_from_history_and_missing_column():
     assert len([line for line in fig.axes[0].lines if len(line.get_xdata()) == 3]) == 2
     with pytest.raises(KeyError, match="no column"):
         viz.plot_training_curves(hist, y="nope")
+
+
+def test_animation_moves_the_skeleton_and_shows_titles(tmp_path):
+    from PIL import Image, ImageChops
+
+    seq = np.stack([REFERENCE_POSE_3D + [0.1 * t, 0, 0] for t in range(3)])
+    titles = [f"frame {t}" for t in range(3)]
+    out = viz.animate_sequence(
+        seq, tmp_path / "m.gif", gt_3d=seq, titles=titles, labels=["prediction", "ground truth"],
+        size=1.0, dpi=40, progress=False,
+    )  # fmt: skip
+    with Image.open(out) as im:
+        frames = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            frames.append(im.convert("RGB"))
+    assert len(frames) == 3
+    assert ImageChops.difference(frames[0], frames[2]).getbbox() is not None  # the pose moved
+    with pytest.raises(ValueError, match="one per frame"):
+        viz.animate_sequence(seq, tmp_path / "x.gif", titles=["a"], progress=False)
+    with pytest.raises(ValueError, match="one per panel"):
+        viz.animate_sequence(seq, tmp_path / "x.gif", labels=["a", "b"], progress=False)
+
+
+def test_seed_points_show_every_seed_and_do_not_magnify_noise():
+    rows = [{"q": q, "seed": s, "mpjpe": 130.0 + 0.05 * s} for q in (0.5, 0.9) for s in range(3)]
+    fig = viz.plot_seed_points(rows, x="q", reference=(131.0, 1.0), paper_best=0.9, min_span=10.0)
+    ax = fig.axes[0]
+    lo, hi = ax.get_ylim()
+    assert hi - lo >= 10.0  # a 0.1 mm spread is not stretched over the whole axis
+    dots = sum(len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets"))
+    assert dots >= 6  # every seed is drawn
+    assert any(line.get_linestyle() == "--" for line in ax.lines)  # the paper's optimum
+
+
+def test_reconstruction_figure_has_input_recon_and_truth_rows():
+    win = np.stack([reference_pose_2d() + [3.0 * i, 0.0] for i in range(4)])
+    recon = win + 5.0
+    temporal = np.array([False, True, False, True])
+    spatial = np.zeros((4, 17), bool)
+    spatial[0, 3] = True
+    fig = viz.plot_reconstruction(win, recon, temporal, spatial)
+    assert len(fig.axes) == 12  # 3 rows x 4 frames
+    titles = [ax.get_title() for ax in fig.axes[4:8]]
+    assert titles[1].startswith("t=1 masked") and titles[0].startswith("t=0 seen")
+    assert "err 7.071" in titles[0]  # |(5, 5)| per joint

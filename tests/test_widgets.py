@@ -172,3 +172,34 @@ def test_trained_runs_are_listed_and_repo_relative_paths_resolve(tmp_path, monke
     assert exp.bundle.trained and exp.bundle.frames == 9
     exp.checkpoint_path.value = "results/runs/nope/best.pt"
     assert "checkpoint results/runs/nope/best.pt not found" in exp.status.value
+
+
+def test_play_pace_drops_frames_instead_of_lagging():
+    from pstmo.widgets import PLAY_INTERVAL_MS, play_pace
+
+    assert play_pace(0.01) == (PLAY_INTERVAL_MS, 1)  # a fast redraw: every frame, at the base rate
+    interval, step = play_pace(0.7)  # a 0.7 s redraw
+    assert interval >= 700 and step == round(interval / PLAY_INTERVAL_MS)
+    assert interval / step == pytest.approx(PLAY_INTERVAL_MS, rel=0.1)  # about the base speed in frames/s
+
+
+def test_playing_paces_the_player_and_pausing_restores_it(explorer):
+    explorer.play.playing = True
+    try:
+        explorer.frame.value = (explorer.frame.value + 3) % explorer.frame.max  # a new frame: one redraw
+        assert explorer.play.interval >= explorer.render_s * 1000  # never sends frames faster than drawn
+        assert explorer.play.step >= 1
+    finally:
+        explorer.play.playing = False
+    assert (explorer.play.step, explorer.play.interval) == (1, 100)
+
+
+def test_rescan_lists_runs_trained_after_the_explorer_started(tmp_path, random_checkpoint):
+    exp = PoseExplorer(dataset="demo", device="cpu", results_dir=tmp_path, dpi=30)
+    before = list(exp.model.options)
+    run_dir = tmp_path / "runs" / "10_skeleton_figures-p-stmo-s"
+    run_dir.mkdir(parents=True)
+    ckpt = random_checkpoint(frames=9, path=run_dir / "best.pt")
+    assert str(ckpt) not in before
+    exp.rescan.click()
+    assert str(ckpt) in exp.model.options and exp.model.value == before[0]  # the selection is kept
