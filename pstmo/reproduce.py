@@ -92,6 +92,29 @@ class NotebookRun:
     error: str = ""
 
 
+def _run_one(
+    name: str, nb_dir: Path, out_dir: Path, params: dict[str, Any], kernel_name: str | None
+) -> NotebookRun:
+    """Execute one notebook; a failure is returned as a record, never raised."""
+    from pstmo.sweep import describe_error, execute_notebook
+
+    source, target = nb_dir / f"{name}.ipynb", out_dir / f"{name}.ipynb"
+    start = time.perf_counter()
+    try:
+        if not source.is_file():
+            raise FileNotFoundError(f"notebook not found: {source}")
+        execute_notebook(source, target, params, kernel_name=kernel_name)
+        return NotebookRun(name, True, time.perf_counter() - start, target)
+    except Exception as exc:  # report and go on with the next notebook
+        return NotebookRun(name, False, time.perf_counter() - start, target, describe_error(exc))
+
+
+def default_jobs(profile: str) -> int:
+    """Notebooks run at once: the smoke profile trains with one thread per notebook, so one
+    notebook per core (at most 4); the paper profile shares one GPU, so one at a time."""
+    return max(1, min(os.cpu_count() or 1, 4)) if profile == "smoke" else 1
+
+
 def run_reproduce(
     profile: str = "smoke",
     only: Sequence[str] | None = None,
@@ -103,12 +126,15 @@ def run_reproduce(
     out: str | os.PathLike | None = None,
     kernel_name: str | None = None,
     progress: bool = True,
+    jobs: int | None = None,
 ) -> list[NotebookRun]:
-    """Execute the selected notebooks in order; a failing notebook is reported, the rest still run."""
+    """Execute the selected notebooks (``jobs`` at once, default :func:`default_jobs`); a failing
+    notebook is reported, the rest still run. Returns the records in the notebooks' order."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     from tqdm.auto import tqdm
 
     from pstmo import paths
-    from pstmo.sweep import describe_error, execute_notebook
 
     nb_dir = Path(notebooks_dir) if notebooks_dir is not None else paths.notebooks_dir()
     out_dir = Path(out) if out is not None else paths.results_dir("notebooks")
@@ -120,21 +146,26 @@ def run_reproduce(
         "device": device,
         "seed": seed,
     }
-    runs: list[NotebookRun] = []
-    bar = tqdm(resolve_only(only), desc=f"reproduce ({profile})", unit="notebook", disable=not progress)
-    for name in bar:
-        bar.set_postfix_str(name)
-        source = nb_dir / f"{name}.ipynb"
-        target = out_dir / f"{name}.ipynb"
-        start = time.perf_counter()
-        try:
-            if not source.is_file():
-                raise FileNotFoundError(f"notebook not found: {source}")
-            execute_notebook(source, target, params, kernel_name=kernel_name)
-            runs.append(NotebookRun(name, True, time.perf_counter() - start, target))
-        except Exception as exc:  # report and go on with the next notebook
-            runs.append(NotebookRun(name, False, time.perf_counter() - start, target, describe_error(exc)))
-    return runs
+    names = resolve_only(only)
+    jobs = default_jobs(profile) if jobs is None else jobs
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    bar = tqdm(total=len(names), desc=f"reproduce ({profile})", unit="notebook", disable=not progress)
+    runs: dict[str, NotebookRun] = {}
+    if min(jobs, len(names)) == 1:
+        for name in names:
+            bar.set_postfix_str(name)
+            runs[name] = _run_one(name, nb_dir, out_dir, params, kernel_name)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_run_one, n, nb_dir, out_dir, params, kernel_name): n for n in names}
+            for future in as_completed(futures):
+                runs[futures[future]] = future.result()
+                bar.set_postfix_str(futures[future])
+                bar.update()
+    bar.close()
+    return [runs[n] for n in names]
 
 
 def report(runs: Sequence[NotebookRun]) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pstmo.options import positive_int
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     sweep = subparsers.add_parser(
@@ -35,6 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep.add_argument("--data-dir", default=None)
     rep.add_argument("--device", default="auto")
     rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument(
+        "--jobs", type=positive_int, default=None,
+        help="notebooks run at once (default: one per core, at most 4, in the smoke profile; 1 in paper)",
+    )  # fmt: skip
     rep.set_defaults(func=_reproduce)
 
 
@@ -69,7 +75,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     runs = run_reproduce(
         profile=args.profile, only=args.only, dataset=args.dataset, data_dir=args.data_dir,
-        device=args.device, seed=args.seed,
+        device=args.device, seed=args.seed, jobs=args.jobs,
     )  # fmt: skip
     print(report(runs))
     return 0 if all(r.ok for r in runs) else 1
