@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PROFILE ?= smoke
+TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
 .PHONY: venv reproduce test unit nbval lint bench clean lab notebooks viz-baselines
@@ -35,8 +36,9 @@ unit: venv
 nbval: venv
 	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks/*.ipynb
 
+# two workers (pytest-xdist): the smoke runs and notebooks use one torch thread each
 test: lint
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n $(TEST_WORKERS) tests
 
 # JupyterLab on the repository, opened at notebooks/; jupytext (installed) keeps each
 # notebooks/NAME.ipynb and its NAME.py in sync on save. LAB_ARGS e.g. --no-browser --port 8890 (--allow-root as root)
