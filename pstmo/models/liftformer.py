@@ -43,7 +43,13 @@ import torch
 from torch import nn
 
 from pstmo.errors import DataError
-from pstmo.models.layers import ATTENTION_KINDS, MultiHeadAttention, reference_attention
+from pstmo.models.layers import (
+    ATTENTION_KINDS,
+    Dropout,
+    MultiHeadAttention,
+    TokenConv1d,
+    reference_attention,
+)
 
 __all__ = [
     "EncoderBlock",
@@ -114,11 +120,11 @@ class EncoderBlock(nn.Module):
         self.attn = attn
         self.norm1 = nn.LayerNorm(dim)
         self.ff = nn.Sequential(
-            nn.Linear(dim, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, dim)
+            nn.Linear(dim, ff_dim), nn.ReLU(), Dropout(dropout), nn.Linear(ff_dim, dim)
         )
         self.norm2 = nn.LayerNorm(dim)
-        self.drop1 = nn.Dropout(dropout)
-        self.drop2 = nn.Dropout(dropout)
+        self.drop1 = Dropout(dropout)
+        self.drop2 = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
         x = self.norm1(x + self.drop1(self.attn(x, causal=causal)))
@@ -133,9 +139,9 @@ class LiftFormer(nn.Module):
         cfg = cfg or LiftFormerConfig()
         self.cfg = cfg
         J, d = cfg.joints, cfg.dim
-        self.embed = nn.Conv1d(2 * J, d, kernel_size=1)
+        self.embed = TokenConv1d(2 * J, d, kernel_size=1)
         self.register_buffer("temporal_encoding", sinusoidal_encoding(cfg.frames, d), persistent=False)
-        self.drop = nn.Dropout(cfg.dropout)
+        self.drop = Dropout(cfg.dropout)
         shared = MultiHeadAttention(d, cfg.heads, cfg.dropout, cfg.attention) if cfg.weight_sharing else None
         self.blocks = nn.ModuleList(
             EncoderBlock(
@@ -146,7 +152,7 @@ class LiftFormer(nn.Module):
             )
             for _ in range(cfg.blocks)
         )
-        self.head = nn.Conv1d(d, 3 * J, kernel_size=1)
+        self.head = TokenConv1d(d, 3 * J, kernel_size=1)
 
     @property
     def target_index(self) -> int:
@@ -169,7 +175,7 @@ class LiftFormer(nn.Module):
         """Encoder features of every frame token: ``(B, N, J, 2) -> (B, N, d)``."""
         self._check(x)
         B, N, J, _ = x.shape
-        h = self.embed(x.reshape(B, N, 2 * J).transpose(1, 2)).transpose(1, 2)  # (B, N, d)
+        h = self.embed(x.reshape(B, N, 2 * J))  # (B, N, d)
         pe = self.temporal_encoding
         if pe.shape[0] != N:  # a window of another length than cfg.frames
             pe = sinusoidal_encoding(N, self.cfg.dim).to(h)
@@ -181,7 +187,7 @@ class LiftFormer(nn.Module):
     def _project(self, h: torch.Tensor) -> torch.Tensor:
         """Output re-projection ``(B, M, d) -> (B, M, J, 3)``."""
         B, M, _ = h.shape
-        return self.head(h.transpose(1, 2)).transpose(1, 2).reshape(B, M, self.cfg.joints, 3)
+        return self.head(h).view(B, M, self.cfg.joints, 3)
 
     def predict_all(self, x: torch.Tensor) -> torch.Tensor:
         """The output re-projection applied to every token: ``(B, N, J, 2) -> (B, N, J, 3)``.

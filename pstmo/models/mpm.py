@@ -77,7 +77,7 @@ class MPM(nn.Module):
             )
         B = x.shape[0]
         visible = ~temporal_mask
-        h = self.tem(self.sem(x), visible=visible)  # (B, N_vis, C)
+        h = self.tem(self.sem(x, keep=visible), positions=visible)  # (B, N_vis, C)
         h = self.to_decoder(self.encoder_norm(h))  # (B, N_vis, C/2)
         pos = self.dec_pos_embed[:, :N]
         masked = (self.mask_token + pos[:, temporal_mask]).expand(B, -1, -1)

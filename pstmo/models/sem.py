@@ -1,10 +1,14 @@
 """Spatial encoding modules (SEM): one 2D pose per frame -> one token per frame.
 
 All map ``x (B, N, J, 2)`` (normalised image coordinates) to tokens ``(B, N, C)`` and
-process every frame independently with weights shared across frames.
+process every frame independently with weights shared across frames (in training mode the
+MLP's BatchNorm statistics are taken over all frames of the batch). ``forward(x, keep)``
+with ``keep (N,) bool`` returns the tokens of those frames only, ``(B, N_keep, C)`` (Stage I
+encodes only the frames it does not mask), computing no more than needed for them.
 
 - ``MLPSEM`` (the paper's SEM, official ``encoder``/``FCBlock``): the joints are flattened
-  per frame as (x0, y0, x1, y1, ...) and fed through 1x1 ``Conv1d`` layers:
+  per frame as (x0, y0, x1, y1, ...) and fed through 1x1 ``Conv1d`` layers (computed on the
+  token-major layout by ``TokenConv1d`` / ``TokenBatchNorm1d``, the same modules):
   ``Conv1d(2J, W) -> BN -> LeakyReLU(0.2) -> Dropout``, ``L`` residual sub-blocks
   ``[Conv1d(W, W) -> BN -> LeakyReLU(0.2) -> Dropout] x 2 (+ input)``, ``Conv1d(W, C)``,
   with W = 2C.
@@ -19,27 +23,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pstmo.models.layers import MultiHeadAttention
+from pstmo.models.layers import Dropout, MultiHeadAttention, TokenBatchNorm1d, TokenConv1d
 
 
 def _flatten_frames(x: torch.Tensor) -> torch.Tensor:
-    """``(B, N, J, 2) -> (B, 2J, N)``: per-frame vectors (x0, y0, x1, y1, ...), channels first."""
+    """``(B, N, J, 2) -> (B, N, 2J)``: one vector (x0, y0, x1, y1, ...) per frame."""
     B, N, J, C = x.shape
-    return x.reshape(B, N, J * C).transpose(1, 2)
+    return x.reshape(B, N, J * C)
 
 
 class MLPBlock(nn.Module):
-    """Residual sub-block ``x + [Conv1d -> BN -> LeakyReLU(0.2) -> Dropout] x 2 (x)`` on ``(B, W, N)``."""
+    """Residual sub-block ``x + [Conv1d -> BN -> LeakyReLU(0.2) -> Dropout] x 2 (x)`` on ``(B, N, W)``."""
 
     _fold_pairs = [("conv1", "bn1"), ("conv2", "bn2")]
 
     def __init__(self, width: int, dropout: float = 0.1):
         super().__init__()
-        self.conv1 = nn.Conv1d(width, width, kernel_size=1)
-        self.bn1 = nn.BatchNorm1d(width)
-        self.conv2 = nn.Conv1d(width, width, kernel_size=1)
-        self.bn2 = nn.BatchNorm1d(width)
-        self.drop = nn.Dropout(dropout)
+        self.conv1 = TokenConv1d(width, width, kernel_size=1)
+        self.bn1 = TokenBatchNorm1d(width)
+        self.conv2 = TokenConv1d(width, width, kernel_size=1)
+        self.bn2 = TokenBatchNorm1d(width)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.drop(F.leaky_relu(self.bn1(self.conv1(x)), 0.2))
@@ -54,17 +58,19 @@ class MLPSEM(nn.Module):
 
     def __init__(self, joints: int, channel: int, width: int, blocks: int = 1, dropout: float = 0.1):
         super().__init__()
-        self.fc_in = nn.Conv1d(2 * joints, width, kernel_size=1)
-        self.bn_in = nn.BatchNorm1d(width)
-        self.drop = nn.Dropout(dropout)
+        self.fc_in = TokenConv1d(2 * joints, width, kernel_size=1)
+        self.bn_in = TokenBatchNorm1d(width)
+        self.drop = Dropout(dropout)
         self.blocks = nn.ModuleList(MLPBlock(width, dropout) for _ in range(blocks))
-        self.fc_out = nn.Conv1d(width, channel, kernel_size=1)
+        self.fc_out = TokenConv1d(width, channel, kernel_size=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         h = self.drop(F.leaky_relu(self.bn_in(self.fc_in(_flatten_frames(x))), 0.2))
         for block in self.blocks:
             h = block(h)
-        return self.fc_out(h).transpose(1, 2)
+        if keep is not None:  # after the last BatchNorm, whose statistics need every frame
+            h = h[:, keep]
+        return self.fc_out(h)
 
 
 class FCSEM(nn.Module):
@@ -72,10 +78,10 @@ class FCSEM(nn.Module):
 
     def __init__(self, joints: int, channel: int):
         super().__init__()
-        self.fc = nn.Conv1d(2 * joints, channel, kernel_size=1)
+        self.fc = TokenConv1d(2 * joints, channel, kernel_size=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(_flatten_frames(x)).transpose(1, 2)
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        return self.fc(_flatten_frames(x if keep is None else x[:, keep]))
 
 
 class SpatialBlock(nn.Module):
@@ -88,7 +94,7 @@ class SpatialBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
         self.fc1 = nn.Linear(dim, 2 * dim)
         self.fc2 = nn.Linear(2 * dim, dim)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop(self.attn(self.norm1(x)))
@@ -131,9 +137,11 @@ class TransformerSEM(nn.Module):
             SpatialBlock(dim, heads if dim % heads == 0 else 1, dropout, attention) for _ in range(blocks)
         )
         self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        if keep is not None:
+            x = x[:, keep]
         B, N, J, _ = x.shape
         h = self.drop(self.embed(x.reshape(B * N, J, 2)) + self.pos_embed)
         for block in self.blocks:

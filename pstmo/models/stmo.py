@@ -30,7 +30,7 @@ from torch import nn
 
 from pstmo.errors import CheckpointError, DataError
 from pstmo.models.config import STMOConfig
-from pstmo.models.layers import TransformerEncoder
+from pstmo.models.layers import TokenBatchNorm1d, TokenConv1d, TransformerEncoder
 from pstmo.models.sem import build_sem
 
 
@@ -52,13 +52,12 @@ class PoseHead(nn.Module):
     def __init__(self, channel: int, joints: int, coords: int):
         super().__init__()
         self.joints, self.coords = joints, coords
-        self.bn = nn.BatchNorm1d(channel)
-        self.conv = nn.Conv1d(channel, joints * coords, kernel_size=1)
+        self.bn = TokenBatchNorm1d(channel)
+        self.conv = TokenConv1d(channel, joints * coords, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, _ = x.shape
-        y = self.conv(self.bn(x.transpose(1, 2)))  # (B, kJ, T)
-        return y.view(B, self.joints, self.coords, T).permute(0, 3, 1, 2)
+        return self.conv(self.bn(x)).view(B, T, self.joints, self.coords)
 
 
 def check_input(x: torch.Tensor, frames: int | None, joints: int, where: str = "input") -> None:
