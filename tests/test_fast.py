@@ -218,32 +218,34 @@ def test_fast_lifter_is_inference_only():
     assert out.center.requires_grad is False
 
 
-# ---------------------------------------------------------------- channels-last replacements
+# ---------------------------------------------------------------- whole-sequence pieces
 
 
-@pytest.mark.parametrize("k,s,p", [(1, 1, 0), (3, 3, 1), (3, 1, 1), (3, 9, 1)])
-def test_conv_as_linear_equals_conv1d(k, s, p):
-    from pstmo.models.fast import ConvAsLinear
-
-    conv = nn.Conv1d(6, 5, k, stride=s, padding=p)
-    x = torch.randn(2, 6, 27)
-    torch.testing.assert_close(ConvAsLinear(conv)(x), conv(x), atol=1e-5, rtol=1e-5)
-    # the same on a token-major input (what the chain of replaced layers produces)
-    xl = torch.randn(2, 27, 6).transpose(1, 2)
-    torch.testing.assert_close(ConvAsLinear(conv)(xl), conv(xl), atol=1e-5, rtol=1e-5)
-
-
-def test_fast_layer_norm_equals_official_formula():
-    from pstmo.models.fast import FastOfficialLayerNorm
-    from pstmo.models.layers import OfficialLayerNorm
-
-    norm = OfficialLayerNorm(16)
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fast_copy_embed_then_lift_equals_forward_and_reference(name):
+    """``lift_tokens(embed_frames(x))`` of the fast copy is its forward and the reference output."""
+    model = MODELS[name]()
+    fast = optimize_for_inference(model)
+    x = torch.randn(4, model.cfg.frames, 17, 2, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
-        norm.weight.normal_()
-        norm.bias.normal_()
-    x = 3 * torch.randn(4, 7, 16) + 1
-    expected = norm.weight * (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True) + 1e-6) + norm.bias
-    torch.testing.assert_close(FastOfficialLayerNorm(norm)(x), expected, atol=1e-5, rtol=1e-5)
+        ref = model(x).center
+    split = fast.lift_tokens(fast.embed_frames(x)).center
+    assert (split - fast(x).center).abs().max().item() < 1e-5
+    assert (split - ref).abs().max().item() < 1e-5
+
+
+def test_fast_copy_embeds_a_whole_sequence_once():
+    """Tokens of a sequence embedded once, gathered into a window, lift like the window itself."""
+    model = _stmo()
+    fast = optimize_for_inference(model)
+    seq = torch.randn(1, 60, 17, 2, generator=torch.Generator().manual_seed(6))
+    tokens = fast.embed_frames(seq)  # (1, 60, C)
+    start = 10
+    window = seq[:, start : start + 27]
+    from_sequence = fast.lift_tokens(tokens[:, start : start + 27]).center
+    with torch.no_grad():
+        expected = model(window).center
+    assert (from_sequence - expected).abs().max().item() < 1e-5
 
 
 def test_weight_sharing_survives_optimization():

@@ -149,3 +149,18 @@ def test_bad_config_is_rejected():
         LiftFormerConfig(dim=30, heads=4)
     with pytest.raises(ValueError, match="attention"):
         LiftFormerConfig(attention="flash")
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_embed_frames_then_lift_tokens_is_forward(causal):
+    torch.manual_seed(0)
+    model = LiftFormer(
+        LiftFormerConfig(frames=27, dim=32, heads=4, blocks=2, ff_dim=64, causal=causal)
+    ).eval()
+    x = torch.randn(3, 27, 17, 2)
+    with torch.no_grad():
+        whole = model(x).center
+        tokens = model.embed_frames(torch.cat([x, x[:, :5]], dim=1))  # any number of frames
+        split = model.lift_tokens(tokens[:, :27]).center
+    assert tokens.shape == (3, 32, 32)
+    assert (whole - split).abs().max() < 1e-5

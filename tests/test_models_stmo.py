@@ -259,3 +259,44 @@ def test_stmo_refine_center():
         out = model.refine_center(center, x, torch.ones(2, 2), torch.zeros(2, 2), torch.full((2,), 5.0))
     assert out.shape == (2, 1, 17, 3)
     assert torch.equal(out[..., 2], center[..., 2])
+
+
+@pytest.mark.parametrize(
+    "over", [{}, dict(components=("sem",)), dict(sem="fc"), dict(frames=81, sem_blocks=2)]
+)
+def test_embed_frames_then_lift_tokens_is_forward(over):
+    cfg = get_config("p-stmo-s", **{"frames": 27, **TINY, **over})
+    model = STMO(cfg).eval()
+    with torch.no_grad():  # BatchNorm with non-trivial running statistics
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                m.running_mean.normal_()
+                m.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(3, cfg.frames, 17, 2)
+    with torch.no_grad():
+        whole, split = model(x), model.lift_tokens(model.embed_frames(x))
+    assert (whole.center - split.center).abs().max() < 1e-5
+    if whole.frames is not None:
+        assert (whole.frames - split.frames).abs().max() < 1e-5
+
+
+def test_embed_frames_is_per_frame_in_eval_mode():
+    model = STMO(get_config("p-stmo-s", frames=27, **TINY)).eval()
+    seq = torch.randn(1, 50, 17, 2)
+    with torch.no_grad():
+        tokens = model.embed_frames(seq)  # any number of frames
+        window = model.embed_frames(seq[:, 7:34])
+    assert tokens.shape == (1, 50, 32)
+    assert (tokens[:, 7:34] - window).abs().max() < 1e-5
+    with pytest.raises(DataError, match=r"\(B, 27, 32\)"):
+        model.lift_tokens(tokens)
+
+
+def test_mpm_encodes_only_visible_frames_like_the_full_sem():
+    """Stage I's SEM computes the visible frames' tokens only; BatchNorm still sees all frames."""
+    cfg = get_config("p-stmo-s", frames=27, dropout=0.0, **TINY)
+    model = MPM(cfg).train()
+    x = torch.randn(4, 27, 17, 2)
+    t, _ = spatio_temporal_mask(27, 17, 0.8, 2, torch.Generator().manual_seed(2))
+    full = model.sem(x)[:, ~t]
+    assert torch.allclose(model.sem(x, keep=~t), full, atol=1e-6)

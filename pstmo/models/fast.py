@@ -9,9 +9,16 @@ float32) but faster:
 2. every eval-mode BatchNorm folded into the adjacent 1x1 Conv1d / Linear where that is
    exact: conv -> BN (SEM's Conv1d/BN/LeakyReLU chains) and BN -> conv when the conv has no
    zero padding (the single- and multi-frame heads, BN(C) -> Conv1d(C -> 3J));
-3. dropout modules removed (identity in eval anyway, but they cost a call each);
-4. the forward run under ``torch.inference_mode`` (no autograd bookkeeping);
-5. optionally ``torch.compile`` and, on CUDA, bf16 autocast (outputs returned in float32).
+3. Q, K and V projected by one matrix product (``FusedSelfAttention``) and, in LiftFormer,
+   the last block evaluated for the lifted token only (``CenterOnlyLastBlock``);
+4. dropout modules removed (identity in eval anyway, but they cost a call each);
+5. the forward run under ``torch.inference_mode`` (no autograd bookkeeping);
+6. optionally ``torch.compile`` and, on CUDA, bf16 autocast (outputs returned in float32).
+
+The models themselves already keep tokens in the ``(B, T, C)`` layout throughout (their
+``Conv1d`` / ``BatchNorm1d`` run on it, see ``pstmo.models.layers``), so nothing here is
+about layouts. ``FastLifter.embed_frames`` / ``lift_tokens`` expose the models' two halves
+(SEM per frame, the temporal part per window) for whole-sequence lifting.
 
 ``fast_predict(model, x, flip=False)`` is the inference entry point used by the benchmark
 and the evaluation: with ``flip=True`` it runs the input and its horizontally flipped copy
@@ -43,10 +50,8 @@ __all__ = [
     "reference_predict",
     "remove_dropout",
     "set_attention",
-    "to_channels_last",
-    "ConvAsLinear",
+    "fuse_attention",
     "FusedSelfAttention",
-    "FastOfficialLayerNorm",
 ]
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
@@ -214,44 +219,7 @@ def _fold_sequential(seq: nn.Sequential) -> int:
 
 
 # --------------------------------------------------------------------------------------
-# Channels-last replacements: the same maths as the modules they replace, laid out for GEMMs
-
-
-class ConvAsLinear(nn.Module):
-    """A ``Conv1d`` (zero padding, no dilation, one group) computed as one matrix product.
-
-    ``forward(x (B, C_in, T)) -> (B, C_out, T')`` like the conv, but the work is done on the
-    token-major view ``x.transpose(1, 2)`` (B, T, C_in): a 1x1 conv is ``F.linear`` on it, a
-    kernel-k stride-s conv is ``F.linear`` on its zero-padded, unfolded windows. The result is
-    returned as a transposed *view* of a contiguous ``(B, T', C_out)`` tensor, so chains of
-    these (SEM's 1x1 convs, the heads, MOFA's FFN) never copy between layouts, and the
-    caller's final ``.transpose(1, 2)`` yields a contiguous token tensor again. On CPU this
-    is several times faster than ``mkldnn`` convolution on channels-first data.
-    """
-
-    def __init__(self, conv: nn.Conv1d):
-        super().__init__()
-        k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding
-        if conv.groups != 1 or conv.dilation[0] != 1 or conv.padding_mode != "zeros" or isinstance(p, str):
-            raise ValueError("ConvAsLinear supports groups=1, dilation=1, integer zero padding only")
-        self.kernel, self.stride, self.padding = k, s, p[0]
-        # (O, I, k) -> (O, k, I) -> (O, k*I): matches windows laid out as (k, I)
-        w = conv.weight.detach().permute(0, 2, 1).reshape(conv.out_channels, -1)
-        self.weight = nn.Parameter(w.contiguous(), requires_grad=False)
-        self.bias = (
-            None if conv.bias is None else nn.Parameter(conv.bias.detach().clone(), requires_grad=False)
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        tokens = x.transpose(1, 2)  # (B, T, C_in), contiguous when x came from a ConvAsLinear
-        if self.kernel == 1 and self.stride == 1 and self.padding == 0:
-            return F.linear(tokens, self.weight, self.bias).transpose(1, 2)
-        if self.padding:
-            tokens = F.pad(tokens, (0, 0, self.padding, self.padding))
-        windows = tokens.unfold(1, self.kernel, self.stride).transpose(2, 3)  # (B, T', k, C_in)
-        B, T_out = windows.shape[:2]
-        flat = windows.reshape(B * T_out, -1)  # (B T', k C_in): one copy, then a plain GEMM
-        return F.linear(flat, self.weight, self.bias).view(B, T_out, -1).transpose(1, 2)
+# Inference-only replacements: the same maths as the modules they replace
 
 
 class FusedSelfAttention(nn.Module):
@@ -276,22 +244,6 @@ class FusedSelfAttention(nn.Module):
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, h, T, d_k)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         return self.out(y.transpose(1, 2).reshape(B, T, C))
-
-
-class FastOfficialLayerNorm(nn.Module):
-    """P-STMO's LayerNorm ``w * (x - mean) / (std + eps) + b`` (unbiased std) in fewer passes:
-    one ``var_mean`` and one ``addcmul`` instead of mean, std, sub, div, mul, add."""
-
-    def __init__(self, norm: nn.Module):
-        super().__init__()
-        self.weight = nn.Parameter(norm.weight.detach().clone(), requires_grad=False)
-        self.bias = nn.Parameter(norm.bias.detach().clone(), requires_grad=False)
-        self.eps = norm.eps
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        var, mean = torch.var_mean(x, dim=-1, keepdim=True)  # unbiased, like x.std
-        inv = (var.sqrt() + self.eps).reciprocal()
-        return torch.addcmul(self.bias, (x - mean) * inv, self.weight)
 
 
 class CenterOnlyLastBlock(nn.Module):
@@ -323,7 +275,7 @@ class CenterOnlyLastBlock(nn.Module):
 
 
 def _center_only_liftformer(model: nn.Module) -> bool:
-    """Replace LiftFormer's last block by ``CenterOnlyLastBlock`` (after ``to_channels_last``)."""
+    """Replace LiftFormer's last block by ``CenterOnlyLastBlock`` (after ``fuse_attention``)."""
     blocks = getattr(model, "blocks", None)
     if (
         type(model).__name__ != "LiftFormer"
@@ -343,32 +295,19 @@ def _is_attention(m: nn.Module) -> bool:
     )
 
 
-def to_channels_last(model: nn.Module) -> int:
-    """Swap convs, attention and P-STMO's LayerNorm for the faster equivalents above, in place.
+def fuse_attention(model: nn.Module) -> int:
+    """Replace every multi-head attention module by a :class:`FusedSelfAttention`, in place.
 
     Shared sub-modules (LiftFormer's weight sharing) stay shared. Returns the count replaced.
     """
-    from pstmo.models.layers import OfficialLayerNorm
-
     done: dict[int, nn.Module] = {}
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if id(child) in done:
                 setattr(parent, name, done[id(child)])
-                continue
-            new: nn.Module | None = None
-            if isinstance(child, nn.Conv1d):
-                try:
-                    new = ConvAsLinear(child)
-                except ValueError:
-                    new = None
-            elif isinstance(child, OfficialLayerNorm):
-                new = FastOfficialLayerNorm(child)
             elif _is_attention(child):
-                new = FusedSelfAttention(child)
-            if new is not None:
-                done[id(child)] = new
-                setattr(parent, name, new)
+                done[id(child)] = FusedSelfAttention(child)
+                setattr(parent, name, done[id(child)])
     return len(done)
 
 
@@ -390,7 +329,17 @@ class FastLifter(nn.Module):
         self._compiled = compiled  # a torch.compile'd callable of self.model, or None
 
     def forward(self, x: torch.Tensor) -> Any:
-        fn = self._compiled if self._compiled is not None else self.model
+        return self._run(self._compiled if self._compiled is not None else self.model, x)
+
+    def embed_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """The wrapped model's ``embed_frames``: ``(B, T, J, 2) -> (B, T, C)`` (eager, not compiled)."""
+        return self._run(self.model.embed_frames, x)
+
+    def lift_tokens(self, h: torch.Tensor) -> Any:
+        """The wrapped model's ``lift_tokens``: ``(B, N, C) -> LiftOutput`` (eager, not compiled)."""
+        return self._run(self.model.lift_tokens, h)
+
+    def _run(self, fn: Any, x: torch.Tensor) -> Any:
         with torch.inference_mode():
             if self.autocast_dtype is not None and x.is_cuda:
                 with torch.autocast("cuda", dtype=self.autocast_dtype):
@@ -423,7 +372,7 @@ def optimize_for_inference(
     compile: bool = False,
     bf16: bool = False,
     fold_bn: bool = True,
-    channels_last: bool = True,
+    fuse: bool = True,
 ) -> FastLifter:
     """Return an inference-only copy of ``model`` with the same outputs (see module doc).
 
@@ -434,8 +383,8 @@ def optimize_for_inference(
         bf16: run under bf16 autocast when the input is on CUDA (ignored on CPU, where
             bf16 matmuls are slower than float32); outputs then differ by ~1e-2.
         fold_bn: fold BatchNorm into adjacent 1x1 convs / linears.
-        channels_last: replace convs, attention and LayerNorm by the token-major
-            equivalents of ``to_channels_last`` (fused QKV, convs as GEMMs).
+        fuse: one QKV product per attention layer (``fuse_attention``) and LiftFormer's
+            last block for the lifted token only.
     """
     fast = copy.deepcopy(model).eval()
     for p in fast.parameters():
@@ -444,9 +393,9 @@ def optimize_for_inference(
     remove_dropout(fast)
     if fold_bn:
         fold_batchnorms(fast)
-    if channels_last:
-        to_channels_last(fast)
-        _center_only_liftformer(fast)  # forward() only: fast.model.encode() then returns 1 token
+    if fuse:
+        fuse_attention(fast)
+        _center_only_liftformer(fast)  # fast.model.encode() then returns 1 token
     compiled = None
     if compile:
         try:

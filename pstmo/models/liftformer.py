@@ -119,9 +119,7 @@ class EncoderBlock(nn.Module):
         super().__init__()
         self.attn = attn
         self.norm1 = nn.LayerNorm(dim)
-        self.ff = nn.Sequential(
-            nn.Linear(dim, ff_dim), nn.ReLU(), Dropout(dropout), nn.Linear(ff_dim, dim)
-        )
+        self.ff = nn.Sequential(nn.Linear(dim, ff_dim), nn.ReLU(), Dropout(dropout), nn.Linear(ff_dim, dim))
         self.norm2 = nn.LayerNorm(dim)
         self.drop1 = Dropout(dropout)
         self.drop2 = Dropout(dropout)
@@ -171,11 +169,23 @@ class LiftFormer(nn.Module):
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise DataError(f"LiftFormer expects 2D poses of shape (B, N, {J}, 2), got {shape}", key="x")
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoder features of every frame token: ``(B, N, J, 2) -> (B, N, d)``."""
+    def embed_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """The input re-projection of every frame: ``(B, T, J, 2) -> (B, T, d)``, any T.
+
+        Per frame, so a whole sequence can be embedded once and windows of its tokens handed
+        to :meth:`lift_tokens` (the temporal encoding is added there, per window position).
+        """
         self._check(x)
-        B, N, J, _ = x.shape
-        h = self.embed(x.reshape(B, N, 2 * J))  # (B, N, d)
+        B, T, J, _ = x.shape
+        return self.embed(x.reshape(B, T, 2 * J))
+
+    def encode_tokens(self, h: torch.Tensor) -> torch.Tensor:
+        """Temporal encoding, dropout and the encoder blocks: ``(B, N, d) -> (B, N, d)``."""
+        if h.dim() != 3 or h.shape[2] != self.cfg.dim:
+            raise DataError(
+                f"expected tokens of shape (B, N, {self.cfg.dim}), got {tuple(h.shape)}", key="tokens"
+            )
+        N = h.shape[1]
         pe = self.temporal_encoding
         if pe.shape[0] != N:  # a window of another length than cfg.frames
             pe = sinusoidal_encoding(N, self.cfg.dim).to(h)
@@ -183,6 +193,10 @@ class LiftFormer(nn.Module):
         for block in self.blocks:
             h = block(h, causal=self.cfg.causal)
         return h
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder features of every frame token: ``(B, N, J, 2) -> (B, N, d)``."""
+        return self.encode_tokens(self.embed_frames(x))
 
     def _project(self, h: torch.Tensor) -> torch.Tensor:
         """Output re-projection ``(B, M, d) -> (B, M, J, 3)``."""
@@ -196,13 +210,17 @@ class LiftFormer(nn.Module):
         """
         return self._project(self.encode(x))
 
+    def lift_tokens(self, h: torch.Tensor) -> LiftOutput:
+        """``(B, N, d)`` embedded frames (:meth:`embed_frames`) -> ``LiftOutput(center, frames=None)``."""
+        h = self.encode_tokens(h)
+        N = h.shape[1]
+        t = N - 1 if self.cfg.causal else N // 2
+        return LiftOutput(center=self._project(h[:, t : t + 1]), frames=None)
+
     def forward(self, x: torch.Tensor) -> LiftOutput:
         """``x: (B, N, J, 2)`` -> ``LiftOutput(center=(B, 1, J, 3), frames=None)``.
 
         ``center`` is the 3D pose of the middle frame (index ``N // 2``), or of the last frame
-        in causal mode.
+        in causal mode. The same as ``lift_tokens(embed_frames(x))``.
         """
-        h = self.encode(x)
-        N = h.shape[1]
-        t = N - 1 if self.cfg.causal else N // 2
-        return LiftOutput(center=self._project(h[:, t : t + 1]), frames=None)
+        return self.lift_tokens(self.embed_frames(x))

@@ -1,7 +1,9 @@
 """STMO, the Stage II lifting model of P-STMO: SEM -> TEM -> MOFA.
 
 ``STMO(cfg).forward(x)`` with ``x (B, N, J, 2)`` normalised 2D poses returns
-``LiftOutput(center (B, 1, J, 3), frames (B, N, J, 3) | None)``:
+``LiftOutput(center (B, 1, J, 3), frames (B, N, J, 3) | None)``; it is
+``lift_tokens(embed_frames(x))``, step 1 then steps 2-5 (whole-sequence lifting embeds every
+frame once with ``embed_frames`` and lifts windows of tokens with ``lift_tokens``):
 
 1. **SEM** (``pstmo.models.sem``) embeds each frame: ``(B, N, J, 2) -> (B, N, C)``.
 2. **TEM**: learnable positional embedding + ``layers`` pre-LN transformer layers over
@@ -125,9 +127,33 @@ class STMO(nn.Module):
             self.refiner = None
 
     def forward(self, x: torch.Tensor) -> LiftOutput:
-        needs_n = self.tem is not None or self.mofa is not None
-        check_input(x, self.cfg.frames if needs_n else None, self.cfg.joints)
-        h = self.sem(x)  # (B, N, C)
+        """``x (B, N, J, 2) -> LiftOutput``; the same as ``lift_tokens(embed_frames(x))``."""
+        check_input(x, self.cfg.frames if self._needs_window else None, self.cfg.joints)
+        return self.lift_tokens(self.sem(x))
+
+    @property
+    def _needs_window(self) -> bool:
+        """TEM and MOFA work on exactly ``cfg.frames`` tokens; "SEM only" on any number."""
+        return self.tem is not None or self.mofa is not None
+
+    def embed_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """SEM on every frame: ``(B, T, J, 2) -> (B, T, C)`` for any number of frames T.
+
+        SEM sees one frame at a time, so in eval mode (BatchNorm with running statistics) the
+        token of a frame does not depend on the other frames: a whole sequence can be embedded
+        once and its N-frame windows of tokens handed to :meth:`lift_tokens`, instead of
+        embedding every frame N times, once per window. (In training mode BatchNorm takes its
+        statistics over the batch, and the tokens depend on what else is in it.)
+        """
+        check_input(x, None, self.cfg.joints)
+        return self.sem(x)
+
+    def lift_tokens(self, h: torch.Tensor) -> LiftOutput:
+        """TEM, the heads and MOFA on the SEM tokens of one window: ``(B, N, C) -> LiftOutput``."""
+        C, N = self.cfg.channel, self.cfg.frames
+        if h.dim() != 3 or h.shape[2] != C or (self._needs_window and h.shape[1] != N):
+            n = N if self._needs_window else "N"
+            raise DataError(f"expected SEM tokens of shape (B, {n}, {C}), got {tuple(h.shape)}", key="tokens")
         if self.tem is not None:
             h = self.tem(h)
         if self.mofa is None:
