@@ -9,7 +9,7 @@ PROFILE ?= smoke
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv reproduce test unit nbval lint bench clean lab notebooks viz-baselines
+.PHONY: venv reproduce test unit nbval lint bench gpu-check clean lab notebooks viz-baselines
 
 venv: $(STAMP)
 
@@ -57,8 +57,13 @@ notebooks: venv
 viz-baselines: venv
 	$(BIN)/pytest -q -p no:cacheprovider --mpl-generate-path=tests/baseline_images -k matches_baseline tests/test_viz.py
 
+# speed against the official code: make bench OFFICIAL=/path/to/P-STMO (see benchmarks/README.md)
 bench: venv
-	$(BIN)/pstmo bench
+	$(BIN)/pstmo bench $(if $(OFFICIAL),--official-repo $(OFFICIAL))
+
+# one-shot GPU check (< 5 min, writes results/bench/gpu_check.json; exit code 3 without CUDA)
+gpu-check: venv
+	$(BIN)/python -m benchmarks.gpu_check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,123 +1,142 @@
-"""Smoke test of the benchmark harness (pstmo.bench) on tiny models with one repeat.
+"""The benchmark harness (benchmarks/, run by ``pstmo bench``) on tiny models, one thread.
 
-No timing is asserted: only that the table has its columns, that every ratio is computed from
-the numbers of the same run, that skipped / extrapolated measurements say so, and that the
-JSON result is written and parseable.
+No timing is asserted: only that every comparison is interleaved and complete, that speed-ups
+are per-round ratios against the stated baseline, that the implementations compared give the
+same outputs (and, with the official clone, the same training loss and gradients), that the
+result is JSON with the load and the peak, and that outside a checkout the command says so in
+one sentence. The official-code comparisons skip when the clone is absent (CI has none).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
+from conftest import ROOT
 
-from pstmo.bench import (
-    COLUMNS,
-    BenchConfig,
-    ModelSpec,
-    format_table,
-    measure_peak_flops,
-    run,
-    time_call,
-    time_pair,
+from pstmo.cli import main as cli_main
+from pstmo.commands.bench import find_harness, load_harness
+from pstmo.errors import PstmoError
+
+OFFICIAL = Path("/work/official/P-STMO")
+needs_official = pytest.mark.skipif(
+    not (OFFICIAL / "model" / "stmo.py").is_file(), reason=f"official clone not found: {OFFICIAL}"
 )
-
-TINY = {
-    "tiny-liftformer": ModelSpec(
-        "tiny-liftformer", "liftformer", 27, {"dim": 32, "heads": 4, "blocks": 1, "ff_dim": 64}
-    ),
-    "tiny-stmo": ModelSpec(
-        "tiny-stmo", "p-stmo-s", 27, {"channel": 32, "hidden": 64, "heads": 4, "layers": 2}
-    ),
-}
+TINY = dict(channel=32, hidden=64, layers=2)
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    models = ("tiny-liftformer", "tiny-stmo")
-    path = tmp_path_factory.mktemp("bench") / "bench.json"
-    cfg = BenchConfig(
-        models=models,
-        specs=TINY,
-        device="cpu",
-        batches=(1, 3),
-        warmup=0,
-        repeats=1,
+def bench():
+    return load_harness()
+
+
+@pytest.fixture
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_settings(bench, **kw):
+    return bench.Settings(
+        rounds=2,
+        frames=27,
+        inference_batch=3,
+        sequence_frames=31,
+        sequence_batch=8,
+        train_frames=(27,),
         train_batch=4,
-        train_steps=1,
-        eval_frames=40,
-        eval_total=1000,
-        eval_batch=16,
         peak_size=64,
-        json_path=str(path),
+        model_overrides=TINY,
+        **kw,
     )
-    out = run(cfg, log=None)
-    out["_path"] = path
-    return out
 
 
-def test_inference_rows_have_ratio_from_same_run(result):
-    rows = [r for r in result["rows"] if r["metric"] == "inference"]
-    models = {r["model"] for r in result["rows"]}
-    assert len(rows) == len(models) * 2 * 2  # batches (1, 3) x flip off/on
-    for r in rows:
-        assert r["reference"] > 0 and r["fast"] > 0
-        assert r["ratio"] == pytest.approx(r["fast"] / r["reference"])
-        assert r["max_abs_diff"] < 1e-4  # same outputs, measured in the run
-        assert 0 < r["peak_fraction"]
-        assert r["unit"] == "frames/s"
-    assert {r["setting"] for r in rows} == {f"batch {b}, flip {f}" for b in (1, 3) for f in ("off", "on")}
+def test_harness_is_found_in_the_checkout_not_in_the_package():
+    assert find_harness() == ROOT / "benchmarks"
+    assert not (ROOT / "pstmo" / "bench.py").exists()  # no harness code in the package
 
 
-def test_eval_is_extrapolated_and_training_rows_present(result):
-    for model in {r["model"] for r in result["rows"]}:
-        by_metric = {r["metric"]: r for r in result["rows"] if r["model"] == model}
-        ev = by_metric["test-set eval"]
-        assert "extrapolated from 40 frames" in ev["measured_on"]
-        assert ev["ratio"] == pytest.approx(ev["reference"] / ev["fast"])
-        assert by_metric["flops"]["reference"] > 0
-        st2 = by_metric["train stage2"]
-        assert st2["reference"] > 0 and st2["ratio"] == pytest.approx(st2["fast"] / st2["reference"])
-        assert "batch building" in st2["note"]
-    lf1 = next(r for r in result["rows"] if r["model"] == "tiny-liftformer" and r["metric"] == "train stage1")
-    assert lf1["measured_on"] == "n/a"  # LiftFormer has no Stage I
+def test_outside_a_checkout_one_sentence(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PSTMO_ROOT", str(tmp_path))
+    with pytest.raises(PstmoError, match="clone of the pstmo repository"):
+        find_harness()
+    assert cli_main(["bench", "--quick"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pstmo bench: ") and "Traceback" not in err[0]
 
 
-def test_table_and_json(result):
-    table = format_table(result)
-    header = table.splitlines()[2]
-    for col in COLUMNS:
-        assert col in header
-    assert "measured peak" in table
-    on_disk = json.loads(result["_path"].read_text())
-    assert on_disk["rows"] == result["rows"]
-    assert on_disk["peak_flops"]["float32"] > 0
+def test_spread_and_interleaving(bench):
+    from benchmarks.harness import PEAK, interleaved, spread
 
-
-def test_quick_cpu_skips_large_batches_with_a_note():
-    cfg = BenchConfig(quick=True, device="cpu").resolved()
-    assert cfg.repeats <= 2 and cfg.warmup <= 1 and cfg.repeats >= 1
-    from pstmo.bench import _skip_reason
-
-    assert _skip_reason(cfg, 1024, 243).startswith("skipped")
-    assert _skip_reason(cfg, 64, 243) is None
-    with pytest.raises(ValueError, match="unknown model"):
-        BenchConfig(models=("nope",)).resolved()
-
-
-def test_timing_primitives_count_calls():
+    s = spread([4.0, 1.0, 3.0, 2.0])
+    assert (s["median"], s["min"], s["max"], s["n"]) == (2.5, 1.0, 4.0, 4)
+    assert s["q1"] == pytest.approx(1.75) and s["q3"] == pytest.approx(3.25)
     calls = []
-    times = time_call(lambda: calls.append(1), "cpu", warmup=2, repeats=3)
-    assert len(times) == 3 and len(calls) == 5
-    a, b = [], []
-    ta, tb = time_pair(lambda: a.append(1), lambda: b.append(1), "cpu", warmup=1, repeats=2)
-    assert len(ta) == len(tb) == 2 and len(a) == len(b) == 3
-    assert measure_peak_flops("cpu", size=32, repeats=1) > 0
+    x = torch.randn(8, 8)
+    group = interleaved(
+        "toy",
+        {"a": lambda: calls.append("a") or x @ x, "b": lambda: calls.append("b")},
+        rounds=3,
+        peak_size=16,
+    )
+    assert set(group.times) == {"a", "b", PEAK} and all(len(t) == 3 for t in group.times.values())
+    assert group.flops["a"] == 2 * 8**3 and group.flops["b"] == 0 and group.flops[PEAK] == 2 * 16**3
+    assert calls[:2] == ["a", "b"]  # one counted warm-up each, then the rounds
+    ratio = group.ratio("a", "b")
+    expected = sorted(ta / tb for ta, tb in zip(group.times["a"], group.times["b"]))
+    assert ratio["min"] == pytest.approx(expected[0]) and ratio["max"] == pytest.approx(expected[-1])
+    assert group.peak_flops()["median"] > 0
 
 
-def test_cuda_request_without_gpu_is_a_clear_error():
-    if torch.cuda.is_available():
-        pytest.skip("a GPU is present")
-    with pytest.raises(RuntimeError, match="cuda"):
-        BenchConfig(device="cuda").resolved()
+def _check_result(bench, result, baseline):
+    json.dumps(result)  # JSON-able
+    assert result["machine"]["cpu_count"] >= 1 and len(result["load_start"]) == 3
+    tasks = {r["task"] for r in result["rows"]}
+    assert tasks == {"inference", "sequence", "train stage I", "train stage II"}
+    for task in tasks:
+        rows = [r for r in result["rows"] if r["task"] == task]
+        assert rows[0]["impl"] == baseline and all(r["baseline"] == baseline for r in rows)
+        assert rows[0]["speedup"]["min"] == rows[0]["speedup"]["max"] == 1.0  # against itself, every round
+        for r in rows:
+            assert r["rate"]["n"] == 2 and r["rate"]["min"] > 0
+            assert r["peak_gflops"]["median"] > 0 and r["gflop_per_call"] > 0
+            if task in ("inference", "sequence"):
+                assert r["max_abs_diff"] < 1e-4, r  # same weights, same outputs
+    table = bench.format_table(result)
+    assert "load average" in table and "speed-up [IQR]" in table and "% peak" in table
+
+
+def test_tiny_run_against_the_reference_path(bench, one_thread):
+    result = bench.run(tiny_settings(bench))
+    _check_result(bench, result, "pstmo reference")
+    impls = {r["impl"] for r in result["rows"] if r["task"] == "sequence"}
+    assert impls == {"pstmo reference", "pstmo", "pstmo fast", "pstmo fast, SEM once per frame"}
+
+
+@needs_official
+def test_tiny_run_against_the_official_classes(bench, one_thread):
+    result = bench.run(tiny_settings(bench, official_repo=str(OFFICIAL)))
+    _check_result(bench, result, "official")
+    for r in result["rows"]:
+        if r["task"].startswith("train"):
+            assert r["check"]["loss_abs_diff"] < 1e-5 and r["check"]["grad_max_abs_diff"] < 1e-5
+
+
+@needs_official
+@pytest.mark.parametrize("stage", [1, 2])
+def test_official_step_trains_like_pstmo(bench, one_thread, stage):
+    from benchmarks.official import import_official
+
+    check = bench.check_training_equality(import_official(OFFICIAL), stage, 27, **TINY)
+    assert check["loss"] < 1e-5 and check["grad"] < 1e-5
+
+
+def test_bad_official_repo_is_one_sentence(tmp_path):
+    from benchmarks.official import import_official
+
+    with pytest.raises(PstmoError, match="no model/stmo.py"):
+        import_official(tmp_path)

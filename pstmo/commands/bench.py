@@ -1,63 +1,96 @@
-"""``pstmo bench``: the speed benchmark suite (see ``pstmo.bench``)."""
+"""``pstmo bench``: run the benchmark harness of the repository (``benchmarks/bench.py``).
+
+The harness is build tooling, not part of the installed package: it lives in the source
+checkout, next to ``pyproject.toml``. This command finds that checkout (the working directory
+or one of its parents, ``PSTMO_ROOT``, or the folder an editable install points to), imports
+``benchmarks.bench`` from it and runs it with the options below (also those of
+``python -m benchmarks.bench``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pstmo
+from pstmo.errors import PstmoError
+from pstmo.paths import repo_root
+
+DEFAULT_JSON = "results/bench/bench.json"
+DESCRIPTION = (
+    "Speed of pstmo against the official P-STMO code (or pstmo's reference path): inference, "
+    "whole-sequence lifting with flip and training steps, timed in interleaved rounds; medians with "
+    "interquartile ranges, the float32 matmul peak and the machine load of the same run."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``pstmo bench`` (and of ``python -m benchmarks.bench``)."""
+    p.add_argument(
+        "--official-repo", metavar="PATH", help="a clone of the official P-STMO code to compare with"
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="fewer rounds and a 400-frame sequence (a few minutes)"
+    )
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="PATH",
+        help="write the result as JSON to PATH; without PATH print it on stdout (the table then goes to "
+        f"stderr). Default: the table on stdout, the JSON to {DEFAULT_JSON}",
+    )
+    p.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=("inference", "sequence", "train"),
+        default=["inference", "sequence", "train"],
+        help="what to measure",
+    )
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    p.add_argument(
+        "--rounds", type=int, default=None, help="interleaved rounds per comparison (default per task)"
+    )
+    p.add_argument(
+        "--sequence-frames", type=int, default=None, help="sequence length (default 2000, quick 400)"
+    )
+    p.add_argument("--train-frames", type=int, nargs="+", default=[81, 243], help="N of the training steps")
+    p.add_argument("--train-batch", type=int, default=32, help="training batch size")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "bench",
-        help="inference/training/evaluation throughput, FLOPs and peak fraction, reference vs fast path",
-        description="Measure output frames/s (reference vs fast path, batch 1/64/1024, flip off/on), "
-        "training samples/s and batch-building share, Human3.6M test-set evaluation time, and FLOPs "
-        "per frame against the device's measured matmul peak. Prints one table and writes JSON.",
+        help="speed against the official P-STMO code: inference, whole sequences, training steps",
+        description=DESCRIPTION,
     )
-    p.add_argument("--quick", action="store_true", help="fewer repeats and smaller batches (< 5 min)")
-    p.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
-    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (CPU)")
-    p.add_argument("--json", default="results/bench/bench.json", help="where to write the JSON result")
-    p.add_argument(
-        "--models",
-        nargs="+",
-        default=None,
-        metavar="NAME",
-        help="subset of: p-stmo-s-243 p-stmo-243 p-stmo-s-81 liftformer-243",
-    )
-    p.add_argument(
-        "--batches", nargs="+", type=int, default=None, help="inference batch sizes (default 1 64 1024)"
-    )
-    p.add_argument("--repeats", type=int, default=None, help="timed repeats (median is reported)")
-    p.add_argument("--skip-training", action="store_true", help="do not measure training steps")
-    p.add_argument("--compile", action="store_true", help="torch.compile the fast path")
-    p.add_argument("--no-bf16", action="store_true", help="no bf16 autocast in the CUDA fast path")
+    add_arguments(p)
     p.set_defaults(func=main)
 
 
-def main(args: argparse.Namespace) -> int:
-    from pstmo.bench import PAPER_MODELS, BenchConfig, format_table, run
-
-    cfg = BenchConfig(
-        device=args.device,
-        threads=args.threads,
-        quick=args.quick,
-        json_path=args.json,
-        compile=args.compile,
-        bf16=False if args.no_bf16 else None,
+def find_harness() -> Path:
+    """The ``benchmarks`` folder of the pstmo checkout; ``PstmoError`` outside a checkout."""
+    for start in (None, Path(pstmo.__file__).resolve().parent):
+        folder = repo_root(start) / "benchmarks"
+        if (folder / "bench.py").is_file():
+            return folder
+    raise PstmoError(
+        "the benchmark harness is not installed with the package: run pstmo bench inside a clone of the "
+        "pstmo repository (it runs benchmarks/bench.py there), or set PSTMO_ROOT to one"
     )
-    if args.models:
-        unknown = [m for m in args.models if m not in PAPER_MODELS]
-        if unknown:
-            raise SystemExit(f"pstmo bench: unknown model(s) {unknown}; choose from {list(PAPER_MODELS)}")
-        cfg.models = tuple(args.models)
-    if args.batches:
-        cfg.batches = tuple(args.batches)
-    if args.repeats:
-        cfg.repeats = args.repeats
-    if args.skip_training:
-        cfg.stages = ()
-    result = run(cfg, log=lambda s: print(f"[bench] {s}", flush=True))
-    print(format_table(result))
-    if args.json:
-        print(f"wrote {args.json}")
-    return 0
+
+
+def load_harness() -> ModuleType:
+    """Import ``benchmarks.bench`` from the checkout found by :func:`find_harness`."""
+    root = str(find_harness().parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module("benchmarks.bench")
+
+
+def main(args: argparse.Namespace) -> int:
+    return load_harness().main_args(args)
