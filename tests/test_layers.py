@@ -102,3 +102,40 @@ def test_dropout_module_train_and_eval():
     drop.eval()
     assert drop(x) is x
     assert isinstance(drop, nn.Dropout)  # optimize_for_inference removes it like nn.Dropout
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_chunked_dropout_attention_gradients(causal):
+    """The hand-written backward of the chunked attention, checked numerically (float64, fixed mask)."""
+    from pstmo.models.layers import _ChunkedDropoutAttention
+
+    gen = torch.Generator().manual_seed(0)
+    q, k, v = (
+        torch.randn(3, 2, 5, 4, generator=gen, dtype=torch.float64, requires_grad=True) for _ in range(3)
+    )
+
+    def attention(q, k, v):
+        torch.manual_seed(1)  # the same dropout mask at every call
+        return _ChunkedDropoutAttention.apply(q, k, v, 0.3, causal, 2)
+
+    assert torch.autograd.gradcheck(attention, (q, k, v))
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_chunked_dropout_attention_is_reference_attention_with_dropout(causal):
+    """Same mask draws (same seed, same chunks): the same output as the explicit formula."""
+    from pstmo.models.layers import _DropPositions, dropout_attention, reference_attention
+
+    gen = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(4, 2, 9, 8, generator=gen) for _ in range(3))
+    torch.manual_seed(2)
+    out = dropout_attention(q, k, v, 0.2, causal=causal)  # one chunk: the whole batch here
+
+    class Replay(nn.Module):  # the module's Dropout, drawing positions in the same order
+        def forward(self, x):
+            return _DropPositions.apply(x, dropout_positions(x.numel(), 0.2), 1 / 0.8)
+
+    torch.manual_seed(2)
+    expected = reference_attention(q, k, v, Replay(), causal=causal)
+    torch.testing.assert_close(out, expected, atol=1e-6, rtol=1e-5)
+    assert (out - reference_attention(q, k, v, None, causal=causal)).abs().max() > 1e-3  # dropout acted
