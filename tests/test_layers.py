@@ -106,30 +106,30 @@ def test_dropout_module_train_and_eval():
 
 @pytest.mark.parametrize("causal", [False, True])
 def test_chunked_dropout_attention_gradients(causal):
-    """The hand-written backward of the chunked attention, checked numerically (float64, fixed mask)."""
+    """The hand-written backward of the chunked attention (blocks of 4 of 6 heads), checked
+    numerically (float64, a fixed mask)."""
     from pstmo.models.layers import _ChunkedDropoutAttention
 
     gen = torch.Generator().manual_seed(0)
-    q, k, v = (
-        torch.randn(3, 2, 5, 4, generator=gen, dtype=torch.float64, requires_grad=True) for _ in range(3)
-    )
+    q, k, v = (torch.randn(6, 5, 4, generator=gen, dtype=torch.float64, requires_grad=True) for _ in range(3))
 
     def attention(q, k, v):
         torch.manual_seed(1)  # the same dropout mask at every call
-        return _ChunkedDropoutAttention.apply(q, k, v, 0.3, causal, 2)
+        return _ChunkedDropoutAttention.apply(q, k, v, 0.3, causal, 4)
 
     assert torch.autograd.gradcheck(attention, (q, k, v))
 
 
 @pytest.mark.parametrize("causal", [False, True])
 def test_chunked_dropout_attention_is_reference_attention_with_dropout(causal):
-    """Same mask draws (same seed, same chunks): the same output as the explicit formula."""
+    """One mask draw over the whole (B, h, T, T) tensor, as Dropout: with the same seed the same
+    output as the explicit formula."""
     from pstmo.models.layers import _DropPositions, dropout_attention, reference_attention
 
     gen = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(4, 2, 9, 8, generator=gen) for _ in range(3))
     torch.manual_seed(2)
-    out = dropout_attention(q, k, v, 0.2, causal=causal)  # one chunk: the whole batch here
+    out = dropout_attention(q, k, v, 0.2, causal=causal)
 
     class Replay(nn.Module):  # the module's Dropout, drawing positions in the same order
         def forward(self, x):
