@@ -4,7 +4,7 @@ Three tasks, each one group of implementations timed in interleaved rounds in on
 (``benchmarks.harness``), with identical random weights and inputs:
 
 - ``inference``: P-STMO-S N=243, a batch of 64 windows, one output frame each (flip off).
-- ``sequence``: every frame of a 2,000-frame sequence (400 with ``--quick``), flip on: the
+- ``sequence``: every frame of a 2,000-frame sequence (200 with ``--quick``), flip on: the
   official test loop (all windows, a second forward for the flipped input) against what
   ``pstmo evaluate`` / ``lift`` run and the fast paths.
 - ``train``: one training step (forward, backward, ``Adam(amsgrad)``) of Stage I (MPM) and
@@ -64,7 +64,7 @@ class Settings:
     preset: str = "p-stmo-s"
     frames: int = 243
     inference_batch: int = 64
-    sequence_frames: int | None = None  # None: 2000, quick 400
+    sequence_frames: int | None = None  # None: 2000, quick 200
     sequence_batch: int = 256  # windows per forward of the official loop and the fast paths
     train_frames: tuple[int, ...] = (81, 243)
     train_stages: tuple[int, ...] = (1, 2)
@@ -83,7 +83,7 @@ class Settings:
 
     @property
     def sequence_length(self) -> int:
-        return self.sequence_frames or (400 if self.quick else 2000)
+        return self.sequence_frames or (200 if self.quick else 2000)
 
 
 # ---------------------------------------------------------------------------------------------- models

@@ -33,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--official-repo", metavar="PATH", help="a clone of the official P-STMO code to compare with"
     )
     p.add_argument(
-        "--quick", action="store_true", help="fewer rounds and a 400-frame sequence (a few minutes)"
+        "--quick", action="store_true", help="fewer rounds and a 200-frame sequence (a few minutes)"
     )
     p.add_argument(
         "--json",
@@ -56,7 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--rounds", type=int, default=None, help="interleaved rounds per comparison (default per task)"
     )
     p.add_argument(
-        "--sequence-frames", type=int, default=None, help="sequence length (default 2000, quick 400)"
+        "--sequence-frames", type=int, default=None, help="sequence length (default 2000, quick 200)"
     )
     p.add_argument("--train-frames", type=int, nargs="+", default=[81, 243], help="N of the training steps")
     p.add_argument("--train-batch", type=int, default=32, help="training batch size")

@@ -42,7 +42,7 @@ def dropout_positions(numel: int, p: float, device: torch.device | str | None = 
     matrix product in a P-STMO training step). Uses torch's default generator.
     """
     log_keep = math.log1p(-p)
-    chunks, start = [], 0  # start: first index not yet covered by the drawn gaps
+    chunks, start = [torch.empty(0, dtype=torch.int64, device=device)], 0  # start: first index not covered
     while start < numel:
         expected = (numel - start) * p
         count = int(expected + 6.0 * math.sqrt(expected) + 16)  # rarely too few: then loop again
