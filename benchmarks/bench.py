@@ -35,18 +35,12 @@ from torch import nn
 
 from benchmarks.harness import PEAK, Group, interleaved, machine, spread
 from benchmarks.official import OfficialClasses, build_official, from_official, import_official, to_official
-from benchmarks.train_step import (
-    _pstmo_train_step,
-    build_pstmo_model,
-    official_masks,
-    official_train_step,
-)
-from pstmo import engine
+from benchmarks.train_step import _pstmo_train_step, official_train_step
 from pstmo.commands.bench import DEFAULT_JSON, DESCRIPTION, add_arguments
 from pstmo.data.windows import flip_poses, window_indices
+from pstmo.inference import Lifter
 from pstmo.io import write_json
 from pstmo.models import build_model, get_config
-from pstmo.models.fast import fast_predict, optimize_for_inference
 from pstmo.official import official_to_pstmo
 from pstmo.skeleton import flip_permutation
 
@@ -124,22 +118,17 @@ def task_inference(s: Settings, official: OfficialClasses | None, log: Callable[
     """Output frames/s of one batch of windows, flip off."""
     model = lifting_model(s)
     x = 0.3 * torch.randn(s.inference_batch, s.frames, JOINTS, 2, generator=torch.Generator().manual_seed(1))
-    fast = optimize_for_inference(model)
-
-    @torch.no_grad()
-    def users() -> torch.Tensor:
-        return model(x).center
-
+    lifter = Lifter(model, s.frames)  # what evaluate / lift run: the fast copy, batched
     impls: dict[str, Callable[[], torch.Tensor]] = {}
     if official is not None:
         off = build_official(official, 2, model)
         x_off = to_official(x)
-        impls["official"] = torch.no_grad()(lambda: from_official(off(x_off)[0]))
+        impls["official"] = torch.no_grad()(lambda: from_official(off(x_off)[0])[:, 0])
     else:
         ref = _reference_copy(model)
-        impls["pstmo reference"] = torch.no_grad()(lambda: ref(x).center)
-    impls["pstmo"] = users
-    impls["pstmo fast"] = lambda: fast(x).center
+        impls["pstmo reference"] = torch.no_grad()(lambda: ref(x).center[:, 0])
+    impls["pstmo eval forward"] = torch.no_grad()(lambda: model(x).center[:, 0])
+    impls["pstmo"] = lambda: lifter.predict(x, flip=False)
     setting = f"{s.preset} N={s.frames}, batch {s.inference_batch} windows, flip off"
     group = interleaved("inference", impls, s.rounds_for("inference"), s.peak_size, log)
     return rows_of(group, "inference", setting, "frames/s", s.inference_batch)
@@ -160,19 +149,7 @@ def official_sequence(official: nn.Module, pose: torch.Tensor, frames: int, batc
     return torch.cat(out)[:, 0]
 
 
-def _pstmo_users_sequence(model: nn.Module, pose: torch.Tensor, frames: int) -> torch.Tensor:
-    """What ``pstmo evaluate`` / ``lift`` run today on a sequence (``engine.sequence_windows`` +
-    ``engine.predict``, flip on). Switch to ``pstmo.inference`` when it lands (issue 12/13)."""
-    return engine.predict(model, engine.sequence_windows(pose, frames), flip=True)
-
-
-def fast_windows_sequence(fast: nn.Module, pose: torch.Tensor, frames: int, batch: int) -> torch.Tensor:
-    """The fast copy on every window, the flipped windows in the same batch (``fast_predict``)."""
-    T = pose.shape[0]
-    idx = window_indices(torch.arange(T), torch.full((T,), T), frames)
-    return torch.cat([fast_predict(fast, pose[rows], flip=True) for rows in idx.split(batch)])[:, 0]
-
-
+@torch.inference_mode()
 def fast_tokens_sequence(fast: nn.Module, pose: torch.Tensor, frames: int, batch: int) -> torch.Tensor:
     """SEM once per frame (``embed_frames`` of the sequence and of its flipped copy), then
     ``lift_tokens`` on windows of tokens: the whole-sequence path of wave 2, previewed."""
@@ -191,7 +168,7 @@ def fast_tokens_sequence(fast: nn.Module, pose: torch.Tensor, frames: int, batch
 def task_sequence(s: Settings, official: OfficialClasses | None, log: Callable[[str], None]) -> list[dict]:
     """Frames/s of lifting every frame of one sequence with flip."""
     model = lifting_model(s)
-    fast = optimize_for_inference(model)
+    lifter = Lifter(model, s.frames)  # what evaluate / lift run
     T = s.sequence_length
     pose = 0.3 * torch.randn(T, JOINTS, 2, generator=torch.Generator().manual_seed(2))
     impls: dict[str, Callable[[], torch.Tensor]] = {}
@@ -199,12 +176,11 @@ def task_sequence(s: Settings, official: OfficialClasses | None, log: Callable[[
         off = build_official(official, 2, model)
         impls["official"] = lambda: official_sequence(off, pose, s.frames, s.sequence_batch)
     else:
-        ref = _reference_copy(model)
-        impls["pstmo reference"] = lambda: _pstmo_users_sequence(ref, pose, s.frames)
-    impls["pstmo"] = lambda: _pstmo_users_sequence(model, pose, s.frames)
-    impls["pstmo fast"] = lambda: fast_windows_sequence(fast, pose, s.frames, s.sequence_batch)
-    impls["pstmo fast, SEM once per frame"] = lambda: fast_tokens_sequence(
-        fast, pose, s.frames, s.sequence_batch
+        reference = Lifter(_reference_copy(model), s.frames, fast=False)
+        impls["pstmo reference"] = lambda: torch.from_numpy(reference.lift(pose))
+    impls["pstmo"] = lambda: torch.from_numpy(lifter.lift(pose))
+    impls["pstmo, SEM once per frame"] = lambda: fast_tokens_sequence(
+        lifter.runner, pose, s.frames, s.sequence_batch
     )
     setting = f"{s.preset} N={s.frames}, {T:,}-frame sequence, flip on"
     group = interleaved("sequence", impls, s.rounds_for("sequence"), s.peak_size, log)
@@ -216,11 +192,10 @@ def check_training_equality(
 ) -> dict[str, float]:
     """Loss and gradients of pstmo's and the official step on one batch, dropout 0 (train-mode
     BatchNorm), same weights and masks: ``{"loss": |diff|, "grad": max |diff| over parameters}``."""
-    model = build_pstmo_model(stage, frames, seed=seed, dropout=0.0, **overrides)
-    ours = _pstmo_train_step(stage, frames, batch, model=model, seed=seed)
-    theirs = official_train_step(classes, stage, frames, batch, model=model, seed=seed, dropout=False)
-    masks = official_masks(frames, torch.Generator().manual_seed(seed)) if stage == 1 else None
-    loss_ours, loss_theirs = ours.loss(masks), theirs.loss(masks)
+    ours = _pstmo_train_step(stage, frames, batch, seed=seed, mask_mode="official", dropout=0.0, **overrides)
+    theirs = official_train_step(classes, stage, frames, batch, model=ours.model, seed=seed, dropout=False)
+    loss_ours = ours.loss(torch.Generator().manual_seed(seed))
+    loss_theirs = theirs.loss(torch.Generator().manual_seed(seed))
     loss_ours.backward()
     loss_theirs.backward()
     grads = dict(ours.model.named_parameters())
@@ -241,21 +216,20 @@ def task_train(s: Settings, official: OfficialClasses | None, log: Callable[[str
         for stage in s.train_stages:
             name = f"train stage {'I' if stage == 1 else 'II'}"
             setting = f"{s.preset} N={frames}, batch {s.train_batch}"
+            over = dict(preset=s.preset, seed=s.seed, **s.model_overrides)
             impls: dict[str, Callable[[], float]] = {}
             check = None
-            over = dict(preset=s.preset, seed=s.seed, **s.model_overrides)
+            ours = _pstmo_train_step(stage, frames, s.train_batch, **over)
             if official is not None:
                 log(f"{name} N={frames}: loss/gradient check against the official step (dropout 0)")
                 check = check_training_equality(official, stage, frames, **over)
-                theirs = official_train_step(
-                    official, stage, frames, s.train_batch, model=build_pstmo_model(stage, frames, **over)
-                )
-                impls["official"] = theirs.step
+                impls["official"] = official_train_step(
+                    official, stage, frames, s.train_batch, model=ours.model, seed=s.seed
+                ).step
             else:
-                ref = build_pstmo_model(stage, frames, attention="reference", **over)
-                impls["pstmo reference"] = _pstmo_train_step(stage, frames, s.train_batch, model=ref).step
-            ours = build_pstmo_model(stage, frames, **over)
-            impls["pstmo"] = _pstmo_train_step(stage, frames, s.train_batch, model=ours).step
+                ref = _pstmo_train_step(stage, frames, s.train_batch, attention="reference", **over)
+                impls["pstmo reference"] = ref.step
+            impls["pstmo"] = ours.step
             group = interleaved(f"{name} N={frames}", impls, s.rounds_for("train"), s.peak_size, log)
             new = rows_of(group, name, setting, "steps/s", 1, compare_outputs=False)
             if check is not None:

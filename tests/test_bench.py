@@ -32,14 +32,6 @@ def bench():
     return load_harness()
 
 
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny_settings(bench, **kw):
     return bench.Settings(
         rounds=2,
@@ -114,7 +106,9 @@ def test_tiny_run_against_the_reference_path(bench, one_thread):
     result = bench.run(tiny_settings(bench))
     _check_result(bench, result, "pstmo reference")
     impls = {r["impl"] for r in result["rows"] if r["task"] == "sequence"}
-    assert impls == {"pstmo reference", "pstmo", "pstmo fast", "pstmo fast, SEM once per frame"}
+    assert impls == {"pstmo reference", "pstmo", "pstmo, SEM once per frame"}
+    impls = {r["impl"] for r in result["rows"] if r["task"] == "inference"}
+    assert impls == {"pstmo reference", "pstmo eval forward", "pstmo"}
 
 
 @needs_official
