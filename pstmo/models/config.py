@@ -14,8 +14,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import nn
-
 #: MOFA strides of the official code per number of input frames N (product = N).
 OFFICIAL_STRIDES: dict[int, tuple[int, ...]] = {
     9: (1, 3, 3),
@@ -144,16 +142,3 @@ def get_config(preset: str, **overrides: Any):
     if preset not in _STMO_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {PRESETS}")
     return STMOConfig(**{**_STMO_PRESETS[preset], **overrides})
-
-
-def build_model(cfg: Any) -> nn.Module:
-    """Build the lifting model of a config: ``STMOConfig -> STMO``, ``LiftFormerConfig -> LiftFormer``."""
-    if isinstance(cfg, STMOConfig):
-        from pstmo.models.stmo import STMO
-
-        return STMO(cfg)
-    if type(cfg).__name__ == "LiftFormerConfig":
-        from pstmo.models.liftformer import LiftFormer
-
-        return LiftFormer(cfg)
-    raise TypeError(f"build_model: unsupported config type {type(cfg).__name__}")

@@ -23,12 +23,20 @@ product. ``Dropout`` is ``nn.Dropout`` with a faster way to draw the same random
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 ATTENTION_KINDS = ("sdpa", "reference")
+
+
+class LiftOutput(NamedTuple):
+    """Output of a lifting model: ``center (B, 1, J, 3)``, multi-frame ``frames (B, N, J, 3) | None``."""
+
+    center: torch.Tensor
+    frames: torch.Tensor | None
 
 
 def dropout_positions(numel: int, p: float, device: torch.device | str | None = None) -> torch.Tensor:

@@ -46,6 +46,7 @@ from pstmo.errors import DataError
 from pstmo.models.layers import (
     ATTENTION_KINDS,
     Dropout,
+    LiftOutput,
     MultiHeadAttention,
     TokenConv1d,
     reference_attention,
@@ -59,7 +60,6 @@ __all__ = [
     "reference_attention",
     "sinusoidal_encoding",
 ]
-from pstmo.models.stmo import LiftOutput
 
 
 @dataclass

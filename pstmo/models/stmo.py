@@ -25,22 +25,14 @@ Module names are readable; ``pstmo.official`` maps the official checkpoint names
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from pstmo.errors import CheckpointError, DataError
 from pstmo.models.config import STMOConfig
-from pstmo.models.layers import TokenBatchNorm1d, TokenConv1d, TransformerEncoder
+from pstmo.models.layers import LiftOutput, TokenBatchNorm1d, TokenConv1d, TransformerEncoder
 from pstmo.models.sem import build_sem
-
-
-class LiftOutput(NamedTuple):
-    """Output of a lifting model: ``center (B, 1, J, 3)``, multi-frame ``frames (B, N, J, 3) | None``."""
-
-    center: torch.Tensor
-    frames: torch.Tensor | None
 
 
 class PoseHead(nn.Module):
