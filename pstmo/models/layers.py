@@ -44,22 +44,21 @@ def dropout_positions(numel: int, p: float, device: torch.device | str | None = 
 
     Every entry is dropped independently with probability ``p``, exactly as in ``nn.Dropout``,
     but the draw is made from the *gaps* between dropped entries: in a Bernoulli(p) sequence the
-    distance from one dropped entry to the next is Geometric(p), ``floor(log(U) / log(1 - p)) + 1``
-    with ``U`` uniform in (0, 1]. That takes about ``p * numel`` random numbers instead of
+    distance from one dropped entry to the next is Geometric(p), ``floor(E) + 1`` with ``E``
+    exponential of rate ``-log(1 - p)``. That takes about ``p * numel`` random numbers instead of
     ``numel`` (torch's CPU generator is serial and slow; one draw per entry costs more than a
     matrix product in a P-STMO training step). Uses torch's default generator.
     """
-    log_keep = math.log1p(-p)
+    rate = -math.log1p(-p)  # Exponential(rate) rounded down, plus one, is Geometric(p)
     chunks, start = [torch.empty(0, dtype=torch.int64, device=device)], 0  # start: first index not covered
     while start < numel:
         expected = (numel - start) * p
         count = int(expected + 6.0 * math.sqrt(expected) + 16)  # rarely too few: then loop again
-        u = 1.0 - torch.rand(count, dtype=torch.float64, device=device)  # (0, 1]
-        gaps = torch.floor(torch.log(u) / log_keep) + 1.0  # Geometric(p) >= 1
-        positions = (torch.cumsum(gaps, 0) + (start - 1)).to(torch.int64)
+        gaps = torch.empty(count, dtype=torch.float64, device=device).exponential_(rate).floor_().add_(1.0)
+        positions = gaps.cumsum_(0).to(torch.int64).add_(start - 1)
         start = int(positions[-1]) + 1
         chunks.append(positions[: int(torch.searchsorted(positions, numel))])
-    return torch.cat(chunks)
+    return torch.cat(chunks) if len(chunks) > 2 else chunks[-1]
 
 
 class _DropPositions(torch.autograd.Function):
@@ -178,14 +177,6 @@ class OfficialLayerNorm(nn.Module):
         return _OfficialLayerNormFunction.apply(x, self.weight, self.bias, self.eps)
 
 
-def attention_softmax(scores: torch.Tensor, causal: bool = False) -> torch.Tensor:
-    """Softmax over the keys of ``scores (..., T, T)``; ``causal``: query ``i`` sees keys ``<= i`` only."""
-    if causal:
-        future = torch.ones(scores.shape[-2:], dtype=torch.bool, device=scores.device).triu(1)
-        scores = scores.masked_fill(future, float("-inf"))
-    return scores.softmax(dim=-1)
-
-
 def reference_attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -199,90 +190,14 @@ def reference_attention(
     ``i`` sees keys at positions ``<= i`` only (LiftFormer's causal mode). The scale is applied
     to ``q`` (T d_k entries) rather than to the scores (T^2 entries): same values.
     """
-    attn = attention_softmax((q / math.sqrt(q.size(-1))) @ k.transpose(-2, -1), causal)
+    scores = (q / math.sqrt(q.size(-1))) @ k.transpose(-2, -1)
+    if causal:
+        future = torch.ones(scores.shape[-2:], dtype=torch.bool, device=q.device).triu(1)
+        scores = scores.masked_fill(future, float("-inf"))
+    attn = scores.softmax(dim=-1)
     if dropout is not None:
         attn = dropout(attn)
     return attn @ v
-
-
-class _ChunkedDropoutAttention(torch.autograd.Function):
-    """``dropout(softmax(q k^T)) v`` on ``(G, T, d)`` (G = batch x heads, ``q`` already scaled), ``chunk`` at a time.
-
-    The same values and gradients as :func:`reference_attention` with :class:`Dropout` on the
-    probabilities, but every ``(chunk, T, T)`` block of scores, probabilities and their
-    gradients is produced and consumed while it is in cache: per block only the probabilities
-    are kept for the backward (the dropped entries are one :func:`dropout_positions` draw for
-    the whole ``(G, T, T)`` tensor, split by block). At T = 243 this takes about a fifth less
-    time than autograd through the separate operations, which each stream the whole tensor
-    through memory.
-    """
-
-    @staticmethod
-    def forward(ctx, q, k, v, p: float, causal: bool, chunk: int):
-        G, T, _ = q.shape
-        scale = 1.0 / (1.0 - p)
-        positions = dropout_positions(G * T * T, p, q.device)
-        bounds = torch.searchsorted(positions, torch.arange(0, G + chunk, chunk, device=q.device) * (T * T))
-        out = q.new_empty(G, T, v.shape[-1])
-        probs = []
-        for n, i in enumerate(range(0, G, chunk)):
-            block = attention_softmax(torch.bmm(q[i : i + chunk], k[i : i + chunk].transpose(1, 2)), causal)
-            dropped = _drop(block, positions, bounds, n, i * T * T, scale)
-            torch.bmm(dropped, v[i : i + chunk], out=out[i : i + chunk])
-            probs.append(block)
-        ctx.save_for_backward(q, k, v, positions, bounds, *probs)
-        ctx.scale, ctx.chunk = scale, chunk
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        q, k, v, positions, bounds, *probs = ctx.saved_tensors
-        T = q.shape[1]
-        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-        grad = grad.contiguous()
-        for n, block in enumerate(probs):
-            part = slice(n * ctx.chunk, n * ctx.chunk + block.shape[0])
-            offset = part.start * T * T
-            torch.bmm(
-                _drop(block, positions, bounds, n, offset, ctx.scale).transpose(1, 2),
-                grad[part],
-                out=dv[part],
-            )
-            d_dropped = _drop(
-                torch.bmm(grad[part], v[part].transpose(1, 2)), positions, bounds, n, offset, ctx.scale
-            )
-            d_scores = torch._softmax_backward_data(d_dropped, block, -1, block.dtype)
-            torch.bmm(d_scores, k[part], out=dq[part])
-            torch.bmm(d_scores.transpose(1, 2), q[part], out=dk[part])
-        return dq, dk, dv, None, None, None
-
-
-def _drop(
-    block: torch.Tensor,
-    positions: torch.Tensor,
-    bounds: torch.Tensor,
-    n: int,
-    offset: int,
-    scale: float,
-    inplace: bool = False,
-) -> torch.Tensor:
-    """``block * scale`` with the dropped entries of block ``n`` (flat ``positions - offset``) zeroed."""
-    out = block.mul_(scale) if inplace else block * scale
-    return out.view(-1).index_fill_(0, positions[bounds[n] : bounds[n + 1]] - offset, 0.0).view(block.shape)
-
-
-def dropout_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, p: float, causal: bool = False
-) -> torch.Tensor:
-    """Attention with dropout ``p`` on the probabilities for training on CPU, ``(B, h, T, d_k)``.
-
-    :func:`reference_attention` with :class:`Dropout`, computed by ``_ChunkedDropoutAttention``
-    in blocks of about 4 MB of scores (half the L3 cache of the 2-core benchmark machine).
-    """
-    B, h, T, d = q.shape
-    chunk = max(1, (1 << 22) // (T * T * q.element_size()))
-    q, k, v = (t.reshape(B * h, T, -1) for t in (q / math.sqrt(d), k, v))  # copies the head-strided views
-    return _ChunkedDropoutAttention.apply(q, k, v, p, causal, min(chunk, B * h)).view(B, h, T, -1)
 
 
 class MultiHeadAttention(nn.Module):
@@ -292,8 +207,8 @@ class MultiHeadAttention(nn.Module):
     :func:`reference_attention` with dropout on the attention probabilities.
     ``attention="sdpa"`` (default) uses ``torch.nn.functional.scaled_dot_product_attention``,
     except when training with attention dropout on CPU, where torch's fused kernel has no
-    dropout and falls back to a slower generic one: then it is :func:`dropout_attention`, the
-    explicit softmax computed in cache-sized chunks. All give the same output. The attribute
+    dropout and falls back to a slower generic one: then it is the explicit softmax too. All
+    give the same output. The attribute
     ``attention`` is read at every call, so it can be switched at run time.
     ``forward(x, causal=True)`` masks future tokens (LiftFormer's causal mode). The parameter
     count, ``4 C^2 + 4 C``, does not depend on ``heads``.
@@ -319,10 +234,10 @@ class MultiHeadAttention(nn.Module):
             lin(x).view(B, T, self.heads, C // self.heads).transpose(1, 2) for lin in (self.q, self.k, self.v)
         )  # (B, h, T, d_k)
         p = self.attn_drop.p if self.training else 0.0
-        if self.attention == "reference":
-            y = reference_attention(q, k, v, self.attn_drop, causal=causal)
-        elif p > 0.0 and x.device.type == "cpu" and not torch.compiler.is_compiling():
-            y = dropout_attention(q, k, v, p, causal=causal)  # torch's fused CPU kernel has no dropout
+        if self.attention == "reference" or (p > 0.0 and x.device.type == "cpu"):
+            y = reference_attention(
+                q, k, v, self.attn_drop, causal=causal
+            )  # the fused CPU kernel has no dropout
         else:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
