@@ -36,12 +36,13 @@ from torch import nn
 from benchmarks.harness import PEAK, Group, interleaved, machine, spread
 from benchmarks.official import OfficialClasses, build_official, from_official, import_official, to_official
 from benchmarks.train_step import _pstmo_train_step, official_train_step
-from pstmo.commands.bench import DEFAULT_JSON, DESCRIPTION, add_arguments
+from pstmo.commands.bench import DESCRIPTION, add_arguments
 from pstmo.data.windows import flip_poses, window_indices
 from pstmo.inference import Lifter
 from pstmo.io import write_json
 from pstmo.models import build_model, get_config
 from pstmo.official import official_to_pstmo
+from pstmo.paths import results_dir
 from pstmo.skeleton import flip_permutation
 
 JOINTS = 17
@@ -370,9 +371,9 @@ def main_args(args: argparse.Namespace) -> int:
     if args.json == "-":
         print(table, file=sys.stderr)
         print(json.dumps(result, indent=2))
-        write_json(DEFAULT_JSON, result)
+        write_json(results_dir("bench") / "bench.json", result)
     else:
-        path = args.json or DEFAULT_JSON
+        path = args.json or str(results_dir("bench") / "bench.json")
         write_json(path, result)
         print(table)
         print(f"wrote {path}")

@@ -34,9 +34,9 @@ from benchmarks.train_step import _pstmo_train_step
 from pstmo.io import write_json
 from pstmo.models import build_model, get_config
 from pstmo.models.fast import optimize_for_inference
+from pstmo.paths import results_dir
 
 NO_GPU = 3
-DEFAULT_JSON = "results/bench/gpu_check.json"
 JOINTS = 17
 
 
@@ -175,7 +175,9 @@ def run(c: Check) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gpu_check", description=__doc__.splitlines()[0])
-    p.add_argument("--json", default=DEFAULT_JSON, help=f"where to write the result (default {DEFAULT_JSON})")
+    p.add_argument(
+        "--json", default=None, help="where to write the result (default results/bench/gpu_check.json)"
+    )
     p.add_argument("--budget", type=float, default=270.0, help="seconds before the rest is skipped")
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile variants")
     args = p.parse_args(argv)
@@ -185,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return NO_GPU
     result = run(Check(budget=args.budget, compile=not args.no_compile))
-    write_json(args.json, result)
-    print(f"wrote {args.json} ({result['seconds']:.0f} s)")
+    path = args.json or results_dir("bench") / "gpu_check.json"
+    write_json(path, result)
+    print(f"wrote {path} ({result['seconds']:.0f} s)")
     return 0
 
 

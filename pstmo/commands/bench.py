@@ -19,7 +19,6 @@ import pstmo
 from pstmo.errors import PstmoError
 from pstmo.paths import repo_root
 
-DEFAULT_JSON = "results/bench/bench.json"
 DESCRIPTION = (
     "Speed of pstmo against the official P-STMO code (or pstmo's reference path): inference, "
     "whole-sequence lifting with flip and training steps, timed in interleaved rounds; medians with "
@@ -42,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PATH",
         help="write the result as JSON to PATH; without PATH print it on stdout (the table then goes to "
-        f"stderr). Default: the table on stdout, the JSON to {DEFAULT_JSON}",
+        "stderr). Default: the table on stdout, the JSON to <repository>/results/bench/bench.json",
     )
     p.add_argument(
         "--tasks",
