@@ -10,7 +10,7 @@ import torch
 
 from pstmo.cameras import h36m_cameras
 from pstmo.data import fold_action, load_dataset
-from pstmo.data.check import check_files
+from pstmo.data.files import check_files
 from pstmo.data.h36m import load_h36m
 from pstmo.data.windows import WindowBatcher, flip_poses
 from pstmo.errors import DataError

@@ -24,7 +24,7 @@ import pytest
 from pstmo.cli import main
 from pstmo.commands.official import verify_fixture
 from pstmo.data import demo_dir, load_dataset
-from pstmo.data.check import check_files
+from pstmo.data.files import check_files
 from pstmo.data.h36m import load_h36m
 from pstmo.data.safe_npz import load_npy, open_npz
 from pstmo.errors import DataError

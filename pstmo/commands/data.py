@@ -56,7 +56,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from pstmo.data.check import check_files
+    from pstmo.data.files import check_files
 
     problems, summary = check_files(args.path, args.path_2d)
     if problems:

@@ -27,7 +27,6 @@ from pstmo.cameras import (
     normalize_screen_coordinates,
     world_to_camera,
 )
-from pstmo.data import ClipInfo, PoseDataset, Sequence, demo_dir, fold_action
 from pstmo.data.check import (
     check_poses,
     load_npz,
@@ -35,6 +34,7 @@ from pstmo.data.check import (
     read_pickled_dict,
     skeleton_from_symmetry,
 )
+from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, demo_dir, fold_action
 from pstmo.errors import DataError
 from pstmo.skeleton import H36M32_TO_17, H36M_SKELETON, H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, Skeleton
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from pstmo.cameras import CameraTable, humaneva_cameras
-from pstmo.data import PoseDataset
+from pstmo.data.dataset import PoseDataset
 from pstmo.data.h36m import load_videopose3d
 from pstmo.skeleton import Skeleton
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from pstmo.cameras import normalize_screen_coordinates
-from pstmo.data import ClipInfo, PoseDataset, Sequence
 from pstmo.data.check import check_poses, load_npz, read_pickled_dict
+from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence
 from pstmo.errors import DataError
 from pstmo.skeleton import MPI_INF_3DHP_ROOT, Skeleton
 
