@@ -27,7 +27,12 @@ from pstmo import models
 from pstmo.config import TrainConfig
 from pstmo.errors import CheckpointError, ConfigError
 from pstmo.io import atomic_write
-from pstmo.official import config_from_state_dict, load_official_checkpoint, read_state_dict
+from pstmo.official import (
+    config_from_state_dict,
+    load_official_checkpoint,
+    map_official_state_dict,
+    read_state_dict,
+)
 from pstmo.runtime import resolve_device
 from pstmo.skeleton import H36M_SKELETON, Skeleton
 from pstmo.state import load_state_strict, read_torch_file, unwrap
@@ -166,9 +171,9 @@ def infer_official_config(state: Mapping[str, torch.Tensor], source: str = "chec
 
 
 def read_encoder_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The Stage I weights that initialise Stage II (``--pretrained``): a ``pstmo`` pretrain
-    checkpoint or an official Stage I ``.pth`` (official names; ``STMO.load_pretrained_encoder``
-    maps them)."""
+    """The Stage I weights that initialise Stage II (``--pretrained``), with ``pstmo`` names
+    (for ``STMO.load_pretrained_encoder``): a ``pstmo`` pretrain checkpoint or an official
+    Stage I ``.pth`` (its names mapped by :func:`pstmo.official.map_official_state_dict`)."""
     raw = read_torch_file(path)
     if is_pstmo_checkpoint(raw):
         ckpt = load_checkpoint(path)
@@ -182,7 +187,10 @@ def read_encoder_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise CheckpointError(
             f"{path}: neither a pstmo checkpoint nor an official state dict with 'encoder.*' keys"
         )
-    return state
+    try:
+        return map_official_state_dict(state)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
 
 
 __all__ = [

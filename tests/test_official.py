@@ -10,6 +10,7 @@ import pytest
 import torch
 from conftest import SHARED
 
+from pstmo.checkpoint import read_encoder_state
 from pstmo.cli import main
 from pstmo.errors import CheckpointError
 from pstmo.models import MPM, STMO, get_config
@@ -87,11 +88,13 @@ def test_stage1_matches_official(fixture, attention):
     assert (timed[:, order] - expected).abs().max() < 1e-5
 
 
-def test_official_stage1_encoder_into_stage2(fixture):
+def test_official_stage1_encoder_into_stage2(fixture, tmp_path):
     sd1 = _sd(fixture, "stage1")
     cfg = config_from_state_dict(_sd(fixture, "stage2"), strides=(3, 3, 3))
     model = STMO(cfg)
-    model.load_pretrained_encoder({f"module.{k}": v for k, v in sd1.items()})
+    path = tmp_path / "official_stage1.pth"  # as the official run.py saves it (DataParallel names)
+    torch.save({f"module.{k}": v for k, v in sd1.items()}, path)
+    model.load_pretrained_encoder(read_encoder_state(path))
     assert torch.equal(model.tem.pos_embeds[0], sd1["Transformer.pos_embedding"])
     assert torch.equal(model.sem.fc_in.weight, sd1["encoder.fc_1.weight"])
     assert torch.equal(

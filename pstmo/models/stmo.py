@@ -180,17 +180,13 @@ class STMO(nn.Module):
     def load_pretrained_encoder(self, source: nn.Module | Mapping[str, torch.Tensor]) -> list[str]:
         """Copy the pre-trained SEM + TEM (incl. TEM's positional embedding) from Stage I.
 
-        ``source``: an ``MPM`` module, its ``state_dict()``, or an official Stage I state
-        dict (names like ``encoder.fc_1.weight``, optionally ``module.``-prefixed), as the
-        official fine-tuning does. Returns the names copied; raises ``CheckpointError`` if a
+        ``source``: an ``MPM`` module or its ``state_dict()`` (optionally ``module.``-prefixed),
+        as the official fine-tuning does; an official Stage I ``.pth`` is mapped to these names
+        by :func:`pstmo.checkpoint.read_encoder_state`. Returns the names copied; raises ``CheckpointError`` if a
         SEM/TEM tensor is missing from the source or has another shape.
         """
         state = source.state_dict() if isinstance(source, nn.Module) else dict(source)
         state = {k.removeprefix("module."): v for k, v in state.items()}
-        if not any(k.startswith(("sem.", "tem.")) for k in state):
-            from pstmo.official import map_official_state_dict
-
-            state = map_official_state_dict(state)
         own = {k: v for k, v in self.state_dict().items() if k.startswith(("sem.", "tem."))}
         missing = [k for k in own if k not in state]
         shapes = [
