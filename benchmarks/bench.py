@@ -150,26 +150,10 @@ def official_sequence(official: nn.Module, pose: torch.Tensor, frames: int, batc
     return torch.cat(out)[:, 0]
 
 
-@torch.inference_mode()
-def fast_tokens_sequence(fast: nn.Module, pose: torch.Tensor, frames: int, batch: int) -> torch.Tensor:
-    """SEM once per frame (``embed_frames`` of the sequence and of its flipped copy), then
-    ``lift_tokens`` on windows of tokens: the whole-sequence path of wave 2, previewed."""
-    T = pose.shape[0]
-    perm = flip_permutation(pose.shape[1])
-    tokens = fast.embed_frames(torch.stack([pose, flip_poses(pose, perm)]))  # (2, T, C)
-    out = []
-    for rows in window_indices(torch.arange(T), torch.full((T,), T), frames).split(batch):
-        h = tokens[:, rows].flatten(0, 1)  # (2 b, N, C): plain windows, then flipped ones
-        center = fast.lift_tokens(h).center
-        b = rows.shape[0]
-        out.append((center[:b] + flip_poses(center[b:], perm)) / 2)
-    return torch.cat(out)[:, 0]
-
-
 def task_sequence(s: Settings, official: OfficialClasses | None, log: Callable[[str], None]) -> list[dict]:
     """Frames/s of lifting every frame of one sequence with flip."""
     model = lifting_model(s)
-    lifter = Lifter(model, s.frames)  # what evaluate / lift run
+    lifter = Lifter(model, s.frames)  # what evaluate / lift run: SEM once per frame, fast copy
     T = s.sequence_length
     pose = 0.3 * torch.randn(T, JOINTS, 2, generator=torch.Generator().manual_seed(2))
     impls: dict[str, Callable[[], torch.Tensor]] = {}
@@ -179,10 +163,9 @@ def task_sequence(s: Settings, official: OfficialClasses | None, log: Callable[[
     else:
         reference = Lifter(_reference_copy(model), s.frames, fast=False)
         impls["pstmo reference"] = lambda: torch.from_numpy(reference.lift(pose))
+    windows = Lifter(model, s.frames, embed_once=False)  # the fast copy, window by window
+    impls["pstmo, window by window"] = lambda: torch.from_numpy(windows.lift(pose))
     impls["pstmo"] = lambda: torch.from_numpy(lifter.lift(pose))
-    impls["pstmo, SEM once per frame"] = lambda: fast_tokens_sequence(
-        lifter.runner, pose, s.frames, s.sequence_batch
-    )
     setting = f"{s.preset} N={s.frames}, {T:,}-frame sequence, flip on"
     group = interleaved("sequence", impls, s.rounds_for("sequence"), s.peak_size, log)
     return rows_of(group, "sequence", setting, "frames/s", T)

@@ -13,6 +13,12 @@
   the fast inference copy of :func:`pstmo.models.fast.optimize_for_inference` (same outputs to
   1e-5; BatchNorm folded, fused attention); :meth:`Lifter.lift` lifts a whole sequence
   ``(T, J, 2) -> (T, J, 3)``.
+
+Whole-sequence lifting (``Lifter(embed_once=True)``, the default): SEM (LiftFormer: the input
+projection) sees one frame at a time, so :meth:`Lifter.lift` embeds every frame of the sequence
+(and of its flipped copy) **once** with the model's ``embed_frames`` and gathers the N-frame
+windows of those tokens for ``lift_tokens``, instead of re-embedding each frame in all N windows
+that contain it. Same outputs as the window-by-window path (tested to 1e-5), fewer FLOPs.
 """
 
 from __future__ import annotations
@@ -103,7 +109,9 @@ class Lifter:
     ``model``: ``STMO`` or ``LiftFormer`` (``forward(x (B, N, J, 2)).center (B, 1, J, 3)``);
     ``frames``: window size N; ``tds``: TDS rate of the windows; ``skeleton``: gives the flip
     permutation (default Human3.6M for 17 joints); ``fast``: run the fast inference copy;
-    ``batch_size``: windows per forward pass.
+    ``batch_size``: windows per forward pass; ``embed_once``: whole-sequence lifting (every frame
+    embedded once, see the module docstring; models without ``embed_frames``/``lift_tokens`` use
+    the window-by-window path).
     """
 
     model: nn.Module
@@ -112,6 +120,7 @@ class Lifter:
     skeleton: Skeleton | None = None
     fast: bool = True
     batch_size: int = 1024
+    embed_once: bool = True
     _runner: nn.Module | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -172,14 +181,42 @@ class Lifter:
             )
         if not torch.isfinite(x).all():
             raise DataError("2D poses contain NaN or infinite values", key="pose_2d")
+        if self.embed_once and all(hasattr(self.model, a) for a in ("embed_frames", "lift_tokens")):
+            return self._lift_tokens(self.runner, x, flip, progress)
         T = x.shape[0]
         out = np.empty((T, x.shape[1], 3), dtype=np.float32)
-        starts = range(0, T, self.batch_size)
-        for s in progress_bar(starts, progress, desc="lift"):
+        for s in progress_bar(range(0, T, self.batch_size), progress, desc="lift"):
             frame = torch.arange(s, min(s + self.batch_size, T))
             idx = window_indices(frame, torch.full_like(frame, T), self.frames, self.tds)
             out[s : s + len(frame)] = self.predict(x[idx], flip).numpy()
         return out
 
+    def _lift_tokens(
+        self, runner: nn.Module, x: torch.Tensor, flip: bool, progress: bool | None
+    ) -> np.ndarray:
+        """Whole-sequence lifting: ``embed_frames`` once per frame, ``lift_tokens`` per window."""
+        T, J = x.shape[0], x.shape[1]
+        perm = flip_permutation(J, self.skeleton) if flip else None
+        param = next(iter(runner.parameters()), None)
+        device = param.device if param is not None else torch.device("cpu")
+        out = np.empty((T, J, 3), dtype=np.float32)
+        with torch.inference_mode():
+            seq = x.to(device, torch.float32)[None]  # (1, T, J, 2)
+            if flip:
+                seq = torch.cat([seq, flip_poses(seq, perm)])  # (2, T, J, 2): plain, flipped
+            # per frame, so chunks of frames give the same tokens with bounded memory
+            tokens = torch.cat([runner.embed_frames(c) for c in seq.split(_EMBED_CHUNK, dim=1)], dim=1)
+            for s in progress_bar(range(0, T, self.batch_size), progress, desc="lift"):
+                frame = torch.arange(s, min(s + self.batch_size, T))
+                idx = window_indices(frame, torch.full_like(frame, T), self.frames, self.tds).to(device)
+                center = _center(runner.lift_tokens(tokens[:, idx].flatten(0, 1)))  # (S b, J, 3)
+                b = len(frame)
+                if flip:
+                    center = (center[:b] + flip_poses(center[b:], perm)) / 2
+                out[s : s + b] = center.cpu().numpy()
+        return out
+
+
+_EMBED_CHUNK = 16384  # frames per embed_frames call in whole-sequence lifting
 
 __all__ = ["Lifter", "flip_permutation", "predict", "sequence_windows"]

@@ -106,7 +106,7 @@ def test_tiny_run_against_the_reference_path(bench, one_thread):
     result = bench.run(tiny_settings(bench))
     _check_result(bench, result, "pstmo reference")
     impls = {r["impl"] for r in result["rows"] if r["task"] == "sequence"}
-    assert impls == {"pstmo reference", "pstmo", "pstmo, SEM once per frame"}
+    assert impls == {"pstmo reference", "pstmo", "pstmo, window by window"}
     impls = {r["impl"] for r in result["rows"] if r["task"] == "inference"}
     assert impls == {"pstmo reference", "pstmo eval forward", "pstmo"}
 

@@ -14,13 +14,12 @@ import pytest
 import torch
 from torch import nn
 
+from pstmo.data.windows import flip_poses
+from pstmo.inference import predict
 from pstmo.models.fast import (
     FastLifter,
-    fast_predict,
-    flip_pose,
     fold_batchnorms,
     optimize_for_inference,
-    reference_predict,
     remove_dropout,
     set_attention,
 )
@@ -114,16 +113,28 @@ def test_remove_dropout_and_set_attention():
 # ---------------------------------------------------------------- flip test-time augmentation
 
 
-def test_flip_pose_swaps_left_right_and_negates_x():
+def _reference(model: nn.Module, x: torch.Tensor, flip: bool) -> torch.Tensor:
+    """The official test loop's inference: eval forward, and with flip a second forward on the
+    flipped windows (x negated, left/right swapped by the H36M table), flipped back, averaged."""
+    with torch.no_grad():
+        out = model(x)
+        out = getattr(out, "center", out)[:, 0]
+        if flip:
+            other = model(flip_poses(x))
+            out = (out + flip_poses(getattr(other, "center", other)[:, 0])) / 2
+    return out
+
+
+def test_flip_swaps_left_right_and_negates_x():
     x = torch.zeros(1, 1, 17, 2)
     x[0, 0, 1] = torch.tensor([0.3, -0.2])  # RHip
-    y = flip_pose(x)
+    y = flip_poses(x)
     torch.testing.assert_close(y[0, 0, 4], torch.tensor([-0.3, -0.2]))  # -> LHip, x negated
     assert y[0, 0, 1].abs().sum() == 0
     for left, right in zip(LEFT_JOINTS, RIGHT_JOINTS):
         assert left != right
     z = torch.randn(2, 3, 17, 3)
-    torch.testing.assert_close(flip_pose(flip_pose(z)), z)
+    torch.testing.assert_close(flip_poses(flip_poses(z)), z)
 
 
 class _MirrorLifter(nn.Module):
@@ -138,8 +149,8 @@ def test_flip_average_of_equivariant_model_is_the_plain_prediction():
     model = _MirrorLifter()
     x = torch.randn(5, 9, 17, 2)
     plain = model(x)
-    torch.testing.assert_close(fast_predict(model, x, flip=True), plain)
-    torch.testing.assert_close(reference_predict(model, x, flip=True), plain)
+    torch.testing.assert_close(predict(model, x, flip=True), plain[:, 0])
+    torch.testing.assert_close(_reference(model, x, flip=True), plain[:, 0])
 
 
 # ---------------------------------------------------------------- whole models
@@ -183,9 +194,9 @@ def test_fast_path_matches_reference(name, flip):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     fast = optimize_for_inference(model)
     x = torch.randn(6, model.cfg.frames, 17, 2, generator=torch.Generator().manual_seed(3))
-    ref = reference_predict(model, x, flip)
-    out = fast_predict(fast, x, flip)
-    assert out.shape == (6, 1, 17, 3)
+    ref = _reference(model, x, flip)
+    out = predict(fast, x, flip)
+    assert out.shape == (6, 17, 3)
     assert (ref - out).abs().max().item() < TOL
     # the fast copy uses sdpa and has no dropout; the original is untouched
     assert all(getattr(m, "attention", "sdpa") == "sdpa" for m in fast.modules())

@@ -9,6 +9,7 @@ import torch
 from pstmo.checkpoint import build_model
 from pstmo.config import get_profile
 from pstmo.data.humaneva import HUMANEVA_SKELETON
+from pstmo.data.windows import flip_poses
 from pstmo.errors import DataError
 from pstmo.inference import Lifter, flip_permutation, predict, sequence_windows
 from pstmo.models import ABLATIONS
@@ -78,9 +79,30 @@ def test_fast_path_equals_reference_path(name, one_thread):
                 m.running_mean.normal_(0, 0.1)
                 m.running_var.uniform_(0.5, 2.0)
     pose = torch.randn(40, 17, 2) * 0.3
-    ref = Lifter(model, 27, 2, fast=False, batch_size=16).lift(pose)
-    fast = Lifter(model, 27, 2, fast=True, batch_size=16).lift(pose)
-    assert np.abs(ref - fast).max() < 1e-5
+    # the reference: the model's own forward on every window (plain and flipped), averaged
+    windows = sequence_windows(pose, 27, 2)
+    with torch.no_grad():
+        plain = model(windows).center[:, 0]
+        flipped = flip_poses(model(flip_poses(windows)).center[:, 0])
+    expected = ((plain + flipped) / 2).numpy()
+    for fast in (False, True):
+        for embed_once in (False, True):  # window by window / whole sequence (SEM once per frame)
+            out = Lifter(model, 27, 2, fast=fast, batch_size=16, embed_once=embed_once).lift(pose)
+            assert np.abs(out - expected).max() < 1e-5, (fast, embed_once)
+
+
+def test_whole_sequence_lifting_embeds_each_frame_once(one_thread):
+    """With ``embed_once`` SEM runs on T frames (2T with flip), not on T windows of N frames."""
+    cfg = get_profile("smoke", "lift", model="p-stmo-s", frames=27)
+    model = build_model(cfg).eval()
+    seen = []
+    model.sem.register_forward_hook(lambda m, args, out: seen.append(args[0].shape[:2].numel()))
+    pose = torch.randn(50, 17, 2) * 0.3
+    Lifter(model, 27, fast=False, embed_once=True, batch_size=16).lift(pose, flip=True)
+    assert sum(seen) == 2 * 50
+    seen.clear()
+    Lifter(model, 27, fast=False, embed_once=False, batch_size=16).lift(pose, flip=True)
+    assert sum(seen) == 2 * 50 * 27
 
 
 def test_humaneva_model_lifts_with_flip(one_thread):

@@ -161,12 +161,16 @@ def test_reproduce_runs_notebooks_in_parallel_reports_failures_and_keeps_their_o
     nb_dir.mkdir()
     for name, code in (("00_quickstart", "x = 1"), ("08_complexity", "raise ValueError('frames=0: broken')")):
         nb = nbformat.v4.new_notebook()
-        params = nbformat.v4.new_code_cell('profile = "smoke"\ndataset = "demo"\ndata_dir = None\ndevice = "cpu"\nseed = 0')
+        params = nbformat.v4.new_code_cell(
+            'profile = "smoke"\ndataset = "demo"\ndata_dir = None\ndevice = "cpu"\nseed = 0'
+        )
         params.metadata["tags"] = ["parameters"]
         nb.cells = [params, nbformat.v4.new_code_cell(code)]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, nb_dir / f"{name}.ipynb")
-    runs = run_reproduce(only=["08", "00"], notebooks_dir=nb_dir, out=tmp_path / "out", jobs=2, progress=False)
+    runs = run_reproduce(
+        only=["08", "00"], notebooks_dir=nb_dir, out=tmp_path / "out", jobs=2, progress=False
+    )
     assert [r.name for r in runs] == ["00_quickstart", "08_complexity"]
     assert runs[0].ok and not runs[1].ok and runs[1].error == "ValueError: frames=0: broken"
     assert (tmp_path / "out" / "08_complexity.ipynb").is_file()  # the failed copy is kept for reading

@@ -20,10 +20,8 @@ The models themselves already keep tokens in the ``(B, T, C)`` layout throughout
 about layouts. ``FastLifter.embed_frames`` / ``lift_tokens`` expose the models' two halves
 (SEM per frame, the temporal part per window) for whole-sequence lifting.
 
-``fast_predict(model, x, flip=False)`` is the inference entry point used by the benchmark
-and the evaluation: with ``flip=True`` it runs the input and its horizontally flipped copy
-(x -> -x, left/right joints swapped) *in one batch* and averages the un-flipped outputs,
-the flip test-time augmentation of VideoPose3D / P-STMO.
+Prediction with flip averaging and whole-sequence lifting are in :mod:`pstmo.inference`
+(``Lifter(fast=True)``, the default, runs this copy).
 
 Shapes: ``x (B, N, J, 2)`` normalised 2D poses; outputs ``(B, 1, J, 3)`` (the centre frame).
 """
@@ -39,15 +37,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pstmo.skeleton import flip_permutation
-
 __all__ = [
     "FastLifter",
-    "fast_predict",
-    "flip_pose",
     "fold_batchnorms",
     "optimize_for_inference",
-    "reference_predict",
     "remove_dropout",
     "set_attention",
     "fuse_attention",
@@ -403,47 +396,3 @@ def optimize_for_inference(
         except Exception as exc:  # pragma: no cover - depends on the toolchain
             warnings.warn(f"torch.compile unavailable ({exc}); using eager mode", stacklevel=2)
     return FastLifter(fast, autocast_dtype=torch.bfloat16 if bf16 else None, compiled=compiled)
-
-
-def flip_pose(x: torch.Tensor) -> torch.Tensor:
-    """Horizontal flip of poses ``(..., J, C)``: negate x and swap left/right joints."""
-    from pstmo.data.windows import flip_poses
-
-    return flip_poses(x, flip_permutation(x.shape[-2]))
-
-
-def _center(out: Any) -> torch.Tensor:
-    """The centre-frame 3D pose ``(B, 1, J, 3)`` from a model output (LiftOutput or tensor)."""
-    if isinstance(out, torch.Tensor):
-        return out
-    center = getattr(out, "center", None)
-    if center is None and isinstance(out, (tuple, list)):
-        center = out[0]
-    if center is None:
-        raise TypeError(f"cannot find the centre-frame output in {type(out).__name__}")
-    return center
-
-
-def fast_predict(model: nn.Module, x: torch.Tensor, flip: bool = False) -> torch.Tensor:
-    """Centre-frame 3D poses ``(B, 1, J, 3)`` for 2D windows ``x (B, N, J, 2)``.
-
-    ``model`` is typically the output of ``optimize_for_inference``; any lifting model
-    works. With ``flip=True`` the input and its flipped copy go through the model as one
-    batch of 2B and the flipped prediction is flipped back and averaged in.
-    """
-    with torch.inference_mode():
-        if not flip:
-            return _center(model(x))
-        both = _center(model(torch.cat([x, flip_pose(x)], dim=0)))
-        b = x.shape[0]
-        return (both[:b] + flip_pose(both[b:])) / 2
-
-
-def reference_predict(model: nn.Module, x: torch.Tensor, flip: bool = False) -> torch.Tensor:
-    """The reference inference, as the official test loop does it: plain eval forward,
-    and with ``flip=True`` a second forward on the flipped input, then the average."""
-    with torch.no_grad():
-        out = _center(model(x))
-        if flip:
-            out = (out + flip_pose(_center(model(flip_pose(x))))) / 2
-        return out
