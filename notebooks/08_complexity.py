@@ -26,7 +26,6 @@ fps_batch = 32  # windows per forward pass when measuring FPS
 fps_seconds = 1.0  # measuring time per model
 
 # %%
-import numpy as np
 import pandas as pd
 import torch
 
@@ -62,11 +61,10 @@ for k, c in counts.items():
 # Output frames per second of batched inference (no flip), the way Table 6 measures it: data already on the device. In the smoke profile torch runs one thread (see the set-up cell), so CPU numbers are single-core.
 
 # %%
-from functools import partial
-
 from IPython.display import Markdown, display
 
-from pstmo import bench, findings
+from pstmo import findings
+from pstmo.complexity import frames_per_second
 from pstmo.models import build_model
 
 dev = resolve_device(device)
@@ -76,9 +74,7 @@ for k, (m, n) in MODELS.items():
         continue
     net = build_model(get_config(m, frames=n)).to(dev).eval()
     x = torch.randn(fps_batch, n, 17, 2, generator=torch.Generator().manual_seed(seed)).to(dev)
-    with torch.inference_mode():
-        t = bench.time_call(partial(net, x), dev, warmup=1, repeats=max(1, int(fps_seconds * 2)))
-    fps[k] = fps_batch / float(np.median(t))
+    fps[k] = frames_per_second(net, x, min_run_time=fps_seconds)
 threads = torch.get_num_threads() if dev.type == "cpu" else None
 ours = pd.DataFrame(
     [

@@ -55,6 +55,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils import benchmark
 
 THOP_CONVENTION = (
     "P-STMO (thop 0.1.x): parameters of the Conv/Linear/BatchNorm/nn.LayerNorm modules that run; "
@@ -214,6 +215,19 @@ def count(
         "flops_paper_m": int((flops_paper + 500_000) // 1_000_000),  # rounded to 1M
         "convention": convention,
     }
+
+
+def frames_per_second(model: nn.Module, x: torch.Tensor, min_run_time: float = 1.0) -> float:
+    """Output frames per second of ``model(x)``, the FPS of P-STMO Table 6: batched inference of
+    windows ``x (B, N, J, 2)`` already on the model's device, no flip; ``B`` output frames per call.
+
+    The median of ``torch.utils.benchmark.Timer.blocked_autorange`` (about ``min_run_time``
+    seconds, CUDA synchronised) after one warm-up call, under ``torch.inference_mode``.
+    """
+    with torch.inference_mode():
+        model(x)
+        timer = benchmark.Timer("model(x)", globals={"model": model, "x": x}, num_threads=torch.get_num_threads())
+        return x.shape[0] / timer.blocked_autorange(min_run_time=min_run_time).median
 
 
 def format_table(result: dict) -> str:
