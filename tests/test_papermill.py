@@ -26,12 +26,17 @@ def test_parameters_reach_the_results_json(tmp_path):
     meta = table["meta"]
     assert meta["seed"] == 3 and meta["fps_frames"] == [] and meta["profile"] == "smoke"
     assert meta["notebook"] == "08_complexity" and meta["ours"] == "ours (demo data, smoke profile)"
-    ours = [r for r in table["rows"] if r["Source"].startswith("ours (demo data, smoke profile)")]
+    rows = {r["Method"]: r for r in table["rows"]}
+    ours = [m for m, r in rows.items() if r["Params(M) (ours, exact)"] is not None]
+    assert ours == ["P-STMO-S (N=81)", "P-STMO-S (N=243)", "P-STMO (N=243)"]
     # P-STMO Table 6: P-STMO-S (N=243) has 6.2M parameters and 1482M FLOPs per frame.
-    row = next(r for r in ours if r["Method"] == "P-STMO-S (N=243)")
-    assert (row["Params(M)"], row["FLOPs(M)"]) == (6.2, 1482)
-    assert row["FPS"] is None  # no FPS measured: fps_frames was overridden to []
+    row = rows["P-STMO-S (N=243)"]
+    assert round(row["Params(M) (ours, exact)"], 1) == 6.2 and round(row["FLOPs(M) (ours, exact)"]) == 1482
+    fps = [k for k in row if k.startswith("FPS (ours")]
+    assert fps and row[fps[0]] is None  # no FPS measured: fps_frames was overridden to []
     summary = json.loads((tmp_path / "08_complexity.summary.json").read_text())
     assert summary["parameters"]["seed"] == 3
-    md_rows = (tmp_path / "pstmo_table6.md").read_text().splitlines()
-    assert sum(r.startswith("| ours (demo data, smoke profile)") for r in md_rows) == 3
+    md = (tmp_path / "pstmo_table6.md").read_text()
+    line = next(r for r in md.splitlines() if r.startswith("| P-STMO-S (N=243) |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[1] == "6.2" and round(float(cells[2]), 1) == 6.2  # paper, ours
