@@ -57,6 +57,9 @@ import torch
 from torch import nn
 from torch.utils import benchmark
 
+from pstmo.errors import ConfigError
+from pstmo.models import LiftFormer, build_model, get_config
+
 THOP_CONVENTION = (
     "P-STMO (thop 0.1.x): parameters of the Conv/Linear/BatchNorm/nn.LayerNorm modules that run; "
     "FLOPs = 2 x MACs of those modules (Conv: out x in/groups x kernel, Linear: out x in, no bias; "
@@ -143,17 +146,11 @@ def _model_config(model: nn.Module) -> Any:
 
 def build(config: Any, frames: int | None = None) -> nn.Module:
     """Build the model of a ``LiftFormerConfig`` or ``STMOConfig`` (optionally for another N)."""
-    from pstmo.models.liftformer import LiftFormer, LiftFormerConfig
-
     if frames is not None and frames != config.frames:
         changes: dict[str, Any] = {"frames": frames}
         if getattr(config, "strides", None) is not None:
             changes["strides"] = None  # MOFA strides follow N
         config = dataclasses.replace(config, **changes)
-    if isinstance(config, LiftFormerConfig):
-        return LiftFormer(config)
-    from pstmo.models import build_model
-
     return build_model(config)
 
 
@@ -169,8 +166,6 @@ def count(
     (the default) or is moved to ``device`` (never to meta). Returns the dict described in
     the module docstring.
     """
-    from pstmo.models.liftformer import LiftFormer
-
     if isinstance(model_or_config, nn.Module):
         model = model_or_config
         cfg = _model_config(model)
@@ -226,7 +221,9 @@ def frames_per_second(model: nn.Module, x: torch.Tensor, min_run_time: float = 1
     """
     with torch.inference_mode():
         model(x)
-        timer = benchmark.Timer("model(x)", globals={"model": model, "x": x}, num_threads=torch.get_num_threads())
+        timer = benchmark.Timer(
+            "model(x)", globals={"model": model, "x": x}, num_threads=torch.get_num_threads()
+        )
         return x.shape[0] / timer.blocked_autorange(min_run_time=min_run_time).median
 
 
@@ -248,50 +245,38 @@ def format_table(result: dict) -> str:
 MODEL_CHOICES = ("p-stmo-s", "p-stmo", "liftformer")
 
 
-def config_from_options(
-    model: str,
-    frames: int,
-    *,
-    layers: int | None = None,
-    sem: str | None = None,
-    sem_blocks: int | None = None,
-    components: Iterable[str] | None = None,
-    hidden: int | None = None,
-    heads: int | None = None,
-    blocks: int | None = None,
-    weight_sharing: bool = False,
-) -> Any:
-    """The config of ``pstmo complexity``'s options.
+#: ``pstmo complexity`` flags that apply to one family only (flag -> config field)
+STMO_FLAGS = {"layers": "layers", "channel": "channel", "hidden": "hidden", "sem": "sem",
+              "sem_blocks": "sem_blocks", "components": "components"}  # fmt: skip
+LIFTFORMER_FLAGS = {"dim": "dim", "ff_dim": "ff_dim", "blocks": "blocks", "weight_sharing": "weight_sharing"}
 
-    ``hidden`` is the model dim d for LiftFormer and the FFN hidden size H for P-STMO.
-    ``layers``/``sem``/``sem_blocks``/``components`` apply to P-STMO only, ``blocks`` and
-    ``weight_sharing`` to LiftFormer only; giving one to the other model is an error.
+
+def config_from_options(model: str, frames: int, heads: int | None = None, **options: Any) -> Any:
+    """The config of ``pstmo complexity``'s options (None: the preset's value).
+
+    Each model keeps its paper's names: P-STMO ``layers`` (TEM layers), ``channel`` (C),
+    ``hidden`` (FFN width H), ``sem``, ``sem_blocks`` (L), ``components``; LiftFormer ``dim``
+    (d, "hd" in Table 7), ``ff_dim`` (FFN width), ``blocks`` (B), ``weight_sharing``; ``heads``
+    both. An option of the other family raises :class:`~pstmo.errors.ConfigError`, and so does
+    a value the model config refuses.
     """
     if model not in MODEL_CHOICES:
-        raise ValueError(f"unknown model {model!r}; choose one of {MODEL_CHOICES}")
-    if model == "liftformer":
-        misplaced = {"--layers": layers, "--sem": sem, "--sem-blocks": sem_blocks, "--components": components}
-        bad = [k for k, v in misplaced.items() if v is not None]
-        if bad:
-            raise ValueError(f"{', '.join(bad)} apply to p-stmo / p-stmo-s, not to liftformer")
-        from pstmo.models.liftformer import LiftFormerConfig
-
-        overrides = {"dim": hidden, "heads": heads, "blocks": blocks}
-        return LiftFormerConfig(
-            frames=frames,
-            weight_sharing=weight_sharing,
-            **{k: v for k, v in overrides.items() if v is not None},
-        )
-    if blocks is not None or weight_sharing:
-        raise ValueError("--blocks and --weight-sharing apply to liftformer, not to p-stmo / p-stmo-s")
-    from pstmo.models.config import get_config
-
-    overrides = {
-        "layers": layers,
-        "sem": sem,
-        "sem_blocks": sem_blocks,
-        "components": tuple(components) if components is not None else None,
-        "hidden": hidden,
-        "heads": heads,
-    }
-    return get_config(model, frames=frames, **{k: v for k, v in overrides.items() if v is not None})
+        raise ConfigError(f"unknown model {model!r}; choose one of {MODEL_CHOICES}")
+    given = {k: v for k, v in options.items() if v is not None and v is not False}
+    unknown = sorted(set(given) - set(STMO_FLAGS) - set(LIFTFORMER_FLAGS))
+    if unknown:
+        raise ConfigError(f"unknown option(s) {unknown}")
+    own, other = (
+        (LIFTFORMER_FLAGS, "p-stmo / p-stmo-s") if model == "liftformer" else (STMO_FLAGS, "liftformer")
+    )
+    misplaced = sorted(k for k in given if k not in own)
+    if misplaced:
+        flags = ", ".join("--" + k.replace("_", "-") for k in misplaced)
+        raise ConfigError(f"{flags} apply to {other}, not to {model}")
+    overrides = {own[k]: (tuple(v) if k == "components" else v) for k, v in given.items()}
+    if heads is not None:
+        overrides["heads"] = heads
+    try:
+        return get_config(model, frames=frames, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None

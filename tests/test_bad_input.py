@@ -125,7 +125,7 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("cx-components", ["complexity", "--model", "p-stmo-s", "--components", "sem,bogus"], "components"),
     ("cx-misplaced", ["complexity", "--model", "p-stmo-s", "--blocks", "2"], "liftformer"),
     ("cx-sem", ["complexity", "--model", "p-stmo-s", "--sem", "bogus"], "sem"),
-    ("cx-semblocks", ["complexity", "--model", "p-stmo-s", "--sem-blocks", "0"], "sem_blocks"),
+    ("cx-semblocks", ["complexity", "--model", "p-stmo-s", "--sem-blocks", "0"], "sem-blocks"),
     ("cx-heads-div", ["complexity", "--model", "p-stmo-s", "--heads", "3"], "divisible"),
     # official verify
     ("ov-missing", ["official", "verify", "{w}/missing.npz"], "not found"),
@@ -390,10 +390,11 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("rp-h36m", ["reproduce", "--dataset", "h36m"], "data"),
     # bench
     ("bn-threads", ["bench", "--threads", "-1"], "threads"),
-    ("bn-models", ["bench", "--models", "bogus"], "bogus"),
-    ("bn-batches", ["bench", "--batches", "0"], "batch"),
-    ("bn-repeats", ["bench", "--repeats", "0"], "repeats"),
-    ("bn-cuda", ["bench", "--device", "cuda"], "CUDA"),
+    ("bn-tasks", ["bench", "--tasks", "bogus"], "bogus"),
+    ("bn-batch", ["bench", "--train-batch", "0"], "train-batch"),
+    ("bn-rounds", ["bench", "--rounds", "0"], "rounds"),
+    ("bn-frames", ["bench", "--train-frames", "81", "-3"], "train-frames"),
+    ("bn-sequence", ["bench", "--sequence-frames", "x"], "sequence-frames"),
 ]
 
 

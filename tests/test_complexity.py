@@ -101,7 +101,7 @@ def test_liftformer_closed_form_flops_with_and_without_attention():
 def test_meta_device_gives_the_same_counts_as_cpu():
     for cfg in (
         config_from_options("p-stmo-s", 27),
-        config_from_options("liftformer", 27, hidden=64, blocks=2),
+        config_from_options("liftformer", 27, dim=64, blocks=2),
     ):
         assert count(cfg, device="meta") == count(cfg, device="cpu")
 
@@ -231,10 +231,10 @@ def test_pstmo_exact_counts_of_the_main_models():
 # LiftFormer rows: (params in M as printed, decimals printed)
 LIFTFORMER_ROWS = [
     # Table 6 (N = 27, no weight sharing): hidden dimension, heads, blocks
-    _row("T6", "d=128", (3.57, 2), "liftformer", 27, hidden=128),
-    _row("T6", "d=256", (7.91, 2), "liftformer", 27, hidden=256),
-    _row("T6", "d=512", (18.96, 2), "liftformer", 27, hidden=512),
-    _row("T6", "d=768", (33.15, 2), "liftformer", 27, hidden=768),
+    _row("T6", "d=128", (3.57, 2), "liftformer", 27, dim=128),
+    _row("T6", "d=256", (7.91, 2), "liftformer", 27, dim=256),
+    _row("T6", "d=512", (18.96, 2), "liftformer", 27, dim=512),
+    _row("T6", "d=768", (33.15, 2), "liftformer", 27, dim=768),
     _row("T6", "heads=4", (18.96, 2), "liftformer", 27, heads=4),
     _row("T6", "heads=8", (18.96, 2), "liftformer", 27, heads=8),
     _row("T6", "heads=16", (18.96, 2), "liftformer", 27, heads=16),
@@ -249,7 +249,7 @@ LIFTFORMER_ROWS = [
     _row("T7", "N=81 WS", (13.7, 1), "liftformer", 81, weight_sharing=True),
     _row("T7", "N=243 WS", (13.7, 1), "liftformer", 243, weight_sharing=True),
     _row("T7", "N=243 B=4 WS", (9.5, 1), "liftformer", 243, blocks=4, weight_sharing=True),
-    _row("T7", "N=243 B=2 hd=256 WS", (2.4, 1), "liftformer", 243, blocks=2, hidden=256, weight_sharing=True),
+    _row("T7", "N=243 B=2 hd=256 WS", (2.4, 1), "liftformer", 243, blocks=2, dim=256, weight_sharing=True),
 ]
 
 
@@ -290,7 +290,7 @@ def test_cli_liftformer_options_and_table():
             "liftformer",
             "--frames",
             "27",
-            "--hidden",
+            "--dim",
             "256",
             "--blocks",
             "2",
@@ -299,14 +299,14 @@ def test_cli_liftformer_options_and_table():
         )
     )
     assert round(res["params_paper"] / 1e6, 1) == 2.4  # LiftFormer Table 7, B=2, hd=256, WS
-    text = _cli("--model", "liftformer", "--frames", "27", "--hidden", "128")
+    text = _cli("--model", "liftformer", "--frames", "27", "--dim", "128")
     assert "3.57M" in text and "convention" in text
 
 
-def test_cli_rejects_options_of_the_other_model():
+def test_cli_rejects_options_of_the_other_model(capsys):
     from pstmo.cli import main
 
-    with pytest.raises(SystemExit, match="liftformer"):
-        main(["complexity", "--model", "p-stmo-s", "--blocks", "4"])
-    with pytest.raises(SystemExit, match="p-stmo"):
-        main(["complexity", "--model", "liftformer", "--layers", "4"])
+    assert main(["complexity", "--model", "p-stmo-s", "--blocks", "4"]) == 2
+    assert "--blocks apply to liftformer, not to p-stmo-s" in capsys.readouterr().err
+    assert main(["complexity", "--model", "liftformer", "--hidden", "256"]) == 2  # LiftFormer's is --ff-dim
+    assert "--hidden apply to p-stmo / p-stmo-s, not to liftformer" in capsys.readouterr().err

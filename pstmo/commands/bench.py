@@ -17,6 +17,7 @@ from types import ModuleType
 
 import pstmo
 from pstmo.errors import PstmoError
+from pstmo.options import positive_int
 from pstmo.paths import repo_root
 
 DESCRIPTION = (
@@ -50,15 +51,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=["inference", "sequence", "train"],
         help="what to measure",
     )
-    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     p.add_argument(
-        "--rounds", type=int, default=None, help="interleaved rounds per comparison (default per task)"
+        "--threads", type=positive_int, default=None, help="torch intra-op threads (default: torch's)"
     )
     p.add_argument(
-        "--sequence-frames", type=int, default=None, help="sequence length (default 2000, quick 200)"
+        "--rounds",
+        type=positive_int,
+        default=None,
+        help="interleaved rounds per comparison (default per task)",
     )
-    p.add_argument("--train-frames", type=int, nargs="+", default=[81, 243], help="N of the training steps")
-    p.add_argument("--train-batch", type=int, default=32, help="training batch size")
+    p.add_argument(
+        "--sequence-frames", type=positive_int, default=None, help="sequence length (default 2000, quick 200)"
+    )
+    p.add_argument(
+        "--train-frames", type=positive_int, nargs="+", default=[81, 243], help="N of the training steps"
+    )
+    p.add_argument("--train-batch", type=positive_int, default=32, help="training batch size")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,6 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 
+from pstmo.complexity import MODEL_CHOICES, config_from_options, count, format_table
+from pstmo.models.config import COMPONENTS, SEM_KINDS
+from pstmo.options import positive_int
+from pstmo.runtime import resolve_device
+
+
+def _components(text: str) -> tuple[str, ...]:
+    parts = tuple(c.strip() for c in text.split(",") if c.strip())
+    bad = [c for c in parts if c not in COMPONENTS]
+    if bad or not parts:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated subset of {','.join(COMPONENTS)}, got {text!r}"
+        )
+    return parts
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -13,29 +28,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Build a model and count its parameters and FLOPs for one N-frame clip (one output "
         "frame): params_total (every parameter), params_paper / flops_paper (P-STMO: thop's convention, "
         "Conv/Linear/BatchNorm only, FLOPs = 2 x MACs; LiftFormer: all parameters) and flops_total "
-        "(torch FlopCounterMode, attention included). See pstmo.complexity for the exact rules.",
+        "(torch FlopCounterMode, attention included). See pstmo.complexity for the exact rules. "
+        "Each model keeps its paper's names: P-STMO --layers/--channel/--hidden/--sem/--sem-blocks/"
+        "--components, LiftFormer --dim/--ff-dim/--blocks/--weight-sharing; --heads both.",
     )
-    p.add_argument("--model", required=True, choices=("p-stmo-s", "p-stmo", "liftformer"))
-    p.add_argument("--frames", type=int, default=243, help="N, input frames per clip (default 243)")
-    p.add_argument("--layers", type=int, default=None, help="P-STMO: TEM layers (preset: 3 for -s, 4)")
-    p.add_argument("--sem", choices=("mlp", "fc", "transformer"), default=None, help="P-STMO: SEM backbone")
-    p.add_argument("--sem-blocks", type=int, default=None, help="P-STMO: L, sub-blocks of the SEM")
-    p.add_argument(
+    p.add_argument("--model", required=True, choices=MODEL_CHOICES)
+    p.add_argument("--frames", type=positive_int, default=243, help="N, input frames per clip (default 243)")
+    p.add_argument("--heads", type=positive_int, default=None, help="attention heads (default 8)")
+    stmo = p.add_argument_group("P-STMO (p-stmo-s, p-stmo)")
+    stmo.add_argument("--layers", type=positive_int, default=None, help="TEM layers (preset: 3 for -s, 4)")
+    stmo.add_argument("--channel", type=positive_int, default=None, help="C, token width (default 256)")
+    stmo.add_argument("--hidden", type=positive_int, default=None, help="H, FFN hidden size (default 512)")
+    stmo.add_argument("--sem", choices=SEM_KINDS, default=None, help="SEM backbone (Table 4)")
+    stmo.add_argument("--sem-blocks", type=positive_int, default=None, help="L, sub-blocks of the SEM")
+    stmo.add_argument(
         "--components",
+        type=_components,
         default=None,
-        help="P-STMO: comma-separated subset of sem,tem,mofa (Table 3 ablations; default all)",
+        help="comma-separated subset of sem,tem,mofa (Table 3)",
     )
-    p.add_argument(
-        "--hidden",
-        type=int,
-        default=None,
-        help="liftformer: the model dim d (default 512); P-STMO: the FFN hidden size H (default 512)",
-    )
-    p.add_argument("--heads", type=int, default=None, help="attention heads (default 8)")
-    p.add_argument("--blocks", type=int, default=None, help="liftformer: encoder blocks B (default 6)")
-    p.add_argument(
-        "--weight-sharing", action="store_true", help="liftformer: share the attention layers across blocks"
-    )
+    lf = p.add_argument_group("LiftFormer")
+    lf.add_argument("--dim", type=positive_int, default=None, help="d, the model width ('hd', default 512)")
+    lf.add_argument("--ff-dim", type=positive_int, default=None, help="feed-forward width (default 2048)")
+    lf.add_argument("--blocks", type=positive_int, default=None, help="B, encoder blocks (default 6)")
+    lf.add_argument("--weight-sharing", action="store_true", help="share the attention layers across blocks")
     p.add_argument(
         "--device",
         default="meta",
@@ -46,26 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from pstmo.complexity import config_from_options, count, format_table
-
-    components = None
-    if args.components is not None:
-        components = tuple(c.strip() for c in args.components.split(",") if c.strip())
-    try:
-        cfg = config_from_options(
-            args.model,
-            args.frames,
-            layers=args.layers,
-            sem=args.sem,
-            sem_blocks=args.sem_blocks,
-            components=components,
-            hidden=args.hidden,
-            heads=args.heads,
-            blocks=args.blocks,
-            weight_sharing=args.weight_sharing,
-        )
-    except ValueError as err:
-        raise SystemExit(f"pstmo complexity: {err}") from None
-    result = {"preset": args.model, **count(cfg, device=args.device)}
+    cfg = config_from_options(
+        args.model, args.frames, heads=args.heads, layers=args.layers, channel=args.channel,
+        hidden=args.hidden, sem=args.sem, sem_blocks=args.sem_blocks, components=args.components,
+        dim=args.dim, ff_dim=args.ff_dim, blocks=args.blocks, weight_sharing=args.weight_sharing,
+    )  # fmt: skip
+    device = "meta" if args.device == "meta" else resolve_device(args.device)
+    result = {"preset": args.model, **count(cfg, device=device)}
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0

@@ -25,6 +25,7 @@ OFFICIAL_STRIDES: dict[int, tuple[int, ...]] = {
 
 SEM_KINDS = ("mlp", "fc", "transformer")
 COMPONENTS = ("sem", "tem", "mofa")
+ATTENTIONS = ("sdpa", "reference")  # pstmo.models.layers: fused sdpa or the explicit softmax
 
 
 def official_strides(frames: int) -> tuple[int, ...]:
@@ -35,6 +36,19 @@ def official_strides(frames: int) -> tuple[int, ...]:
             "pass strides=(...) whose product is N"
         )
     return OFFICIAL_STRIDES[frames]
+
+
+def check_sizes(owner: str, dropout: float | None = None, **sizes: int | None) -> None:
+    """Raise ``ValueError`` unless every size is an integer >= 1 (None: not set) and ``dropout``
+    is in [0, 1): ``check_sizes("STMOConfig", heads=8, layers=0)`` -> "STMOConfig: layers must be ...".
+    """
+    for name, value in sizes.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{owner}: {name} must be an integer >= 1, got {value!r}")
+    if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"{owner}: dropout must be a probability in [0, 1), got {dropout!r}")
 
 
 @dataclass
@@ -72,6 +86,11 @@ class STMOConfig:
 
     def __post_init__(self) -> None:
         self.components = tuple(self.components)
+        check_sizes(
+            "STMOConfig", self.dropout, frames=self.frames, layers=self.layers, channel=self.channel,
+            hidden=self.hidden, heads=self.heads, joints=self.joints, sem_blocks=self.sem_blocks,
+            sem_hidden=self.sem_hidden,
+        )  # fmt: skip
         if self.strides is not None:
             self.strides = tuple(int(s) for s in self.strides)
         if self.sem not in SEM_KINDS:
@@ -79,8 +98,8 @@ class STMOConfig:
         bad = [c for c in self.components if c not in COMPONENTS]
         if bad or not self.components:
             raise ValueError(f"components must be a non-empty subset of {COMPONENTS}, got {self.components}")
-        if self.attention not in ("sdpa", "reference"):
-            raise ValueError(f"attention must be 'sdpa' or 'reference', got {self.attention!r}")
+        if self.attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
         if self.frames < 1 or self.frames % 2 == 0:
             raise ValueError(f"frames must be odd (a centre frame), got {self.frames}")
         if self.channel % self.heads:
@@ -105,6 +124,39 @@ class STMOConfig:
 
     def replace(self, **overrides: Any) -> STMOConfig:
         return dataclasses.replace(self, **overrides)
+
+
+@dataclass
+class LiftFormerConfig:
+    """LiftFormer hyper-parameters; the defaults are the paper's base model (18.96M parameters).
+
+    ``frames`` is the receptive field N (27, 81 or 243 in the paper), ``dim`` the hidden size d
+    ("hd" in Table 7), ``heads`` the number of attention heads, ``blocks`` the number of encoder
+    blocks B, ``ff_dim`` the feed-forward size (2048 in every experiment of the paper).
+    """
+
+    frames: int = 243
+    dim: int = 512
+    heads: int = 8
+    blocks: int = 6
+    ff_dim: int = 2048
+    dropout: float = 0.1
+    weight_sharing: bool = False
+    causal: bool = False
+    attention: str = "sdpa"
+    joints: int = 17
+
+    def __post_init__(self) -> None:
+        check_sizes(
+            "LiftFormerConfig", self.dropout, frames=self.frames, dim=self.dim, heads=self.heads,
+            blocks=self.blocks, ff_dim=self.ff_dim, joints=self.joints,
+        )  # fmt: skip
+        if self.dim % self.heads != 0:
+            raise ValueError(f"LiftFormerConfig: dim={self.dim} must be divisible by heads={self.heads}")
+        if self.attention not in ATTENTIONS:
+            raise ValueError(
+                f"LiftFormerConfig: attention must be one of {ATTENTIONS}, got {self.attention!r}"
+            )
 
 
 #: Stage I (MPM) is configured by the same dataclass: it shares SEM + TEM with Stage II.
@@ -136,8 +188,6 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 def get_config(preset: str, **overrides: Any):
     """Configuration of a preset (``PRESETS``) with field overrides, e.g. ``frames=81``."""
     if preset == "liftformer":
-        from pstmo.models.liftformer import LiftFormerConfig
-
         return LiftFormerConfig(**overrides)
     if preset not in _STMO_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {PRESETS}")

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ATTENTION_KINDS = ("sdpa", "reference")
+from pstmo.models.config import ATTENTIONS as ATTENTION_KINDS
 
 
 class LiftOutput(NamedTuple):

@@ -37,14 +37,13 @@ Parameter count with the defaults (counted by ``pstmo.complexity``, all paramete
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from pstmo.errors import DataError
+from pstmo.models.config import LiftFormerConfig
 from pstmo.models.layers import (
-    ATTENTION_KINDS,
     Dropout,
     LiftOutput,
     MultiHeadAttention,
@@ -60,39 +59,6 @@ __all__ = [
     "reference_attention",
     "sinusoidal_encoding",
 ]
-
-
-@dataclass
-class LiftFormerConfig:
-    """LiftFormer hyper-parameters; the defaults are the paper's base model (18.96M parameters).
-
-    ``frames`` is the receptive field N (27, 81 or 243 in the paper), ``dim`` the hidden size d
-    ("hd" in Table 7), ``heads`` the number of attention heads, ``blocks`` the number of encoder
-    blocks B, ``ff_dim`` the feed-forward size (2048 in every experiment of the paper).
-    """
-
-    frames: int = 243
-    dim: int = 512
-    heads: int = 8
-    blocks: int = 6
-    ff_dim: int = 2048
-    dropout: float = 0.1
-    weight_sharing: bool = False
-    causal: bool = False
-    attention: str = "sdpa"
-    joints: int = 17
-
-    def __post_init__(self) -> None:
-        if self.dim % self.heads != 0:
-            raise ValueError(f"LiftFormerConfig: dim={self.dim} must be divisible by heads={self.heads}")
-        if self.attention not in ATTENTION_KINDS:
-            raise ValueError(
-                f"LiftFormerConfig: attention must be one of {ATTENTION_KINDS}, got {self.attention!r}"
-            )
-        if self.frames < 1 or self.blocks < 1:
-            raise ValueError(
-                f"LiftFormerConfig: frames and blocks must be >= 1, got {self.frames}, {self.blocks}"
-            )
 
 
 def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:
