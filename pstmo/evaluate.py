@@ -122,14 +122,20 @@ def _refine(model: nn.Module, seq: Any, pred: np.ndarray, lifter: Lifter) -> np.
 
 
 def predict_sequences(
-    lifter: Lifter, sequences: list, flip: bool = True, max_frames: int | None = None, root: int = 0
+    lifter: Lifter,
+    sequences: list,
+    flip: bool = True,
+    max_frames: int | None = None,
+    root: int = 0,
+    seq2seq: bool = False,
 ) -> list[SequencePrediction]:
     """Lift every sequence (the first ``max_frames`` frames of each, windows still taken from the
-    whole sequence); the root joint of the prediction is set to 0, as the targets."""
+    whole sequence); the root joint of the prediction is set to 0, as the targets. ``seq2seq``:
+    the preview mode of :meth:`pstmo.inference.Lifter.lift`."""
     preds = []
     for seq in sequences:
         pose_2d, target = _check_sequence(seq)
-        pred = lifter.lift(pose_2d, flip)
+        pred = lifter.lift(pose_2d, flip, seq2seq=seq2seq)
         if getattr(lifter.model, "refiner", None) is not None:
             pred = _refine(lifter.model, seq, pred, lifter)
         if max_frames is not None:
@@ -217,10 +223,17 @@ def pck_joints_of(dataset: Any, joints: int) -> list[int]:
     return [j for j in range(joints) if j != root]
 
 
-def protocol_text(split: str, flip: bool, max_frames: int | None, frames: int, tds: int) -> str:
+def protocol_text(
+    split: str, flip: bool, max_frames: int | None, frames: int, tds: int, seq2seq: bool = False
+) -> str:
     scope = "all frames" if max_frames is None else f"first {max_frames} frames of each sequence"
+    windows = (
+        "seq2seq PREVIEW (not the papers' protocol): tiling windows, every frame from the multi-frame head"
+        if seq2seq
+        else "windows (edge-padded)"
+    )
     return (
-        f"{split} split, {scope}, N={frames} s={tds} windows (edge-padded), flip {'on' if flip else 'off'}; "
+        f"{split} split, {scope}, N={frames} s={tds} {windows}, flip {'on' if flip else 'off'}; "
         "mean per action, then over actions"
     )
 
@@ -243,6 +256,7 @@ def evaluate(
     batch_size: int = 1024,
     fast: bool = True,
     p_mpjpe: str = "correct",
+    seq2seq: bool = False,
 ) -> EvalResult:
     """Evaluate a lifting model (P-STMO Stage II or LiftFormer) with the papers' protocol.
 
@@ -250,7 +264,9 @@ def evaluate(
     a :class:`~pstmo.inference.Lifter`, or an ``nn.Module`` (then pass ``frames``). ``dataset``:
     a name for :func:`pstmo.data.load_dataset` or a ``PoseDataset``. ``tds`` overrides the
     checkpoint's TDS rate; ``fast`` runs the fast inference copy (same outputs to 1e-5);
-    ``p_mpjpe="official"`` reproduces the official printout's P-MPJPE (see :func:`score`).
+    ``p_mpjpe="official"`` reproduces the official printout's P-MPJPE (see :func:`score`);
+    ``seq2seq=True`` scores the preview mode of :meth:`~pstmo.inference.Lifter.lift` instead of the
+    papers' many-to-one protocol (the protocol text says so).
     """
     ds = _load_dataset(dataset, data_dir, keypoints)
     skeleton = getattr(ds, "skeleton", None)
@@ -273,9 +289,9 @@ def evaluate(
         lifter.skeleton = skeleton
     sequences = ds.sequences(split, subjects=subjects, actions=actions)
     root = getattr(ds, "root_joint", 0)
-    preds = predict_sequences(lifter, sequences, flip, max_frames, root)
+    preds = predict_sequences(lifter, sequences, flip, max_frames, root, seq2seq)
     valid = [getattr(s, "valid", None) for s in sequences]
-    protocol = protocol_text(split, flip, max_frames, lifter.frames, lifter.tds)
+    protocol = protocol_text(split, flip, max_frames, lifter.frames, lifter.tds, seq2seq)
     if p_mpjpe == "official":
         protocol += "; P-MPJPE as the official code (batch means of 160 frames)"
     return score(preds, valid, pck_joints_of(ds, lifter.joints) if pck else None, protocol, p_mpjpe)

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from pstmo.data.windows import flip_poses, window_indices
-from pstmo.errors import CheckpointError, DataError
+from pstmo.errors import CheckpointError, ConfigError, DataError
 from pstmo.models.fast import optimize_for_inference
 from pstmo.runtime import progress as progress_bar
 from pstmo.skeleton import H36M_SKELETON, Skeleton
@@ -168,10 +168,23 @@ class Lifter:
         return predict(self.runner, windows, flip, perm, self.batch_size)
 
     def lift(
-        self, pose_2d: np.ndarray | torch.Tensor, flip: bool = True, progress: bool | None = False
+        self,
+        pose_2d: np.ndarray | torch.Tensor,
+        flip: bool = True,
+        progress: bool | None = False,
+        seq2seq: bool = False,
     ) -> np.ndarray:
-        """3D pose of every frame of ``pose_2d (T, J, 2)`` (normalised) -> ``(T, J, 3)`` metres,
-        each frame the centre of its window (edge padding, TDS ``tds``)."""
+        """3D pose of every frame of ``pose_2d (T, J, 2)`` (normalised) -> ``(T, J, 3)`` metres.
+
+        Default (the papers' protocol, many-to-one): each frame is the centre of its own window
+        (edge padding, TDS ``tds``), predicted by the single-frame head.
+
+        ``seq2seq=True`` is a **preview, not the papers' protocol**: windows that tile the sequence
+        (each frame in exactly one window; see :func:`tiling_centres`) and every frame taken from
+        P-STMO's multi-frame head (``LiftOutput.frames``, supervised in Stage II by the multi-frame
+        loss), about N times fewer windows. Models without that head (LiftFormer, ablations without
+        MOFA) raise ``ConfigError``.
+        """
         x = pose_2d if torch.is_tensor(pose_2d) else torch.as_tensor(np.asarray(pose_2d, dtype=np.float32))
         if x.ndim != 3 or x.shape[-1] != 2 or x.shape[0] == 0:
             raise DataError(f"expected 2D poses of shape (T > 0, J, 2), got {tuple(x.shape)}", key="pose_2d")
@@ -181,42 +194,70 @@ class Lifter:
             )
         if not torch.isfinite(x).all():
             raise DataError("2D poses contain NaN or infinite values", key="pose_2d")
-        if self.embed_once and all(hasattr(self.model, a) for a in ("embed_frames", "lift_tokens")):
-            return self._lift_tokens(self.runner, x, flip, progress)
-        T = x.shape[0]
-        out = np.empty((T, x.shape[1], 3), dtype=np.float32)
-        for s in progress_bar(range(0, T, self.batch_size), progress, desc="lift"):
-            frame = torch.arange(s, min(s + self.batch_size, T))
-            idx = window_indices(frame, torch.full_like(frame, T), self.frames, self.tds)
-            out[s : s + len(frame)] = self.predict(x[idx], flip).numpy()
-        return out
-
-    def _lift_tokens(
-        self, runner: nn.Module, x: torch.Tensor, flip: bool, progress: bool | None
-    ) -> np.ndarray:
-        """Whole-sequence lifting: ``embed_frames`` once per frame, ``lift_tokens`` per window."""
         T, J = x.shape[0], x.shape[1]
-        perm = flip_permutation(J, self.skeleton) if flip else None
+        runner = self.runner
         param = next(iter(runner.parameters()), None)
         device = param.device if param is not None else torch.device("cpu")
+        perm = flip_permutation(J, self.skeleton) if flip else None
+        centres = tiling_centres(T, self.frames, self.tds) if seq2seq else torch.arange(T)
+        windows = window_indices(centres, torch.full_like(centres, T), self.frames, self.tds)  # (W, N)
         out = np.empty((T, J, 3), dtype=np.float32)
         with torch.inference_mode():
             seq = x.to(device, torch.float32)[None]  # (1, T, J, 2)
             if flip:
-                seq = torch.cat([seq, flip_poses(seq, perm)])  # (2, T, J, 2): plain, flipped
-            # per frame, so chunks of frames give the same tokens with bounded memory
-            tokens = torch.cat([runner.embed_frames(c) for c in seq.split(_EMBED_CHUNK, dim=1)], dim=1)
-            for s in progress_bar(range(0, T, self.batch_size), progress, desc="lift"):
-                frame = torch.arange(s, min(s + self.batch_size, T))
-                idx = window_indices(frame, torch.full_like(frame, T), self.frames, self.tds).to(device)
-                center = _center(runner.lift_tokens(tokens[:, idx].flatten(0, 1)))  # (S b, J, 3)
-                b = len(frame)
+                seq = torch.cat([seq, flip_poses(seq, perm)])  # (S=2, T, J, 2): plain, flipped
+            if self.embed_once and all(hasattr(self.model, a) for a in ("embed_frames", "lift_tokens")):
+                # SEM once per frame (per frame, so chunks of frames give the same tokens)
+                source = torch.cat([runner.embed_frames(c) for c in seq.split(_EMBED_CHUNK, dim=1)], dim=1)
+                lift_windows = runner.lift_tokens  # (S b, N, C) -> output
+            else:
+                source, lift_windows = seq, runner  # (S b, N, J, 2) -> output
+            chunks = zip(centres.split(self.batch_size), windows.split(self.batch_size))
+            for centre, idx in progress_bar(
+                chunks, progress, desc="lift", total=-(-len(centres) // self.batch_size)
+            ):
+                output = lift_windows(source[:, idx.to(device)].flatten(0, 1))
+                pred = _frames(output) if seq2seq else _center(output)[:, None]  # (S b, K, J, 3)
+                b = len(idx)
                 if flip:
-                    center = (center[:b] + flip_poses(center[b:], perm)) / 2
-                out[s : s + b] = center.cpu().numpy()
+                    pred = (pred[:b] + flip_poses(pred[b:], perm)) / 2
+                pred = pred.cpu()
+                if seq2seq:
+                    raw = centre[:, None] + self.tds * (torch.arange(self.frames) - self.frames // 2)
+                    keep = raw < T  # past the end: edge padding, that frame is another window's
+                    out[raw[keep].numpy()] = pred[keep].numpy()
+                else:
+                    out[centre.numpy()] = pred[:, 0].numpy()
         return out
+
+
+def tiling_centres(length: int, frames: int, tds: int = 1) -> torch.Tensor:
+    """Centres of the windows (N frames, TDS ``tds``) that cover frames ``0 .. length-1`` each
+    exactly once before edge padding: for every residue ``r < tds`` of the frame index, windows of
+    frames ``r + tds * (j N + k)``, ``k < N``, centred on ``k = N // 2``. The last window of each
+    residue reaches past the end (those positions are edge padding)."""
+    span = frames * tds
+    centres = [
+        torch.arange(
+            r + tds * (frames // 2),
+            r + tds * (frames // 2) + span * -(-len(range(r, length, tds)) // frames),
+            span,
+        )
+        for r in range(min(tds, length))
+    ]
+    return torch.cat(centres)
+
+
+def _frames(output: Any) -> torch.Tensor:
+    frames = getattr(output, "frames", None)
+    if frames is None:
+        raise ConfigError(
+            "seq2seq lifting needs P-STMO's multi-frame head (LiftOutput.frames): this model has none "
+            "(LiftFormer and the ablations without MOFA predict the centre frame only)"
+        )
+    return frames.float()
 
 
 _EMBED_CHUNK = 16384  # frames per embed_frames call in whole-sequence lifting
 
-__all__ = ["Lifter", "flip_permutation", "predict", "sequence_windows"]
+__all__ = ["Lifter", "flip_permutation", "predict", "sequence_windows", "tiling_centres"]

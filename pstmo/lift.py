@@ -433,6 +433,7 @@ def lift_keypoints(
     progress: bool = True,
     max_gap: int = MAX_GAP,
     fast: bool = True,
+    seq2seq: bool = False,
 ) -> LiftResult:
     """Read, convert, fill, normalise and lift a keypoint file; write ``<out_dir>/poses_3d.npz``
     (``poses_3d``, ``pose_2d``, ``pose_2d_pixels``, ``filled``, ``width``, ``height``, ``frames``,
@@ -442,7 +443,8 @@ def lift_keypoints(
     :class:`~pstmo.inference.Lifter`). ``layout``: ``"coco"`` (converted to Human3.6M-17),
     ``"h36m"`` or ``"native"`` (already in the model's joint layout, e.g. 15 HumanEva joints).
     ``tds`` defaults to the model's training TDS rate scaled by ``fps / 50``; ``flip`` averages
-    with the flipped input (as ``evaluate``); ``device="auto"`` picks CUDA if present.
+    with the flipped input (as ``evaluate``); ``device="auto"`` picks CUDA if present; ``seq2seq``:
+    the preview mode of :meth:`~pstmo.inference.Lifter.lift` (P-STMO's multi-frame head).
     """
     _check_options(layout, min_score, batch_size, anim_stride, anim_max_frames, tds, fps, max_gap)
     check_writable_dir(out_dir)
@@ -467,7 +469,7 @@ def lift_keypoints(
     check_frame_rate(fps, tds, model_tds)
     lifter.tds = tds
     pose_2d = normalize_screen(pixels, kp.width, kp.height).astype(np.float32)
-    poses_3d = lifter.lift(pose_2d, flip=flip, progress=progress)
+    poses_3d = lifter.lift(pose_2d, flip=flip, progress=progress, seq2seq=seq2seq)
     poses_3d[:, ROOT] = 0.0
     frames = lifter.frames
 
@@ -476,7 +478,8 @@ def lift_keypoints(
         Path(out_dir) / "lift.json",
         {"keypoints": str(keypoints), "checkpoint": str(checkpoint) if checkpoint else None,
          "num_frames": len(poses_3d), "receptive_field": frames, "tds": tds, "fps": fps, "layout": layout,
-         "min_score": min_score, "filled_joints": int(filled.sum()), "width": kp.width, "height": kp.height},
+         "min_score": min_score, "filled_joints": int(filled.sum()), "width": kp.width, "height": kp.height,
+         "mode": "seq2seq preview" if seq2seq else "many-to-one (the papers')"},
     )  # fmt: skip
     anim_path = None
     if animation:

@@ -206,3 +206,12 @@ def test_mean_pose_baseline_predicts_the_mean_training_pose():
         rel=1e-4,
     )  # a pose that never moves: the velocity error is the true speed
     assert "no model" in res.protocol
+
+
+def test_seq2seq_preview_scores_every_frame_once_and_says_it_is_a_preview(toy_cfg, toy_data, one_thread):
+    model = build_model(toy_cfg(model="p-stmo-s"))  # P-STMO with MOFA: it has the multi-frame head
+    papers = evaluate(model, dataset=toy_data, frames=9)
+    preview = evaluate(model, dataset=toy_data, frames=9, seq2seq=True)
+    assert preview.num_scored == papers.num_scored
+    assert "PREVIEW" in preview.protocol and "PREVIEW" not in papers.protocol
+    assert math.isfinite(preview.mpjpe) and preview.mpjpe != papers.mpjpe  # another head, other numbers

@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True, help="fast inference copy")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument("--seq2seq", action="store_true",
+                   help="PREVIEW: every frame from P-STMO's multi-frame head, about N times fewer windows "
+                   "(not the papers' many-to-one protocol)")  # fmt: skip
     p.add_argument("--no-animation", action="store_true", help="skip the GIF")
     p.add_argument("--anim-stride", type=positive_int, default=1, help="draw every k-th frame in the GIF")
     p.set_defaults(func=main)
@@ -57,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
         args.keypoints, args.out, checkpoint=args.checkpoint, tds=args.tds, width=args.width, height=args.height,
         fps=args.fps, min_score=args.min_score, layout=args.layout, flip=not args.no_flip, device=args.device,
         batch_size=args.batch_size, animation=not args.no_animation, anim_stride=args.anim_stride,
-        max_gap=args.max_gap, fast=args.fast,
+        max_gap=args.max_gap, fast=args.fast, seq2seq=args.seq2seq,
     )  # fmt: skip
     print(f"lifted {len(res.poses_3d)} frames ({int(res.filled.sum())} joints interpolated)")
     print(f"wrote {res.npz_path}")

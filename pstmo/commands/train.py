@@ -67,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
                    help="fast inference copy (same outputs to 1e-5)")  # fmt: skip
     e.add_argument("--batch-size", type=positive_int, default=1024, help="windows per forward pass")
+    e.add_argument("--seq2seq", action="store_true",
+                   help="PREVIEW, not the papers' protocol: every frame from P-STMO's multi-frame head, "
+                   "about N times fewer windows (see pstmo.inference.Lifter.lift)")  # fmt: skip
     e.add_argument("--p-mpjpe", choices=("correct", "official"), default="correct",
                    help="official: the official code's batch-mean P-MPJPE, to reproduce its printed numbers")  # fmt: skip
     e.add_argument("--device", default="auto")
@@ -115,7 +118,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     res = evaluate(
         args.checkpoint, dataset=args.dataset, split=args.split, flip=args.flip, data_dir=args.data_dir,
         keypoints=args.keypoints, pck=args.pck, device=args.device, max_frames=args.max_frames, tds=args.tds,
-        fast=args.fast, batch_size=args.batch_size, p_mpjpe=args.p_mpjpe,
+        fast=args.fast, batch_size=args.batch_size, p_mpjpe=args.p_mpjpe, seq2seq=args.seq2seq,
     )  # fmt: skip
     print(res.per_action.round(1).to_string())
     print(f"protocol: {res.protocol}")
