@@ -253,7 +253,7 @@ def evaluate(
     pck: bool = False,
     max_frames: int | None = None,
     device: str = "auto",
-    batch_size: int = 1024,
+    batch_size: int | None = None,
     fast: bool = True,
     p_mpjpe: str = "correct",
     seq2seq: bool = False,

@@ -361,7 +361,7 @@ def check_frame_rate(fps: float | None, tds: int = 1, model_tds: int = 1) -> Non
 
 
 def _check_options(
-    layout: str, min_score: float, batch_size: int, anim_stride: int, anim_max_frames: int,
+    layout: str, min_score: float, batch_size: int | None, anim_stride: int, anim_max_frames: int,
     tds: int | None, fps: float | None, max_gap: int,
 ) -> None:  # fmt: skip
     """Every option of :func:`lift_keypoints` in range, before any work is done."""
@@ -374,6 +374,8 @@ def _check_options(
         ("anim_stride", anim_stride),
         ("anim_max_frames", anim_max_frames),
     ):
+        if name == "batch_size" and value is None:  # the device's default
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise DataError(f"{name} must be a positive integer, got {value!r}", key=name)
     if tds is not None and (isinstance(tds, bool) or not isinstance(tds, int) or tds < 1):
@@ -426,7 +428,7 @@ def lift_keypoints(
     layout: str = "coco",
     flip: bool = True,
     device: str = "auto",
-    batch_size: int = 256,
+    batch_size: int | None = None,
     animation: bool = True,
     anim_stride: int = 1,
     anim_max_frames: int = 300,

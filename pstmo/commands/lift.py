@@ -44,7 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
     p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True, help="fast inference copy")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="windows per forward pass (default: 64 on CPU, 1024 on a GPU)",
+    )
     p.add_argument("--seq2seq", action="store_true",
                    help="PREVIEW: every frame from P-STMO's multi-frame head, about N times fewer windows "
                    "(not the papers' many-to-one protocol)")  # fmt: skip

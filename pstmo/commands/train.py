@@ -66,7 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="score only the first frames of each sequence (not the papers' protocol)")  # fmt: skip
     e.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
                    help="fast inference copy (same outputs to 1e-5)")  # fmt: skip
-    e.add_argument("--batch-size", type=positive_int, default=1024, help="windows per forward pass")
+    e.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="windows per forward pass (default: 64 on CPU, 1024 on a GPU)",
+    )
     e.add_argument("--seq2seq", action="store_true",
                    help="PREVIEW, not the papers' protocol: every frame from P-STMO's multi-frame head, "
                    "about N times fewer windows (see pstmo.inference.Lifter.lift)")  # fmt: skip
