@@ -4,7 +4,9 @@
 repository as ``../shared``; tests that need it skip with the path in the reason when absent.
 The package itself never reads it. Fixtures here replace cross-test imports: ``toy_data``
 (a synthetic data set with cameras), ``toy_cfg`` (a seconds-long smoke configuration on it),
-``random_checkpoint`` (a pstmo checkpoint of a random smoke-size model), ``one_thread``;
+``random_checkpoint`` (a pstmo checkpoint of a random smoke-size model), ``official_tiny``
+(the tiny official P-STMO checkpoints of ``fixtures/official_pstmo_tiny.npz`` as ``.pth`` files),
+``one_thread``;
 ``tools_on_path`` puts ``tools/`` (build tooling that is not part of the package, e.g.
 ``tools/mocap.py``) on ``sys.path`` for the tests that import it; ``mocap`` is that module.
 """
@@ -15,6 +17,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -30,6 +33,30 @@ TOY_LIFTFORMER = {"dim": 16, "ff_dim": 32, "blocks": 1, "heads": 2}
 @pytest.fixture
 def shared() -> Path:
     return SHARED
+
+
+@pytest.fixture
+def official_tiny(tmp_path):
+    """``official_tiny(stage) -> (path, fixture)``: the official ``stage1`` / ``stage2`` weights of
+    ``fixtures/official_pstmo_tiny.npz`` saved as the official ``run.py`` saves them (DataParallel
+    ``module.`` names) in ``tmp_path``, and the opened fixture (its ``config/*`` keys etc.)."""
+    fixture = SHARED / "fixtures" / "official_pstmo_tiny.npz"
+    if not fixture.is_file():
+        pytest.skip(f"{fixture} absent (shared reference material)")
+    data = np.load(fixture)
+
+    def make(stage: str):
+        prefix = f"{stage}/state_dict/"
+        state = {
+            "module." + k[len(prefix) :]: torch.from_numpy(data[k])
+            for k in data.files
+            if k.startswith(prefix)
+        }
+        path = tmp_path / f"official_{stage}.pth"
+        torch.save(state, path)
+        return path, data
+
+    return make
 
 
 @pytest.fixture(autouse=True)

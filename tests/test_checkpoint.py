@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
@@ -50,18 +49,10 @@ def test_truncated_checkpoint(toy_cfg, tmp_path):
         load_model(path)
 
 
-def test_official_stage1_weights_initialise_stage2(shared, tmp_path, toy_cfg):
+def test_official_stage1_weights_initialise_stage2(official_tiny, toy_cfg):
     """``--pretrained`` accepts an official Stage I .pth: its SEM + TEM reach the Stage II model."""
-    fixture = shared / "fixtures" / "official_pstmo_tiny.npz"
-    if not fixture.is_file():
-        pytest.skip(f"{fixture} absent (shared reference material)")
-    data = np.load(fixture)
-    prefix = "stage1/state_dict/"
-    state = {
-        "module." + k[len(prefix) :]: torch.from_numpy(data[k]) for k in data.files if k.startswith(prefix)
-    }
-    path = tmp_path / "official_stage1.pth"
-    torch.save(state, path)
+    path, data = official_tiny("stage1")
+    state = torch.load(path, weights_only=True)
     encoder = read_encoder_state(path)
     cfg = toy_cfg("lift", "p-stmo-s", frames=int(data["config/frames"]),
                   model_overrides={"channel": int(data["config/channel"]), "hidden": int(data["config/d_hid"]),

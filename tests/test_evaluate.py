@@ -37,17 +37,8 @@ def test_max_frames_scores_the_first_frames_and_says_so(toy_cfg, toy_data, one_t
     np.testing.assert_allclose(capped.predictions[0].pred, full.predictions[0].pred[:10], atol=1e-6)
 
 
-def test_evaluate_official_checkpoint_fixture(shared, tmp_path, toy_data, one_thread):
-    fixture = shared / "fixtures" / "official_pstmo_tiny.npz"
-    if not fixture.is_file():
-        pytest.skip(f"{fixture} absent (shared reference material)")
-    data = np.load(fixture)
-    prefix = "stage2/state_dict/"
-    state = {
-        "module." + k[len(prefix) :]: torch.from_numpy(data[k]) for k in data.files if k.startswith(prefix)
-    }
-    path = tmp_path / "official.pth"
-    torch.save(state, path)
+def test_evaluate_official_checkpoint_fixture(official_tiny, toy_data, one_thread):
+    path, data = official_tiny("stage2")
     model, info = load_model(path)
     assert info.frames == int(data["config/frames"]) and info.official
     x = (
