@@ -125,18 +125,10 @@ for k in keys:
 table = reported[["Backbone", "N"]].rename(columns={"N": "N (paper)"})
 table["N (ours)"] = [frames_of.get(k) for k in keys]
 table["N (ours)"] = table["N (ours)"].astype("Int64")
-table["Params(M) (paper)"] = reported["Params(M)"]
-table["Params(M) (ours, exact)"] = [round(counts[k]["params_paper"] / 1e6, 2) for k in keys]
-table["FLOPs(M) (paper)"] = reported["FLOPs(M)"].astype("Int64")
-table["FLOPs(M) (ours, exact)"] = [round(counts[k]["flops_paper"] / 1e6, 1) for k in keys]
+unmatched = findings.count_columns(table, reported, counts, keys, names)
 table["MPJPE (paper)"] = reported["MPJPE"]
 table[f"MPJPE ({nb.label})"] = [findings.format_cell(stats[k]) if k in stats else "-" for k in keys]
 table["verdict (ours vs paper, mm)"] = verdict_col
-unmatched = [
-    names[k] for k, (_, r) in zip(keys, reported.iterrows())
-    if not (findings.printed_match(r["Params(M)"], counts[k]["params_paper"], 1e6, 1)
-            and findings.printed_match(r["FLOPs(M)"], counts[k]["flops_paper"], 1e6, 0))
-]  # fmt: skip
 nb.table(
     table, "pstmo_table4", seeds=nb.seeds, frames=frames_of, unmatched_counts=unmatched,
     title="P-STMO Table 4: designs of SEM (Params/FLOPs at the paper's sizes, MPJPE of short runs)",

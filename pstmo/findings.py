@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 VERDICTS = ("agrees", "disagrees", "within noise", "no claim")
 
@@ -375,6 +376,26 @@ def printed_match(printed: float | None, exact: float, scale: float = 1e6, decim
     value = exact / scale * q
     candidates = {math.floor(value + 1e-9) / q, round(value) / q}
     return any(abs(printed - c) < 0.5 / q for c in candidates)
+
+
+def count_columns(table: Any, reported: Any, counts: dict, keys: list, names: dict) -> list[str]:
+    """Add a paper table's Params(M) / FLOPs(M) columns to ``table`` (a DataFrame, in place): the
+    paper's figure, then our exact count at the paper's size (``counts[key]`` from
+    :func:`pstmo.complexity.count`; ``keys`` the table's rows in order). Returns ``names[key]`` of
+    the rows whose printed figures our counts do not reproduce (:func:`printed_match`: Params to
+    0.1M, FLOPs to 1M)."""
+    table["Params(M) (paper)"] = reported["Params(M)"]
+    table["Params(M) (ours, exact)"] = [round(counts[k]["params_paper"] / 1e6, 2) for k in keys]
+    table["FLOPs(M) (paper)"] = reported["FLOPs(M)"].astype("Int64")
+    table["FLOPs(M) (ours, exact)"] = [round(counts[k]["flops_paper"] / 1e6, 1) for k in keys]
+    return [
+        names[k]
+        for k, (_, row) in zip(keys, reported.iterrows())
+        if not (
+            printed_match(row["Params(M)"], counts[k]["params_paper"], 1e6, 1)
+            and printed_match(row["FLOPs(M)"], counts[k]["flops_paper"], 1e6, 0)
+        )
+    ]
 
 
 def sentence(text: str) -> str:

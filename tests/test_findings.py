@@ -178,3 +178,22 @@ def test_bullet_explains_only_a_difference_our_seeds_would_resolve():
     stuck = seed_stats([176, 178, 180])
     v = compare(stuck, a, 48.8, 46.0, name_a="Transformer", name_b="MLP")
     assert v.verdict == "agrees" and "cannot test the claim" in bullet(v, stuck, a, baseline=177.0)
+
+
+def test_count_columns_put_ours_beside_the_paper_and_name_the_rows_we_do_not_reproduce():
+    import pandas as pd
+
+    from pstmo.findings import count_columns
+
+    reported = pd.DataFrame({"Params(M)": [6.2, 1.1], "FLOPs(M)": [1482, 536]})
+    counts = {  # the first reproduces the printed figures (truncated / rounded), the second does not
+        "a": {"params_paper": 6_219_000, "flops_paper": 1_481_900_000},
+        "b": {"params_paper": 691_251, "flops_paper": 329_979_392},
+    }
+    table = pd.DataFrame(index=reported.index)
+    unmatched = count_columns(table, reported, counts, ["a", "b"], {"a": "row a", "b": "row b"})
+    assert unmatched == ["row b"]
+    assert list(table.columns) == [
+        "Params(M) (paper)", "Params(M) (ours, exact)", "FLOPs(M) (paper)", "FLOPs(M) (ours, exact)",
+    ]  # fmt: skip
+    assert table.loc[0, "Params(M) (ours, exact)"] == 6.22 and table.loc[1, "FLOPs(M) (ours, exact)"] == 330.0
