@@ -182,11 +182,11 @@ def score(
         else M.p_mpjpe_official(pred_all, tgt_all, official_batch, scale=1000.0, reduction="none"),
         "N-MPJPE": M.n_mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none"),
     }
-    canon = {M.canonical_action(a) for a in actions}
+    canon = {M.fold_action(a) for a in actions}
     if canon <= set(H36M_ACTIONS):
         order, labels = H36M_ACTIONS, H36M_ACTION_LABELS
     else:  # other data sets: actions in order of appearance
-        order, labels = tuple(dict.fromkeys(M.canonical_action(a) for a in actions)), None
+        order, labels = tuple(dict.fromkeys(M.fold_action(a) for a in actions)), None
     rows = [M.action_table(v, actions, order=order, labels=labels, name=k) for k, v in per_frame.items()]
     vel = [M.mpjve(p.pred, p.target, scale=1000.0, reduction="none") for p in preds if len(p.pred) > 1]
     if vel:

@@ -22,6 +22,7 @@ the unweighted mean over the actions (:func:`action_table`, :func:`humaneva_tabl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ Array = Any  # np.ndarray | torch.Tensor
 AUC_THRESHOLDS_MM: tuple[float, ...] = tuple(float(t) for t in range(0, 151, 5))
 
 #: Names that some Human3.6M subjects use for two of the 15 actions.
-_ACTION_ALIASES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog"}
+_ACTION_ALIASES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog"}  # VideoPose3D clip names -> test labels
 
 
 def _check(pred: Array, target: Array) -> None:
@@ -278,19 +279,23 @@ def pck_curve(
 # --------------------------------------------------------------------------- per-action tables
 
 
-def canonical_action(name: str) -> str:
-    """Human3.6M action name without its take number: ``"Walking 1"`` -> ``"Walking"``.
+def fold_action(clip: str) -> str:
+    """The action label of a clip name (the one action-name rule of the package).
 
-    Also maps the aliases ``TakingPhoto`` -> ``Photo`` and ``WalkingDog`` -> ``WalkDog``.
+    Drops the take number and suffixes, folds VideoPose3D's aliases: "Walking 1" -> "Walking",
+    "Walking.54138969" (a camera suffix) -> "Walking", "TakingPhoto 1" -> "Photo",
+    "WalkingDog" -> "WalkDog", "SittingDown 2" -> "SittingDown", HumanEva's "Walk 1 chunk0" -> "Walk".
     """
-    base = str(name).split(" ")[0].split(".")[0]
+    base = re.sub(r"\.\d+$", "", str(clip).strip())
+    base = re.sub(r"\s+chunk\d+$", "", base)
+    base = re.sub(r"\s+\d+$", "", base)
     return _ACTION_ALIASES.get(base, base)
 
 
 def per_action_mean(errors: Array, actions: Sequence[str], *, canonical: bool = True) -> dict[str, float]:
     """Average the per-frame ``errors (F,)`` within each action; returns ``{action: mean}``."""
     err = _to_numpy(errors).reshape(-1)
-    acts = np.asarray([canonical_action(a) if canonical else str(a) for a in actions])
+    acts = np.asarray([fold_action(a) if canonical else str(a) for a in actions])
     if len(acts) != len(err):
         raise ValueError(f"{len(err)} errors but {len(acts)} action labels")
     return {a: float(err[acts == a].mean()) for a in dict.fromkeys(acts.tolist())}
@@ -374,7 +379,7 @@ __all__ = [
     "AUC_THRESHOLDS_MM",
     "action_table",
     "auc",
-    "canonical_action",
+    "fold_action",
     "humaneva_table",
     "mpjpe",
     "mpjve",

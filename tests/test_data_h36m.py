@@ -66,6 +66,8 @@ def test_fold_action_quirks():
     assert fold_action("WalkingDog") == "WalkDog" and fold_action("WalkDog 1") == "WalkDog"
     assert fold_action("WalkTogether 1") == "WalkTogether"
     assert fold_action("Walk 1 chunk0") == "Walk"
+    assert fold_action("Walking.54138969") == "Walking"  # Human3.6M's raw names carry the camera id
+    assert fold_action("SittingDown 2") == "SittingDown"  # one word: not "Sitting"
 
 
 def test_loader_geometry_and_normalisation(tmp_path):

@@ -24,8 +24,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, demo_dir, fold_action
+from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, demo_dir
 from pstmo.errors import DataError
+from pstmo.metrics import fold_action
 
 __all__ = [
     "Sequence",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,20 +199,6 @@ class PoseDataset:
 
     def __repr__(self) -> str:
         return f"PoseDataset({self.name!r}, subjects={self.subjects}, clips={len(self.clips)}, joints={self.num_joints})"
-
-
-_ACTION_ALIASES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog", "WalkTogether": "WalkTogether"}
-
-
-def fold_action(clip: str) -> str:
-    """Action label of a raw clip name, folding VideoPose3D's naming quirks.
-
-    "Walking 1" -> "Walking", "TakingPhoto 1" -> "Photo", "WalkingDog" -> "WalkDog",
-    "WalkTogether 1" -> "WalkTogether", HumanEva's "Walk 1 chunk0" -> "Walk".
-    """
-    base = re.sub(r"\s+chunk\d+$", "", clip.strip())
-    base = re.sub(r"\s+\d+$", "", base)
-    return _ACTION_ALIASES.get(base, base)
 
 
 def demo_dir() -> Path:

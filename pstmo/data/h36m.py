@@ -34,8 +34,9 @@ from pstmo.data.check import (
     read_pickled_dict,
     skeleton_from_symmetry,
 )
-from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, demo_dir, fold_action
+from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, demo_dir
 from pstmo.errors import DataError
+from pstmo.metrics import fold_action
 from pstmo.skeleton import H36M32_TO_17, H36M_SKELETON, H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, Skeleton
 
 #: 2D keypoint files of Human3.6M by short name.

@@ -16,7 +16,8 @@ from collections.abc import Sequence as SequenceABC
 
 import numpy as np
 
-from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, fold_action
+from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence
+from pstmo.metrics import fold_action
 from pstmo.skeleton import H36M_SKELETON, Skeleton
 
 TRAIN = (("S1", "Walking 1"), ("S1", "Eating"), ("S5", "Walking"))
