@@ -169,7 +169,7 @@ def execute_notebook(
     import papermill as pm
 
     source, target = Path(source).resolve(), Path(target)
-    partial = target.with_name(f".{target.name}.partial")
+    partial = target.with_name(f".{target.stem}.partial{target.suffix}")  # papermill wants .ipynb
     try:
         pm.execute_notebook(
             str(source), str(partial), parameters=dict(parameters), kernel_name=kernel_name, cwd=str(source.parent),
