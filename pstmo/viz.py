@@ -21,8 +21,9 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -573,7 +574,6 @@ def animate_sequence(
     fallback when ffmpeg is missing). The file appears atomically. Returns the path.
     """
     from matplotlib import animation
-    from tqdm.auto import tqdm
 
     out_path = Path(out_path)
     poses_3d = np.asarray(poses_3d, dtype=np.float64)
@@ -584,44 +584,56 @@ def animate_sequence(
         raise ValueError(
             f"empty frame range {start}:{stop}:{stride} for a sequence of {poses_3d.shape[0]} frames"
         )
-    suffix = out_path.suffix.lower()
-    if suffix == ".gif":
-        writer = animation.PillowWriter(fps=fps)
-    elif suffix == ".mp4":
-        if not animation.writers.is_available("ffmpeg"):
-            raise RuntimeError(f"{out_path}: ffmpeg is not installed; write a .gif instead")
-        writer = animation.FFMpegWriter(fps=fps)
-    else:
-        raise ValueError(f"{out_path}: animation must end in .gif or .mp4")
-
     panels = [p for p in (poses_2d, poses_3d, gt_3d) if p is not None]
-    fig = new_figure(size * len(panels), size, dpi)
-    k = 1
-    ax2d = None
-    if poses_2d is not None:
-        poses_2d = np.asarray(poses_2d, dtype=np.float64)
-        ax2d = fig.add_subplot(1, len(panels), k)
-        k += 1
-    ax3d = []
-    for seq in (poses_3d, gt_3d):
-        if seq is not None:
-            ax3d.append((fig.add_subplot(1, len(panels), k, projection="3d"), np.asarray(seq, np.float64)))
-            k += 1
-    center, radius, low = _frame_3d([s[frames] for _, s in ax3d])
     if titles is not None and len(titles) != poses_3d.shape[0]:
         raise ValueError(f"titles: expected one per frame ({poses_3d.shape[0]}), got {len(titles)}")
     if labels is not None and len(labels) != len(panels):
         raise ValueError(f"labels: expected one per panel ({len(panels)}), got {len(labels)}")
-    top = 1.0 - 0.12 * (titles is not None) - 0.08 * (labels is not None)
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=top, wspace=0)
-    suptitle = fig.suptitle("", fontsize=8) if titles is not None else None
-    all_axes = ([ax2d] if ax2d is not None else []) + [ax for ax, _ in ax3d]
+    writer = _animation_writer(out_path, fps)
+    fig = new_figure(size * len(panels), size, dpi)
+    draw = _pose_panels(fig, poses_2d, [s for s in (poses_3d, gt_3d) if s is not None], frames, skeleton,
+                        width, height, elev, azim, titles, labels)  # fmt: skip
+    anim = animation.FuncAnimation(fig, draw, frames=frames, blit=False, repeat=False, cache_frame_data=False)
+    return _save_animation(anim, out_path, writer, len(frames), progress)
 
-    # the artists are drawn once and moved every frame (no clearing: the axes, ground planes and
-    # labels are not rebuilt, which keeps a GIF cheap to render)
+
+def _animation_writer(out_path: Path, fps: float) -> Any:
+    """Pillow for ``.gif``, ffmpeg for ``.mp4`` (an error naming the fallback when it is missing)."""
+    from matplotlib import animation
+
+    suffix = out_path.suffix.lower()
+    if suffix == ".gif":
+        return animation.PillowWriter(fps=fps)
+    if suffix == ".mp4":
+        if not animation.writers.is_available("ffmpeg"):
+            raise RuntimeError(f"{out_path}: ffmpeg is not installed; write a .gif instead")
+        return animation.FFMpegWriter(fps=fps)
+    raise ValueError(f"{out_path}: animation must end in .gif or .mp4")
+
+
+def _pose_panels(
+    fig: Any, poses_2d: np.ndarray | None, seqs_3d: list[np.ndarray], frames: list[int], skeleton: Skeleton,
+    width: float | None, height: float | None, elev: float, azim: float,
+    titles: Sequence[str] | None, labels: Sequence[str] | None,
+) -> Callable[[int], list]:  # fmt: skip
+    """Lay out the 2D panel (if any) and the 3D panels on ``fig``, draw frame ``frames[0]`` once,
+    and return ``draw(t)``, which moves the artists to frame ``t`` (no clearing: axes, ground
+    planes and labels are not rebuilt, which keeps a GIF cheap to render)."""
+    n = len(seqs_3d) + (poses_2d is not None)
+    ax2d = fig.add_subplot(1, n, 1) if poses_2d is not None else None
+    first = 2 if ax2d is not None else 1
+    ax3d = [
+        (fig.add_subplot(1, n, first + i, projection="3d"), np.asarray(s, np.float64))
+        for i, s in enumerate(seqs_3d)
+    ]
+    center, radius, low = _frame_3d([s[frames] for _, s in ax3d])
+    fig.subplots_adjust(left=0, right=1, bottom=0, wspace=0,
+                        top=1.0 - 0.12 * (titles is not None) - 0.08 * (labels is not None))  # fmt: skip
+    suptitle = fig.suptitle("", fontsize=8) if titles is not None else None
     bones = [(c, q) for c, q in enumerate(skeleton.parents) if q >= 0]
     artists_2d = None
     if ax2d is not None:
+        poses_2d = np.asarray(poses_2d, dtype=np.float64)
         artists_2d = draw_skeleton_2d(ax2d, poses_2d[frames[0], :, :2], skeleton)
         _image_axes(ax2d, width, height, poses_2d[frames, :, :2].reshape(-1, 2))
         ax2d.set_xticks([])
@@ -630,11 +642,10 @@ def animate_sequence(
     for ax, seq in ax3d:
         artists_3d.append(draw_skeleton_3d(ax, seq[frames[0]], skeleton))
         setup_axes_3d(ax, center, radius, low, elev, azim)
-    if labels is not None:
-        for ax, label in zip(all_axes, labels):
-            ax.set_title(label, fontsize=7)
+    for ax, label in zip(([ax2d] if ax2d is not None else []) + [ax for ax, _ in ax3d], labels or ()):
+        ax.set_title(label, fontsize=7)
 
-    def draw(t: int):
+    def draw(t: int) -> list:
         if artists_2d is not None:
             pose = poses_2d[t, :, :2]
             for line, (c, q) in zip(artists_2d["bones"], bones):
@@ -649,14 +660,21 @@ def animate_sequence(
             suptitle.set_text(titles[t])
         return []
 
-    anim = animation.FuncAnimation(fig, draw, frames=frames, blit=False, repeat=False, cache_frame_data=False)
+    return draw
+
+
+def _save_animation(anim: Any, out_path: Path, writer: Any, total: int, progress: bool) -> Path:
+    """Render ``anim`` to a temporary file beside ``out_path`` (a bar of ``total`` frames), then
+    rename it over ``out_path`` (atomic)."""
+    from tqdm.auto import tqdm
+
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=out_path.suffix.lower()
+    )
     os.close(fd)
     try:
-        with tqdm(
-            total=len(frames), desc=f"animate {out_path.name}", disable=not progress, leave=False
-        ) as bar:
+        with tqdm(total=total, desc=f"animate {out_path.name}", disable=not progress, leave=False) as bar:
             anim.save(tmp, writer=writer, progress_callback=lambda i, n: bar.update(1))
         os.replace(tmp, out_path)
         _public_mode(out_path)
