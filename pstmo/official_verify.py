@@ -278,25 +278,20 @@ def _stage_loss(model: nn.Module, data: Fixture, path: str, stage: str) -> torch
     return mpm_loss(rec, torch.cat([x[:, ~t], x[:, t]], dim=1))
 
 
-def _check_stage(
-    data: Fixture, path: str, stage: str, title: str, lr_key: str, attention: str, tolerance: float
-) -> StageCheck:
-    state = _group(data, path, f"{stage}/state/")
-    grads = _group(data, path, f"{stage}/grad/")
-    after = _group(data, path, f"{stage}/after/")
-    lr = float(_get(data, path, lr_key, "a scalar learning rate", 0))
-    official_loss = float(_get(data, path, f"{stage}/loss", "a scalar", 0))
-    cfg = _config(data, path, state, attention=attention, dropout=0.0)
-    model = STMO(cfg) if stage == "stage2" else MPM(cfg)
-    _load(model, state, path, f"{stage}/state/*")
-    model.train()
-
-    params = dict(model.named_parameters())
+def _check_fixture_shapes(
+    params: dict[str, torch.Tensor],
+    own_state: dict[str, torch.Tensor],
+    grads: dict[str, torch.Tensor],
+    after: dict[str, torch.Tensor],
+    path: str,
+    stage: str,
+) -> None:
+    """Every official gradient has a pstmo parameter of its shape, and every pstmo tensor has an
+    official value after the step, of its shape (``DataError`` naming the fixture key)."""
     by_official = {_official_name(k): k for k in params}
     unknown = sorted(set(grads) - set(by_official))
     if unknown:
         raise DataError(f"gradients of {unknown} have no pstmo parameter", path=path, key=f"{stage}/grad/*")
-    own_state = model.state_dict()
     missing = sorted(_official_name(k) for k in own_state if _official_name(k) not in after)
     if missing:
         raise DataError(f"missing state after the step: {missing}", path=path, key=f"{stage}/after/*")
@@ -315,6 +310,24 @@ def _check_stage(
                 path=path,
                 key=f"{stage}/after/{o}",
             )
+
+
+def _check_stage(
+    data: Fixture, path: str, stage: str, title: str, lr_key: str, attention: str, tolerance: float
+) -> StageCheck:
+    state = _group(data, path, f"{stage}/state/")
+    grads = _group(data, path, f"{stage}/grad/")
+    after = _group(data, path, f"{stage}/after/")
+    lr = float(_get(data, path, lr_key, "a scalar learning rate", 0))
+    official_loss = float(_get(data, path, f"{stage}/loss", "a scalar", 0))
+    cfg = _config(data, path, state, attention=attention, dropout=0.0)
+    model = STMO(cfg) if stage == "stage2" else MPM(cfg)
+    _load(model, state, path, f"{stage}/state/*")
+    model.train()
+
+    params = dict(model.named_parameters())
+    own_state = model.state_dict()
+    _check_fixture_shapes(params, own_state, grads, after, path, stage)
 
     before = {k: v.detach().clone() for k, v in own_state.items()}
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, amsgrad=True)
