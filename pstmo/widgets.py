@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from pstmo import viz
+from pstmo.inference import predict
 
 #: Untrained models the explorer can build on the spot (smoke-profile sizes).
 UNTRAINED = {"untrained P-STMO-S": "p-stmo-s", "untrained LiftFormer": "liftformer"}
@@ -444,8 +445,8 @@ class PoseExplorer:
         )
         dev = next(b.lifter.parameters()).device
         x = torch.from_numpy(win)[None].to(dev)
+        pred = predict(b.lifter.eval(), x, flip=False)[0].numpy()  # the one prediction path
         with torch.inference_mode():
-            pred = b.lifter(x).center[0, 0].float().cpu().numpy()
             recon = None
             if b.mpm is not None:
                 recon = b.mpm(x, temporal.to(dev), spatial.to(dev))[0].float().cpu().numpy()
