@@ -272,7 +272,9 @@ def config_from_options(model: str, frames: int, heads: int | None = None, **opt
     misplaced = sorted(k for k in given if k not in own)
     if misplaced:
         flags = ", ".join("--" + k.replace("_", "-") for k in misplaced)
-        raise ConfigError(f"{flags} apply to {other}, not to {model}")
+        raise ConfigError(
+            f"{flags} {'applies' if len(misplaced) == 1 else 'apply'} to {other}, not to {model}"
+        )
     overrides = {own[k]: (tuple(v) if k == "components" else v) for k, v in given.items()}
     if heads is not None:
         overrides["heads"] = heads

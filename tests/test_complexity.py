@@ -307,6 +307,8 @@ def test_cli_rejects_options_of_the_other_model(capsys):
     from pstmo.cli import main
 
     assert main(["complexity", "--model", "p-stmo-s", "--blocks", "4"]) == 2
-    assert "--blocks apply to liftformer, not to p-stmo-s" in capsys.readouterr().err
+    assert "--blocks applies to liftformer, not to p-stmo-s" in capsys.readouterr().err
     assert main(["complexity", "--model", "liftformer", "--hidden", "256"]) == 2  # LiftFormer's is --ff-dim
-    assert "--hidden apply to p-stmo / p-stmo-s, not to liftformer" in capsys.readouterr().err
+    assert "--hidden applies to p-stmo / p-stmo-s, not to liftformer" in capsys.readouterr().err
+    assert main(["complexity", "--model", "liftformer", "--layers", "2", "--sem", "fc"]) == 2
+    assert "--layers, --sem apply to p-stmo / p-stmo-s" in capsys.readouterr().err
