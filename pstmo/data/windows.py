@@ -129,6 +129,23 @@ def _sequence_name(seq: Any, i: int) -> str:
     return f"sequence {i} ({' '.join(parts)})" if parts else f"sequence {i}"
 
 
+def _check_official_padding(
+    sequences: SequenceABC[Any], poses_2d: list[np.ndarray], frames: int, tds: int
+) -> None:
+    """``pad_mode="official"``: refuse sequences shorter than ``(N - 1) * tds`` frames, where some
+    window overflows both ends and the official generator yields a short window and fails."""
+    need = (frames - 1) * tds
+    short = [i for i, p in enumerate(poses_2d) if p.shape[0] < need]
+    if short:
+        i = short[0]
+        raise DataError(
+            f"pad_mode 'official': {_sequence_name(sequences[i], i)} has {poses_2d[i].shape[0]} frames, "
+            f"fewer than (N-1)*tds = {need} (N={frames}, tds={tds}), so some of its windows overflow "
+            f"both ends, where the official generator yields short windows and fails ({len(short)} "
+            "such sequences). Use pad_mode 'edge'."
+        )
+
+
 class WindowBatcher:
     """Shuffled, sharded, resumable batches of many-to-one windows.
 
@@ -203,16 +220,7 @@ class WindowBatcher:
             raise ValueError(f"flip needs a skeleton with {J} joints; pass skeleton=dataset.skeleton")
         lengths = torch.tensor([p.shape[0] for p in poses_2d], dtype=torch.long)
         if pad_mode == "official":  # some window would overflow both ends (module docstring)
-            need = (frames - 1) * tds
-            short = [i for i, p in enumerate(poses_2d) if p.shape[0] < need]
-            if short:
-                i = short[0]
-                raise DataError(
-                    f"pad_mode 'official': {_sequence_name(sequences[i], i)} has {poses_2d[i].shape[0]} frames, "
-                    f"fewer than (N-1)*tds = {need} (N={frames}, tds={tds}), so some of its windows overflow "
-                    f"both ends, where the official generator yields short windows and fails ({len(short)} "
-                    "such sequences). Use pad_mode 'edge'."
-                )
+            _check_official_padding(sequences, poses_2d, frames, tds)
         self.data_2d = torch.from_numpy(np.concatenate(poses_2d)).to(self.device)
         self.data_3d = (
             torch.from_numpy(
