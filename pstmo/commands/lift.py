@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pstmo.commands import add_inference_arguments
 from pstmo.options import positive_float, positive_int
 
 
@@ -41,18 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"longest run of missing frames to interpolate (default {MAX_GAP})")  # fmt: skip
     p.add_argument("--layout", choices=LAYOUTS, default="coco",
                    help="joint layout of the input (native: the model's own)")  # fmt: skip
-    p.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
-    p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True, help="fast inference copy")
-    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    p.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=None,
-        help="windows per forward pass (default: 64 on CPU, 1024 on a GPU)",
-    )
-    p.add_argument("--seq2seq", action="store_true",
-                   help="PREVIEW: every frame from P-STMO's multi-frame head, about N times fewer windows "
-                   "(not the papers' many-to-one protocol)")  # fmt: skip
+    add_inference_arguments(p)
     p.add_argument("--no-animation", action="store_true", help="skip the GIF")
     p.add_argument("--anim-stride", type=positive_int, default=1, help="draw every k-th frame in the GIF")
     p.set_defaults(func=main)
@@ -63,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
 
     res = lift_keypoints(
         args.keypoints, args.out, checkpoint=args.checkpoint, tds=args.tds, width=args.width, height=args.height,
-        fps=args.fps, min_score=args.min_score, layout=args.layout, flip=not args.no_flip, device=args.device,
+        fps=args.fps, min_score=args.min_score, layout=args.layout, flip=args.flip, device=args.device,
         batch_size=args.batch_size, animation=not args.no_animation, anim_stride=args.anim_stride,
         max_gap=args.max_gap, fast=args.fast, seq2seq=args.seq2seq,
     )  # fmt: skip

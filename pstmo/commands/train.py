@@ -21,6 +21,7 @@ import argparse
 import json
 from typing import Any
 
+from pstmo.commands import add_inference_arguments
 from pstmo.config import PROFILES, STAGES, TrainConfig
 from pstmo.models import PRESETS
 from pstmo.options import add_dataclass_arguments, field_types, parse_assignments, positive_int
@@ -56,28 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--data-dir", default=None)
     e.add_argument("--keypoints", default="gt")
     e.add_argument("--split", default="test", choices=("test", "train"))
-    e.add_argument(
-        "--flip", action=argparse.BooleanOptionalAction, default=True, help="test-time flip averaging"
-    )
     e.add_argument("--tds", type=positive_int, default=None,
                    help="TDS rate of the windows (default: the checkpoint's; official 243-frame models: 2)")  # fmt: skip
     e.add_argument("--pck", action="store_true", help="also PCK@150mm and AUC (MPI-INF-3DHP)")
     e.add_argument("--max-frames", type=positive_int, default=None,
                    help="score only the first frames of each sequence (not the papers' protocol)")  # fmt: skip
-    e.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
-                   help="fast inference copy (same outputs to 1e-5)")  # fmt: skip
-    e.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=None,
-        help="windows per forward pass (default: 64 on CPU, 1024 on a GPU)",
-    )
-    e.add_argument("--seq2seq", action="store_true",
-                   help="PREVIEW, not the papers' protocol: every frame from P-STMO's multi-frame head, "
-                   "about N times fewer windows (see pstmo.inference.Lifter.lift)")  # fmt: skip
     e.add_argument("--p-mpjpe", choices=("correct", "official"), default="correct",
                    help="official: the official code's batch-mean P-MPJPE, to reproduce its printed numbers")  # fmt: skip
-    e.add_argument("--device", default="auto")
+    add_inference_arguments(e)
     e.add_argument("--output", default=None, help="write the metrics as JSON to this file")
     e.set_defaults(func=_evaluate)
 
