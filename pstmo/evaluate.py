@@ -28,7 +28,7 @@ from torch import nn
 from pstmo import metrics as M
 from pstmo.cameras import sequence_intrinsics, sequence_root_depth
 from pstmo.errors import CheckpointError, DataError
-from pstmo.inference import Lifter, sequence_windows
+from pstmo.inference import Lifter, device_of, sequence_windows
 from pstmo.skeleton import H36M_ACTION_LABELS, H36M_ACTIONS, MPI_INF_3DHP_PCK_JOINTS, MPI_INF_3DHP_ROOT
 
 
@@ -107,7 +107,7 @@ def _check_sequence(seq: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _refine(model: nn.Module, seq: Any, pred: np.ndarray, lifter: Lifter) -> np.ndarray:
     """P-STMO (*): the refinement module applied to the averaged centre-frame predictions."""
-    device = next(model.parameters()).device
+    device = device_of(model)
     n = len(pred)
     k = torch.as_tensor(sequence_intrinsics(seq)).expand(n, 4).to(device)
     depth = torch.as_tensor(sequence_root_depth(seq)[:n]).to(device)

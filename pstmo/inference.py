@@ -71,6 +71,12 @@ def _center(output: Any) -> torch.Tensor:
     return center[:, 0].float()
 
 
+def device_of(module: nn.Module) -> torch.device:
+    """Where a module's parameters are (CPU for a module without any)."""
+    param = next(iter(module.parameters()), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
 def predict(
     model: nn.Module,
     windows: torch.Tensor,
@@ -87,8 +93,7 @@ def predict(
         raise DataError(f"batch_size must be >= 1, got {batch_size}", key="batch_size")
     if flip and perm is None:
         perm = flip_permutation(windows.shape[-2])
-    param = next(iter(model.parameters()), None)
-    device = param.device if param is not None else torch.device("cpu")
+    device = device_of(model)
     outs = []
     with torch.inference_mode():
         for chunk in windows.split(batch_size):
@@ -144,11 +149,8 @@ class Lifter:
             raise CheckpointError(f"{path}: a Stage I (MPM pre-training) checkpoint cannot lift to 3D")
         return cls(model, info.frames, tds or info.tds, info.skeleton, **kw)
 
-    def _batch(self, runner: nn.Module) -> int:
-        if self.batch_size is not None:
-            return self.batch_size
-        param = next(iter(runner.parameters()), None)
-        return default_batch_size(param.device if param is not None else torch.device("cpu"))
+    def _batch(self, device: torch.device) -> int:
+        return self.batch_size if self.batch_size is not None else default_batch_size(device)
 
     @property
     def joints(self) -> int:
@@ -173,7 +175,7 @@ class Lifter:
         """``(B, N, J, 2) -> (B, J, 3)``: see :func:`predict`."""
         perm = flip_permutation(windows.shape[-2], self.skeleton) if flip else None
         runner = self.runner
-        return predict(runner, windows, flip, perm, self._batch(runner))
+        return predict(runner, windows, flip, perm, self._batch(device_of(runner)))
 
     def lift(
         self,
@@ -204,8 +206,7 @@ class Lifter:
             raise DataError("2D poses contain NaN or infinite values", key="pose_2d")
         T, J = x.shape[0], x.shape[1]
         runner = self.runner
-        param = next(iter(runner.parameters()), None)
-        device = param.device if param is not None else torch.device("cpu")
+        device = device_of(runner)
         perm = flip_permutation(J, self.skeleton) if flip else None
         centres = tiling_centres(T, self.frames, self.tds) if seq2seq else torch.arange(T)
         windows = window_indices(centres, torch.full_like(centres, T), self.frames, self.tds)  # (W, N)
@@ -220,7 +221,7 @@ class Lifter:
                 lift_windows = runner.lift_tokens  # (S b, N, C) -> output
             else:
                 source, lift_windows = seq, runner  # (S b, N, J, 2) -> output
-            batch = self._batch(runner)
+            batch = self._batch(device)
             chunks = zip(centres.split(batch), windows.split(batch))
             for centre, idx in progress_bar(chunks, progress, desc="lift", total=-(-len(centres) // batch)):
                 output = lift_windows(source[:, idx.to(device)].flatten(0, 1))
@@ -275,6 +276,7 @@ _EMBED_CHUNK = 16384  # frames per embed_frames call in whole-sequence lifting
 
 __all__ = [
     "Lifter",
+    "device_of",
     "default_batch_size",
     "flip_permutation",
     "predict",

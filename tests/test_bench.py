@@ -131,7 +131,7 @@ def test_official_step_trains_like_pstmo(bench, one_thread, stage):
     assert check["loss"] < 1e-5 and check["grad"] < 1e-5
 
 
-def test_bad_official_repo_is_one_sentence(tmp_path):
+def test_bad_official_repo_is_one_sentence(bench, tmp_path):  # bench: the checkout on sys.path
     from benchmarks.official import import_official
 
     with pytest.raises(PstmoError, match="no model/stmo.py"):
