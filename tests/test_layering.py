@@ -26,7 +26,7 @@ LAYERS: dict[str, int] = {
     "inference": 7,
     "evaluate": 8,
     "train": 9,
-    "lift": 10, "widgets": 10, "notebook": 10, "sweep": 10, "_kernel": 10,
+    "lift": 10, "widgets": 10, "notebook": 10, "sweep": 10, "runner": 10, "_kernel": 10,
     "reproduce": 11,
     "commands": 12,
     "cli": 13,

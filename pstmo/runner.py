@@ -1,0 +1,500 @@
+"""One ablation runner: the (cell x seed) runs of a table, on Dask, cached and resumable.
+
+    from pstmo.runner import Cell, run_cells
+    mpm = Cell("mpm", stage="pretrain", frames=27)
+    cells = [Cell("stmo", frames=27), Cell("stmo+mpm", frames=27, pretrain=mpm)]
+    table = run_cells(cells, seeds=[0, 1, 2], profile="smoke", results_dir="results")
+    table.groupby("cell")["mpjpe"].agg(["mean", "std"])
+
+A :class:`Cell` is one row of an ablation table (what to train); :func:`run_cells` trains it once
+per seed and returns one tidy DataFrame (one row per requested cell and seed; MPJPE & co. in mm).
+A Stage II cell may name a Stage I cell (``pretrain``) or a Stage II cell (``init_from``, for
+``refine``): the ``best.pt`` of that cell's run with the *same seed* initialises it, and Dask
+starts it when that run has finished. A Stage I cell shared by several rows runs once per seed.
+
+**Cache and resume.** Every run lives in ``<results_dir>/runs/<cell>-s<seed>-<fingerprint[:12]>``.
+The fingerprint (SHA-256) covers the training configuration (minus fields that do not change the
+result: :data:`NOT_RESULT_FIELDS`), the fingerprint of the run it starts from, the data set's
+fingerprint and the bytes of the package's code. A finished run has ``metrics.json`` and
+``DONE.json`` (written atomically after training) and is not trained again (``cached=True``); a
+folder with ``last.pt`` but no ``DONE.json`` (an interrupted run, a killed worker) resumes from it.
+
+**Why Dask, not Ray.** ``dask`` and ``distributed`` are pure-Python wheels from PyPI and a small
+install; ``LocalCluster`` gives worker processes with ``threads_per_worker=1`` on a laptop, and
+the same ``Client(address)`` drives a user's existing cluster (``address=`` or the environment
+variable ``PSTMO_DASK_ADDRESS``); futures take other futures as arguments, so a Stage II run waits
+for the Stage I run of its seed. Ray brings a large binary runtime and its own object store, for
+nothing we need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pstmo.config import TrainConfig, get_profile
+from pstmo.errors import ConfigError, TrainingError
+from pstmo.io import check_writable_dir, write_json
+
+#: Sub-folder of ``results_dir`` that holds the run folders.
+RUNS_DIR = "runs"
+#: Written atomically after a run has trained and reported its metrics.
+DONE_FILE = "DONE.json"
+#: Environment variable with a Dask scheduler address (``tcp://host:8786``), used when ``address=None``.
+ADDRESS_ENV = "PSTMO_DASK_ADDRESS"
+#: ``TrainConfig`` fields that do not change a run's result, left out of its fingerprint
+#: (``data_dir``: the data set's own fingerprint stands for the files).
+NOT_RESULT_FIELDS = (
+    "progress", "device", "threads", "results_dir", "run_name", "resume", "overwrite", "checkpoint_every",
+    "data_dir",
+)  # fmt: skip
+#: Fields the runner sets itself; a cell's ``overrides`` may not name them.
+RUNNER_FIELDS = ("seed", "results_dir", "run_name", "resume", "overwrite")
+#: Environment of the worker processes of the runner's own ``LocalCluster``: one thread each.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+#: Columns of the table before and after the metric columns.
+HEAD_COLUMNS = ["cell", "seed", "stage", "model", "frames", "tds"]
+TAIL_COLUMNS = ["steps", "seconds", "cached", "run_dir", "fingerprint"]
+_RESUMABLE = ("last.pt", "last.prev.pt")
+_RUN_FILES = ("config.json", "history.csv", "metrics.json", "best.pt", *_RESUMABLE)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One row of an ablation table: what to train (one run per seed).
+
+    ``name`` is the row key of the table (e.g. ``"stmo+mpm"``); ``stage`` one of
+    :data:`pstmo.config.STAGES`; ``model`` a preset of :data:`pstmo.models.PRESETS`; ``frames``
+    the window size N (``None``: the profile's); ``model_extra`` model config fields;
+    ``overrides`` :class:`~pstmo.config.TrainConfig` fields (``tds``, ``mask_ratio``, ``keypoints``,
+    ...). ``pretrain``: a Stage I cell whose ``best.pt`` of the same seed initialises this run's
+    encoder (``cfg.pretrained``); ``init_from``: a cell whose ``best.pt`` of the same seed
+    initialises the whole model (``cfg.init_from``, the ``refine`` stage).
+    """
+
+    name: str
+    stage: str = "lift"
+    model: str = "p-stmo-s"
+    frames: int | None = None
+    model_extra: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    pretrain: Cell | None = None
+    init_from: Cell | None = None
+
+
+@dataclass
+class Run:
+    """One planned run: a cell, a seed, its full configuration and where it lives."""
+
+    cell: str
+    seed: int
+    config: TrainConfig
+    fingerprint: str
+    upstream: tuple[str, ...] = ()  # run names this run starts from
+    requested_as: list[str] = field(default_factory=list)  # requested cells it is the run of (rows)
+
+    @property
+    def requested(self) -> bool:
+        """A row of the returned table, not only a dependency of one."""
+        return bool(self.requested_as)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def run_dir(self) -> Path:
+        return self.config.run_dir
+
+    def spec(self) -> dict[str, Any]:
+        """What :func:`train_one` needs, as plain data (picklable, JSON-able)."""
+        cfg = self.config
+        return {
+            "cell": self.cell, "seed": self.seed, "stage": cfg.stage, "model": cfg.preset, "frames": cfg.frames,
+            "tds": cfg.tds, "config": cfg.to_dict(), "fingerprint": self.fingerprint, "run_dir": str(self.run_dir),
+        }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- fingerprints
+def code_fingerprint(root: str | os.PathLike | None = None) -> str:
+    """SHA-256 of every ``*.py`` under ``root`` (default: the ``pstmo`` package), by relative path."""
+    root = Path(root) if root is not None else Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py"), key=lambda p: p.relative_to(root).as_posix()):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def run_fingerprint(
+    config: TrainConfig | Mapping[str, Any], data: str, code: str, upstream: Mapping[str, str] | None = None
+) -> str:
+    """SHA-256 (hex) of what decides a run's result: the configuration without
+    :data:`NOT_RESULT_FIELDS`, with ``pretrained`` / ``init_from`` replaced by ``upstream[field]``
+    (the fingerprint of the run they come from; a user's file: the SHA-256 of its bytes), the data
+    set's fingerprint ``data`` and the code fingerprint ``code``."""
+    values = config.to_dict() if isinstance(config, TrainConfig) else dict(config)
+    values = {k: v for k, v in values.items() if k not in NOT_RESULT_FIELDS}
+    for key in ("pretrained", "init_from"):
+        if upstream and key in upstream:
+            values[key] = "run:" + upstream[key]
+        elif values.get(key) and Path(values[key]).is_file():
+            values[key] = "file:" + hashlib.sha256(Path(values[key]).read_bytes()).hexdigest()
+    payload = json.dumps({"config": values, "data": data, "code": code}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _safe_name(name: str) -> str:
+    """A cell name as part of a folder name: letters, digits and ``. _ + = -``."""
+    out = re.sub(r"[^A-Za-z0-9._+=-]+", "_", name).lstrip("._+=-").replace("..", "_")
+    return out[:60] or "cell"
+
+
+# ---------------------------------------------------------------------------------- planning
+@dataclass
+class _Planner:
+    """Builds the runs of a grid, dependencies first, each (cell, seed) once."""
+
+    profile: str
+    dataset: str
+    data_dir: str | None
+    device: str
+    runs_root: Path
+    code: str
+    runs: dict[str, Run] = field(default_factory=dict)
+    by_cell: dict[tuple[int, int], Run] = field(default_factory=dict)
+    data: dict[tuple, str] = field(default_factory=dict)
+
+    def data_fingerprint(self, cfg: TrainConfig) -> str:
+        """The data set's fingerprint, each (data set, folder, keypoints) loaded once."""
+        key = (cfg.dataset, cfg.data_dir, cfg.keypoints)
+        if key not in self.data:
+            from pstmo.data import load_dataset
+            from pstmo.runtime import dataset_fingerprint
+
+            self.data[key] = dataset_fingerprint(load_dataset(cfg.dataset, cfg.data_dir, cfg.keypoints))
+        return self.data[key]
+
+    def add(self, cell: Cell, seed: int, requested: bool) -> Run:
+        """The run of ``cell`` with ``seed`` (planned once), after the runs it starts from."""
+        if (id(cell), seed) in self.by_cell:
+            run = self.by_cell[(id(cell), seed)]
+        else:
+            _check_cell(cell)
+            links = {"pretrained": cell.pretrain, "init_from": cell.init_from}
+            parents = {k: self.add(c, seed, False) for k, c in links.items() if c is not None}
+            values = dict(
+                dataset=self.dataset, data_dir=self.data_dir, device=self.device, threads=1, progress=False
+            )
+            values.update(cell.overrides)
+            values.update({k: str(p.run_dir / "best.pt") for k, p in parents.items()})
+            cfg = get_profile(
+                self.profile, cell.stage, cell.model, frames=cell.frames, model_overrides=dict(cell.model_extra),
+                seed=seed, results_dir=str(self.runs_root), **values,
+            )  # fmt: skip
+            upstream = {k: p.fingerprint for k, p in parents.items()}
+            fp = run_fingerprint(cfg, self.data_fingerprint(cfg), self.code, upstream)
+            cfg = cfg.replace(run_name=f"{_safe_name(cell.name)}-s{seed}-{fp[:12]}")
+            run = self.runs.setdefault(
+                cfg.name, Run(cell.name, seed, cfg, fp, tuple(p.name for p in parents.values()))
+            )
+            self.by_cell[(id(cell), seed)] = run
+        if requested and cell.name not in run.requested_as:
+            run.requested_as.append(cell.name)
+        return run
+
+
+def _check_cell(cell: Cell) -> None:
+    """Refuse overrides of what the runner sets and a ``pretrain`` link to a non-Stage I cell."""
+    taken = {
+        *RUNNER_FIELDS,
+        *(k for k, c in (("pretrained", cell.pretrain), ("init_from", cell.init_from)) if c),
+    }
+    clash = sorted(set(cell.overrides) & taken)
+    if clash:
+        raise ConfigError(
+            f"cell {cell.name!r}: overrides may not set {', '.join(clash)}; the runner sets them"
+        )
+    if cell.pretrain is not None and cell.pretrain.stage != "pretrain":
+        raise ConfigError(
+            f"cell {cell.name!r}: pretrain={cell.pretrain.name!r} is a {cell.pretrain.stage!r} cell; "
+            "it must be a 'pretrain' (Stage I) cell"
+        )
+
+
+def plan_runs(
+    cells: Sequence[Cell], seeds: Sequence[int], *, profile: str, dataset: str = "demo",
+    data_dir: str | None = None, device: str = "cpu", results_dir: str | os.PathLike,
+) -> list[Run]:  # fmt: skip
+    """Every run :func:`run_cells` needs (requested ones and their dependencies, each once), a
+    dependency before the runs that start from it. Trains nothing; bad values are a
+    :class:`ConfigError` here, before any run starts."""
+    names = [c.name for c in cells]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"cell names must be unique (they key the table's rows): {dupes}")
+    if not seeds:
+        raise ConfigError("seeds: give at least one seed")
+    runs_root = check_writable_dir(Path(results_dir) / RUNS_DIR, "results folder")
+    planner = _Planner(profile, dataset, data_dir, device, runs_root, code_fingerprint())
+    for cell in cells:
+        for seed in seeds:
+            planner.add(cell, int(seed), requested=True)
+    return list(planner.runs.values())
+
+
+# ---------------------------------------------------------------------------------- one run
+def read_done(run_dir: str | os.PathLike, fingerprint: str) -> dict[str, Any] | None:
+    """The ``DONE.json`` of a finished run with this fingerprint (and its ``metrics.json``), else None."""
+    run_dir = Path(run_dir)
+    try:
+        done = json.loads((run_dir / DONE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(done, dict) or done.get("fingerprint") != fingerprint:
+        return None
+    return done if (run_dir / "metrics.json").is_file() else None
+
+
+def row_of(spec: Mapping[str, Any], done: Mapping[str, Any], cached: bool) -> dict[str, Any]:
+    """One row of the table: the run's labels, its numeric scalar metrics (``metrics.json``),
+    ``steps`` (optimizer steps in total), ``seconds`` (training wall time), ``cached``, folder, fingerprint."""
+    run_dir = Path(spec["run_dir"])
+    try:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        metrics = dict(done.get("metrics", {}))
+    fixed = {*HEAD_COLUMNS, *TAIL_COLUMNS}
+    numbers = {
+        k: v for k, v in metrics.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in fixed
+    }  # fmt: skip
+    return {
+        **{k: spec[k] for k in HEAD_COLUMNS}, **numbers, "steps": done.get("steps"), "seconds": done.get("seconds"),
+        "cached": cached, "run_dir": str(run_dir), "fingerprint": spec["fingerprint"],
+    }  # fmt: skip
+
+
+def _start_mode(run_dir: Path) -> dict[str, bool]:
+    """Resume from ``last.pt``; replace the leftovers of a run that never checkpointed; else start fresh."""
+    if any((run_dir / n).is_file() for n in _RESUMABLE):
+        return {"resume": True}
+    if any((run_dir / n).exists() for n in _RUN_FILES):
+        return {"overwrite": True}
+    return {}
+
+
+def train_one(spec: dict[str, Any], *deps: Any) -> dict[str, Any]:
+    """Train one run (a Dask task; ``deps``: the rows of the runs it starts from, only there so
+    that Dask waits for them). Resumes from ``last.pt`` when there is one; writes ``DONE.json``
+    after training; returns the run's row of the table (:func:`row_of`)."""
+    from pstmo.train import Trainer
+
+    run_dir = Path(spec["run_dir"])
+    done = read_done(run_dir, spec["fingerprint"])
+    if done is not None:  # finished meanwhile (another client, a retried task)
+        return row_of(spec, done, cached=True)
+    (run_dir / DONE_FILE).unlink(missing_ok=True)  # another fingerprint's (a name collision): stale
+    mode = _start_mode(run_dir)
+    cfg = TrainConfig.from_dict({**spec["config"], **mode})
+    started: list[int] = []
+
+    def first_step(trainer: Trainer) -> None:
+        if not started:
+            started.append(trainer.step_count - 1)
+
+    start = time.perf_counter()
+    trainer = Trainer(cfg, hooks=[first_step])
+    result = trainer.run()
+    done = {
+        "fingerprint": spec["fingerprint"], "metrics": result.metrics, "steps": trainer.step_count,
+        "seconds": round(time.perf_counter() - start, 3), "resumed": bool(mode.get("resume")),
+        "started_at_step": started[0] if started else trainer.step_count,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": spec["config"],
+    }  # fmt: skip
+    write_json(run_dir / DONE_FILE, done)
+    return row_of(spec, done, cached=False)
+
+
+# ---------------------------------------------------------------------------------- the grid
+@contextlib.contextmanager
+def _client(address: str | None, workers: int) -> Iterator[Any]:
+    """A Dask client: of the cluster at ``address``, else of a ``LocalCluster`` started (and
+    closed) here with ``workers`` one-thread worker processes."""
+    from distributed import Client, LocalCluster
+
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    # silence_logs: not the nanny's warning when a worker is slow to exit after the work is done
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, env=WORKER_ENV,
+        silence_logs=logging.ERROR,
+    )  # fmt: skip
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def _execute(
+    runs: Sequence[Run], client: Any, bar: Any
+) -> tuple[dict[str, dict[str, Any]], dict[str, BaseException]]:
+    """Submit every run (a dependency's future as an argument of its dependents), wait for all;
+    returns the rows of the finished runs and the errors of the others, by run name."""
+    from distributed import as_completed
+
+    futures: dict[str, Any] = {}
+    for run in runs:
+        deps = [futures[name] for name in run.upstream if name in futures]
+        # the key names the run and its folder: one task per run folder, even from two clients
+        key = f"{run.name}-{hashlib.sha256(str(run.run_dir.resolve()).encode()).hexdigest()[:8]}"
+        futures[run.name] = client.submit(train_one, run.spec(), *deps, pure=False, key=key)
+    names = {future.key: name for name, future in futures.items()}
+    rows: dict[str, dict[str, Any]] = {}
+    errors: dict[str, BaseException] = {}
+    for future in as_completed(list(futures.values())):
+        name = names[future.key]
+        try:
+            rows[name] = future.result()
+        except BaseException as exc:  # noqa: BLE001 - reported after every run has finished
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            errors[name] = exc
+        bar.update()
+        bar.set_postfix_str(name[:40])
+    return rows, errors
+
+
+def _failure(runs: Sequence[Run], errors: Mapping[str, BaseException], finished: int) -> TrainingError:
+    """One error naming the first failed run (cell, seed, folder) and what became of the others."""
+    first = next(r for r in runs if r.name in errors)
+    exc = errors[first.name]
+    others = len(errors) - 1
+    msg = (
+        f"run of cell {first.cell!r}, seed {first.seed} failed ({first.run_dir}): {type(exc).__name__}: {exc}"
+        + (f"; {others} other run(s) failed or waited on it" if others else "")
+        + f"; {finished} run(s) finished and are kept (rerun to train only what is missing)"
+    )
+    err = TrainingError(msg)
+    err.__cause__ = exc
+    return err
+
+
+def _table(
+    runs: Sequence[Run], rows: Mapping[str, dict[str, Any]], order: Sequence[tuple[str, int]]
+) -> pd.DataFrame:
+    """The tidy table: requested runs in the order of ``order`` ((cell, seed) pairs), documented columns."""
+    by_key = {
+        (c, r.seed): {**rows[r.name], "cell": c} for r in runs if r.name in rows for c in r.requested_as
+    }
+    records = [by_key[k] for k in order if k in by_key]
+    metrics: list[str] = []
+    for rec in records:
+        metrics += [k for k in rec if k not in HEAD_COLUMNS and k not in TAIL_COLUMNS and k not in metrics]
+    table = pd.DataFrame(records, columns=HEAD_COLUMNS + metrics + TAIL_COLUMNS)
+    return table.astype({"cached": bool}) if len(table) else table
+
+
+def _write_table(table: pd.DataFrame, runs_root: Path, name: str) -> Path:
+    """``table`` as ``<runs_root>/<name>`` (``.json``: records; otherwise CSV), atomically."""
+    from pstmo.io import atomic_write
+
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise ConfigError(f"table_name={name!r}: give a file name (no folders)")
+    path = runs_root / name
+    with atomic_write(path) as fh:
+        if path.suffix == ".json":
+            fh.write(table.to_json(orient="records", indent=2))
+        else:
+            table.to_csv(fh, index=False)
+    return path
+
+
+def run_cells(
+    cells: Sequence[Cell], seeds: Sequence[int], *, profile: str, dataset: str = "demo",
+    data_dir: str | None = None, device: str = "cpu", results_dir: str | os.PathLike,
+    address: str | None = None, workers: int | None = None, progress: bool | None = None,
+    table_name: str | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Train every cell once per seed on Dask (cached, resumable: see the module docstring) and
+    return one row per (cell, seed), cells in the given order, then seeds.
+
+    Columns: ``cell, seed, stage, model, frames`` (window size N), ``tds``, the numeric metrics of
+    ``metrics.json`` (``mpjpe``, ``p_mpjpe``, ``n_mpjpe`` in mm, ``mpjve`` in mm/frame, ``recon_2d``
+    for Stage I, ...; NaN where a stage has none), ``steps`` (optimizer steps in total),
+    ``seconds`` (training wall time of the session that finished it), ``cached``, ``run_dir``,
+    ``fingerprint``. Engine: the Dask cluster at ``address`` (or ``$PSTMO_DASK_ADDRESS``), else a
+    ``LocalCluster`` of ``workers`` (default: CPU count) one-thread processes started for the
+    call; nothing is started when every run is cached. A failed run raises
+    :class:`~pstmo.errors.TrainingError` naming its cell, seed and folder after the other runs have
+    finished (their results stay on disk). ``table_name``: also write the table to
+    ``<results_dir>/runs/<table_name>`` (CSV, or JSON for ``.json``).
+    """
+    from pstmo.runtime import progress as progress_bar
+
+    runs = plan_runs(cells, seeds, profile=profile, dataset=dataset, data_dir=data_dir, device=device,
+                     results_dir=results_dir)  # fmt: skip
+    rows: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        done = read_done(run.run_dir, run.fingerprint)
+        if done is not None:
+            rows[run.name] = row_of(run.spec(), done, cached=True)
+    todo = [r for r in runs if r.name not in rows]
+    errors: dict[str, BaseException] = {}
+    if todo:
+        address = address or os.environ.get(ADDRESS_ENV) or None
+        n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        bar = progress_bar(
+            None, progress, total=len(runs), initial=len(rows), desc=f"runs ({profile})", unit="run"
+        )
+        with _client(address, n) as client:
+            new, errors = _execute(todo, client, bar)
+        bar.close()
+        rows.update(new)
+    table = _table(runs, rows, [(c.name, int(s)) for c in cells for s in seeds])
+    if errors:
+        err = _failure(runs, errors, finished=len(rows))
+        err.table = table  # type: ignore[attr-defined]  # the rows that did finish
+        raise err
+    if table_name:
+        _write_table(table, Path(results_dir) / RUNS_DIR, table_name)
+    return table
+
+
+def history(run: Mapping[str, Any] | pd.Series | str | os.PathLike) -> pd.DataFrame:
+    """The per-epoch history of a run (``history.csv``: ``epoch, step, loss, lr, val_metric,
+    val_name``), for learning curves; ``run`` is a row of :func:`run_cells`'s table or a run folder."""
+    run_dir = Path(run) if isinstance(run, (str, os.PathLike)) else Path(run["run_dir"])
+    path = run_dir / "history.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no history.csv (not a run folder, or no epoch has finished yet)")
+    return pd.read_csv(path)
+
+
+__all__ = [
+    "ADDRESS_ENV",
+    "DONE_FILE",
+    "NOT_RESULT_FIELDS",
+    "Cell",
+    "Run",
+    "code_fingerprint",
+    "history",
+    "plan_runs",
+    "read_done",
+    "run_cells",
+    "run_fingerprint",
+    "train_one",
+]
