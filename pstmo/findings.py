@@ -2,30 +2,56 @@
 
 A demo-scale ablation cell is a distribution, not a number: each "ours" cell is trained with
 several seeds (the profile's ``seeds``) and reported as mean ± std. A paper's claim about two
-rows ("B is better than A by d mm") is then judged from our numbers:
+rows ("B is better than A by d mm", a :class:`pstmo.claims.Claim`) is judged from our numbers by
+one function, :func:`judge` (:func:`judge_all` for a list of claims, one tidy row each), with
+these rules, in this order:
 
-- **agrees**: our difference has the paper's sign and exceeds the noise;
-- **disagrees**: our difference has the opposite sign and exceeds the noise;
-- **within noise**: |difference| <= ``noise`` x its standard error (seeds too few or too close to
-  tell); with one seed nothing can be told apart and every comparison is "within noise".
+1. **no claim**: the paper's two rows are equal (and no direction is stated): nothing to test.
+2. **not judged**, flagged instead of judged, when a row has not learned what the claim is about:
+   "not judged: at the average-pose level" when ``baseline`` (the same metric for predicting the
+   average training pose for every frame, ``pstmo.evaluate.mean_pose_baseline``) is given and
+   either row's mean is not clearly below it, i.e. above ``BASELINE_MARGIN`` x baseline (0.8: a
+   row must remove at least a fifth of the trivial answer's error); for ``metric == "mpjve"``,
+   "not judged: no better than a still pose" when either row's MPJVE is above 0.8 x ``static``
+   (the MPJVE of a pose that does not move, i.e. the mean ground-truth velocity). Both rules apply
+   to lower-is-better metrics only.
+3. **no verdict (one seed)**: a row with fewer than 2 seeds has no spread to measure, so nothing
+   can be told apart; never "within noise".
+4. **within noise**: ``|ours_diff| <= resolution``;
+5. **agrees** / **disagrees**: our difference exceeds the resolution with the paper's sign / the
+   opposite sign (the sign of ``paper_b - paper_a``, of a stated difference or of a stated
+   direction; "better" follows ``lower_is_better``).
 
-The standard error of a difference of two means is ``sqrt(s_a^2 / n_a + s_b^2 / n_b)``; the
-threshold ``noise=2`` is about a 95% two-sided test for normal errors. Every sentence a notebook
-prints about a result is made here, from the numbers it states: a verdict's sentence
-(:func:`compare`), why it may differ from the paper (:func:`explain`, :func:`disagreement_sentence`),
-how many claims agree (:func:`tally`), what the seeds can resolve (:func:`noise_sentence`), how far a
-model got (:func:`scale_sentence`, :func:`spread_sentence`, :func:`trend_sentence`) and whether a
-printed Params/FLOPs figure is our exact count (:func:`printed_match`).
+The **resolution** is ``noise`` x the standard error of the difference of the two means,
+``sqrt(s_a^2 / n_a + s_b^2 / n_b)`` (sample standard deviations over the seeds), in the metric's
+unit: differences smaller than it cannot be told apart with these seeds. ``noise = 2`` is about a
+95% two-sided test for normal errors. Every :class:`Verdict` carries it and its sentence states it.
+
+Every sentence a notebook prints about a result is made here, from the numbers it states: a
+verdict's sentence (:func:`judge`, :func:`compare` for one pair of rows given by hand), why it may
+differ from the paper (:func:`explain`, :func:`disagreement_sentence`), how many claims agree
+(:func:`tally`), what the seeds can resolve (:func:`noise_sentence`, :func:`resolution_sentence`),
+how far a model got (:func:`scale_sentence`, :func:`spread_sentence`, :func:`trend_sentence`) and
+whether a printed Params/FLOPs figure is our exact count (:func:`printed_match`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
-VERDICTS = ("agrees", "disagrees", "within noise", "no claim")
+if TYPE_CHECKING:  # pandas is imported lazily: `import pstmo.findings` stays cheap
+    import pandas as pd
+
+ONE_SEED = "no verdict (one seed)"
+AT_BASELINE = "not judged: at the average-pose level"
+STILL_POSE = "not judged: no better than a still pose"
+VERDICTS = ("agrees", "disagrees", "within noise", ONE_SEED, AT_BASELINE, STILL_POSE, "no claim")
+#: a row is judged only when its mean is below this fraction of the average-pose (or still-pose) error
+BASELINE_MARGIN = 0.8
 
 
 @dataclass(frozen=True)
@@ -82,13 +108,37 @@ def format_cell(s: SeedStats, decimals: int = 1) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Our difference ``ours_diff = b - a`` against the paper's ``paper_diff`` (None: no claim)."""
+    """Our difference ``ours_diff = b - a`` against the paper's ``paper_diff`` (None: no claim).
+
+    ``se``: the standard error of our difference (NaN with one seed); ``resolution``: ``noise`` x
+    ``se``, the smallest difference these seeds tell apart; ``claim``: the judged claim, if any."""
 
     verdict: str
     ours_diff: float
     se: float
     paper_diff: float | None
     sentence: str
+    resolution: float = math.nan
+    claim: Any = None
+
+
+def standard_error(a: SeedStats, b: SeedStats) -> float:
+    """``sqrt(s_a^2 / n_a + s_b^2 / n_b)``, the standard error of ``b.mean - a.mean`` (NaN with one seed)."""
+    if a.n < 2 or b.n < 2:
+        return math.nan
+    return math.sqrt(a.std**2 / a.n + b.std**2 / b.n)
+
+
+def resolution_sentence(resolution: float, unit: str = "mm") -> str:
+    """``"resolution 3.3 mm: differences smaller than this cannot be told apart with these seeds"``."""
+    if resolution != resolution:
+        return (
+            "no resolution with one seed: there is no spread to measure, so no difference can be told apart"
+        )
+    return (
+        f"resolution {resolution:.{_decimals(unit)}f} {unit}: differences smaller than this cannot be told "
+        "apart with these seeds"
+    )
 
 
 def compare(
@@ -106,63 +156,221 @@ def compare(
     paper_direction: int | None = None,
     source: str = "",
 ) -> Verdict:
-    """Judge the paper's claim about rows ``a`` and ``b`` from our per-seed values.
+    """Judge the paper's claim about rows ``a`` and ``b`` from our per-seed values (rules 1 and 3-5
+    of the module docstring; :func:`judge` adds rule 2 for a :class:`pstmo.claims.Claim`).
 
     The claim is the sign of ``paper_b - paper_a``; when the paper prints no row values, give
     the difference it states (``paper_diff``, e.g. "0.3 mm better": ``-0.3``) or only its
     direction (``paper_direction`` -1: B lower than A, +1: higher; for a curve whose values are
     not printed). No claim when none is given or the difference is 0. ``source`` (e.g.
-    ``"Fig. 4a"``) is named in the sentence. The sentence states both differences with their numbers.
+    ``"Fig. 4a"``) is named in the sentence. The sentence states both differences with their
+    numbers, and the resolution.
     """
-    diff = b.mean - a.mean
-    se = math.sqrt(a.std**2 / a.n + b.std**2 / b.n) if a.n >= 2 and b.n >= 2 else math.nan
+    diff, se = b.mean - a.mean, standard_error(a, b)
+    resolution = noise * se
     if paper_a is not None and paper_b is not None:
         paper_diff = paper_b - paper_a
-    better = "lower" if lower_is_better else "higher"
-    ours = f"ours: {name_b} {_signed(diff)} {unit} vs {name_a}" + (
-        f" (± {se:.1f} {unit} s.e.)" if se == se else ""
+    claim, ours, sign = _parts(a, b, name_a, name_b, unit, paper_diff, paper_direction, source)
+    res = resolution_sentence(resolution, unit)
+    if not sign:
+        none = (
+            "the paper's two rows are equal: no direction to test"
+            if paper_diff == 0
+            else "the paper gives no difference to test"
+        )
+        return Verdict("no claim", diff, se, paper_diff, f"{ours}; {none}; {res}", resolution)
+    if se != se:
+        word, why = ONE_SEED, ""
+    elif abs(diff) <= resolution:
+        word, why = "within noise", f"|difference| <= {noise:g} s.e."
+    else:
+        word = "agrees" if (diff > 0) == (sign > 0) else "disagrees"
+        better = "lower" if lower_is_better else "higher"
+        why = f"{name_b} is {'better' if (diff < 0) == lower_is_better else 'worse'} here, {better} is better"
+    why = f" ({why})" if why else ""
+    return Verdict(word, diff, se, paper_diff, f"{claim}; {ours}: {word}{why}; {res}", resolution)
+
+
+def _parts(
+    a: SeedStats,
+    b: SeedStats,
+    name_a: str,
+    name_b: str,
+    unit: str,
+    paper_diff: float | None,
+    paper_direction: int | None,
+    source: str,
+) -> tuple[str, str, int]:
+    """The paper's claim in words, ours in words, and the claim's sign (0: no claim)."""
+    dec = _decimals(unit)
+    diff, se = b.mean - a.mean, standard_error(a, b)
+    ours = f"ours: {name_b} {_signed(diff, dec)} {unit} vs {name_a}" + (
+        f" (± {se:.{dec}f} {unit} s.e., {a.n}+{b.n} seeds)" if se == se else f" ({a.n}+{b.n} seeds)"
     )
     where = f" ({source})" if source else ""
     if paper_diff is not None and paper_diff != 0:
-        sign = 1.0 if paper_diff > 0 else -1.0
-        claim = f"paper{where}: {name_b} {_signed(paper_diff)} {unit} vs {name_a}"
-    elif paper_direction:
-        sign = 1.0 if paper_direction > 0 else -1.0
-        claim = (
-            f"paper{where}: {name_b} {'higher' if sign > 0 else 'lower'} than {name_a} (value not printed)"
+        sign = 1 if paper_diff > 0 else -1
+        return f"paper{where}: {name_b} {_signed(paper_diff, dec)} {unit} vs {name_a}", ours, sign
+    if paper_direction:
+        sign = 1 if paper_direction > 0 else -1
+        higher = "higher" if sign > 0 else "lower"
+        return f"paper{where}: {name_b} {higher} than {name_a} (value not printed)", ours, sign
+    return "", ours, 0
+
+
+class ClaimLike(Protocol):
+    """What :func:`judge` reads of a claim: a :class:`pstmo.claims.Claim` (``findings`` sits below
+    ``claims`` in the layers, so it names the fields instead of importing the class)."""
+
+    id: str
+    a: str
+    b: str
+    metric: str
+    lower_is_better: bool
+    source: str
+    text: str
+    direction: int
+
+    @property
+    def paper_diff(self) -> float | None: ...
+
+    @property
+    def unit(self) -> str: ...
+
+
+def cell_stats(runs: pd.DataFrame, cell: str, metric: str = "mpjpe") -> SeedStats:
+    """The seed statistics of one cell of a runner's tidy table (columns ``cell``, ``seed``, ``metric``)."""
+    if metric not in runs.columns:
+        raise KeyError(f"the runs have no column {metric!r} (columns: {', '.join(map(str, runs.columns))})")
+    rows = runs[runs["cell"] == cell]
+    if rows.empty:
+        raise KeyError(
+            f"no runs of cell {cell!r} (cells: {', '.join(map(str, dict.fromkeys(runs['cell'])))})"
         )
+    if "seed" in rows.columns and rows["seed"].duplicated().any():
+        raise ValueError(f"cell {cell!r} has a seed twice: one row per cell and seed")
+    return seed_stats(rows[metric])
+
+
+def judge(
+    claim: ClaimLike,
+    runs: pd.DataFrame,
+    *,
+    baseline: float | None = None,
+    static: float | None = None,
+    noise: float = 2.0,
+) -> Verdict:
+    """Judge one claim from a runner's tidy table ``runs`` (one row per cell and seed), by the rules
+    of the module docstring. ``baseline``: the claim's metric for predicting the average training
+    pose; ``static``: the MPJVE of a pose that does not move (used when ``claim.metric == "mpjve"``)."""
+    a, b = cell_stats(runs, claim.a, claim.metric), cell_stats(runs, claim.b, claim.metric)
+    c, unit = claim, claim.unit
+    v = compare(a, b, name_a=c.a, name_b=c.b, lower_is_better=c.lower_is_better, unit=unit, noise=noise,
+                paper_diff=c.paper_diff, paper_direction=c.direction, source=c.source)  # fmt: skip
+    flag = _not_judged(claim, a, b, static if claim.metric == "mpjve" else baseline)
+    if flag is not None and v.verdict != "no claim":
+        paper, ours, _ = _parts(a, b, c.a, c.b, unit, c.paper_diff, c.direction, c.source)
+        res = resolution_sentence(v.resolution, unit)
+        v = replace(v, verdict=flag[0], sentence=f"{paper}; {ours}: {flag[0]} ({flag[1]}); {res}")
+    return replace(v, claim=claim)
+
+
+def _not_judged(
+    claim: ClaimLike, a: SeedStats, b: SeedStats, reference: float | None
+) -> tuple[str, str] | None:
+    """(verdict, why) when a row is not clearly below the trivial answer's error, else None."""
+    if reference is None or not claim.lower_is_better:
+        return None
+    limit, unit, dec = BASELINE_MARGIN * reference, claim.unit, _decimals(claim.unit)
+    high = [(name, s.mean) for name, s in ((claim.a, a), (claim.b, b)) if s.mean > limit]
+    if not high:
+        return None
+    if claim.metric == "mpjve":
+        verdict, what = STILL_POSE, "a pose that does not move"
     else:
-        return Verdict("no claim", diff, se, paper_diff, f"{ours}; the paper gives no difference to test")
-    if not separated(a, b, noise):
-        why = "one seed cannot separate them" if not se == se else f"|difference| <= {noise:g} s.e."
-        return Verdict("within noise", diff, se, paper_diff, f"{claim}; {ours}: within noise ({why})")
-    word = "agrees" if (diff > 0) == (sign > 0) else "disagrees"
-    direction = "better" if (diff < 0) == lower_is_better else "worse"
-    return Verdict(
-        word, diff, se, paper_diff,
-        f"{claim}; {ours}: {word} ({name_b} is {direction} here, {better} is better)",
-    )  # fmt: skip
+        verdict, what = AT_BASELINE, "predicting the average training pose"
+    rows = " and ".join(f"{name} {m:.{dec}f} {unit}" for name, m in high)
+    return verdict, (
+        f"{rows}: not clearly below the {reference:.{dec}f} {unit} of {what}; a row is judged only below "
+        f"{BASELINE_MARGIN:g} x that = {limit:.{dec}f} {unit}"
+    )
+
+
+def _baseline_for(baseline: float | Mapping[str, float] | None, metric: str) -> float | None:
+    if isinstance(baseline, Mapping):
+        return baseline.get(metric)
+    return baseline if metric == "mpjpe" else None
+
+
+#: the columns of :func:`judge_all`'s table
+JUDGED_COLUMNS = (
+    "id", "source", "text", "a", "b", "metric", "ours_a", "ours_b", "ours_diff", "paper_diff", "resolution",
+    "n_a", "n_b", "verdict", "sentence",
+)  # fmt: skip
+
+
+def judge_all(
+    claims: Iterable[ClaimLike],
+    runs: pd.DataFrame,
+    *,
+    baseline: float | Mapping[str, float] | None = None,
+    static: float | None = None,
+    noise: float = 2.0,
+) -> pd.DataFrame:
+    """:func:`judge` every claim whose two cells and metric are in ``runs``; one row per claim
+    (:data:`JUDGED_COLUMNS`; ``ours_a`` / ``ours_b`` as "mean ± std"). A claim the runner did not
+    run is left out. ``baseline``: a number is the average pose's MPJPE (used for ``mpjpe``
+    claims); a mapping gives it per metric (``{"mpjpe": ..., "p_mpjpe": ...}``)."""
+    import pandas as pd
+
+    cells, rows = set(runs["cell"]), []
+    for c in claims:
+        if c.a not in cells or c.b not in cells or c.metric not in runs.columns:
+            continue
+        v = judge(c, runs, baseline=_baseline_for(baseline, c.metric), static=static, noise=noise)
+        a, b = cell_stats(runs, c.a, c.metric), cell_stats(runs, c.b, c.metric)
+        dec = _decimals(c.unit)
+        rows.append(
+            dict(id=c.id, source=c.source, text=c.text, a=c.a, b=c.b, metric=c.metric, ours_a=format_cell(a, dec),
+                 ours_b=format_cell(b, dec), ours_diff=v.ours_diff, paper_diff=v.paper_diff, resolution=v.resolution,
+                 n_a=a.n, n_b=b.n, verdict=v.verdict, sentence=v.sentence)
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(JUDGED_COLUMNS))
 
 
 def separated(a: SeedStats, b: SeedStats, noise: float = 2.0) -> bool:
     """Whether the means differ by more than ``noise`` standard errors (False with one seed)."""
     if a.n < 2 or b.n < 2:
         return False
-    return abs(b.mean - a.mean) > noise * math.sqrt(a.std**2 / a.n + b.std**2 / b.n)
+    return abs(b.mean - a.mean) > noise * standard_error(a, b)
 
 
-def tally(verdicts: Iterable[Verdict]) -> str:
-    """``"of 5 claims of the paper tested here: 1 agrees, 0 disagree, 4 are within noise"``."""
-    vs = [v for v in verdicts if v.verdict != "no claim"]
+def tally(verdicts: Iterable[Verdict | str] | pd.DataFrame) -> str:
+    """``"of 5 claims of the paper tested here: 1 agrees, 0 disagree, 4 are within noise"``, then the
+    claims with one seed and those not judged, when there are any. ``verdicts``: Verdicts, verdict
+    words, or :func:`judge_all`'s table."""
+    if hasattr(verdicts, "columns"):
+        verdicts = list(verdicts["verdict"])
+    words = [v if isinstance(v, str) else v.verdict for v in verdicts]
+    vs = [w for w in words if w != "no claim"]
     if not vs:
         return "no claim of the paper is tested here"
-    count = {k: sum(v.verdict == k for v in vs) for k in ("agrees", "disagrees", "within noise")}
-    return (
+    count = Counter(vs)
+    text = (
         f"of {len(vs)} claim{'s' if len(vs) != 1 else ''} of the paper tested here: "
         f"{count['agrees']} agree{'s' if count['agrees'] == 1 else ''}, "
         f"{count['disagrees']} disagree{'s' if count['disagrees'] == 1 else ''}, "
         f"{count['within noise']} {'is' if count['within noise'] == 1 else 'are'} within noise"
     )
+    if count[ONE_SEED]:
+        text += f", {count[ONE_SEED]} {'has' if count[ONE_SEED] == 1 else 'have'} one seed (no verdict)"
+    flagged = count[AT_BASELINE] + count[STILL_POSE]
+    if flagged:
+        text += (
+            f", {flagged} {'is' if flagged == 1 else 'are'} not judged (a row no better than the average "
+            "pose or a still pose)"
+        )
+    return text
 
 
 def noise_sentence(
@@ -437,7 +645,7 @@ def explain(
     of it) are far from converged, the likeliest reason for an effect that differs from a
     converged model's.
     """
-    if v.verdict in ("agrees", "no claim") or v.paper_diff is None:
+    if v.verdict not in ("within noise", "disagrees") or v.paper_diff is None:
         return ""
     resolution = noise * v.se
     best = min(a.mean, b.mean)
@@ -454,8 +662,6 @@ def explain(
             f"({baseline:.1f} {unit}), far from converged"
         )
     if v.verdict == "within noise":
-        if v.se != v.se:  # one seed: the verdict's sentence already says so
-            return ""
         if abs(v.paper_diff) <= resolution:
             return (
                 f"the paper's difference ({abs(v.paper_diff):.1f} {unit}) is smaller than what {a.n}+{b.n} seeds "
@@ -471,8 +677,13 @@ def explain(
     return "our data, model size and training length differ from the paper's, and the ranking can differ with them"
 
 
-def _signed(x: float) -> str:
-    return f"{x:+.1f}"
+def _signed(x: float, decimals: int = 1) -> str:
+    return f"{x:+.{decimals}f}"
+
+
+def _decimals(unit: str) -> int:
+    """Decimals of a number in ``unit``: 2 for a velocity (mm/frame, a few mm), else 1."""
+    return 2 if "/" in unit else 1
 
 
 __all__ = [
@@ -482,4 +693,8 @@ __all__ = [
 __all__ += [
     "bullet", "disagreement_sentence", "noise_sentence", "printed_match", "scale_sentence", "sentence",
     "spread_sentence", "tally", "trend_sentence",
+]  # fmt: skip
+__all__ += [
+    "AT_BASELINE", "BASELINE_MARGIN", "JUDGED_COLUMNS", "ONE_SEED", "STILL_POSE", "ClaimLike", "cell_stats", "judge",
+    "judge_all", "resolution_sentence", "standard_error",
 ]  # fmt: skip

@@ -42,9 +42,8 @@ def test_agrees_disagrees_and_within_noise():
     assert v.verdict == "disagrees" and v.ours_diff == pytest.approx(10.0)
     assert "MLP is worse here" in v.sentence and "paper: MLP -5.0 mm vs fc" in v.sentence
     assert compare(a, b_same, 50, 45).verdict == "within noise"
-    assert (
-        compare(seed_stats([100]), seed_stats([90]), 50, 45).verdict == "within noise"
-    )  # one seed: cannot tell
+    one = compare(seed_stats([100]), seed_stats([90]), 50, 45)  # one seed: no spread, nothing told apart
+    assert one.verdict == "no verdict (one seed)" and math.isnan(one.resolution)
     assert compare(a, b_better).verdict == "no claim"
     # higher is better (PCK): a higher B agrees with a paper whose B is higher
     assert compare(a, b_worse, 80, 90, lower_is_better=False).verdict == "agrees"
@@ -100,6 +99,15 @@ def test_tally_counts_only_tested_claims():
     vs = [compare(a, b, 50, 45), compare(a, b, 45, 50), compare(a, c, 50, 45), compare(a, c)]
     assert tally(vs) == "of 3 claims of the paper tested here: 1 agrees, 1 disagrees, 1 is within noise"
     assert tally([compare(a, c)]) == "no claim of the paper is tested here"
+    one = compare(seed_stats([1.0]), seed_stats([2.0]), 1, 2)
+    words = ["agrees", "no verdict (one seed)", "not judged: at the average-pose level", "no claim"]
+    assert tally([one]) == (
+        "of 1 claim of the paper tested here: 0 agree, 0 disagree, 0 are within noise, 1 has one seed (no verdict)"
+    )
+    assert tally(words).endswith(
+        "1 agrees, 0 disagree, 0 are within noise, 1 has one seed (no verdict), 1 is not judged (a row no better "
+        "than the average pose or a still pose)"
+    )
 
 
 def test_noise_sentence_says_which_paper_differences_could_show():
@@ -197,3 +205,126 @@ def test_count_columns_put_ours_beside_the_paper_and_name_the_rows_we_do_not_rep
         "Params(M) (paper)", "Params(M) (ours, exact)", "FLOPs(M) (paper)", "FLOPs(M) (ours, exact)",
     ]  # fmt: skip
     assert table.loc[0, "Params(M) (ours, exact)"] == 6.22 and table.loc[1, "FLOPs(M) (ours, exact)"] == 330.0
+
+
+# --- judge: one claim of pstmo.claims against a runner's tidy table (cell, seed, metric columns) ---
+
+
+def _runs(cells: dict[str, list[float]], metric: str = "mpjpe"):
+    import pandas as pd
+
+    return pd.DataFrame(
+        [{"cell": c, "seed": i, metric: v} for c, values in cells.items() for i, v in enumerate(values)]
+    )
+
+
+def _claim(paper_a=44.2, paper_b=43.2, metric="mpjpe", **kw):
+    from pstmo.claims import Claim
+
+    return Claim("test/b", "pstmo_table3", "a", "b", metric, paper_a, paper_b, source="Table 3", **kw)
+
+
+def test_judge_states_the_resolution_and_agrees_beyond_it():
+    from pstmo.findings import judge
+
+    # by hand: means 82 and 78, diff -4; s = 2 for both; SE = sqrt(4/3 + 4/3) = 1.633; resolution 3.266
+    v = judge(_claim(), _runs({"a": [80, 82, 84], "b": [76, 78, 80]}))
+    assert v.verdict == "agrees" and v.ours_diff == pytest.approx(-4.0)
+    assert v.se == pytest.approx(math.sqrt(8 / 3)) and v.resolution == pytest.approx(3.26599, abs=1e-4)
+    assert v.paper_diff == pytest.approx(-1.0) and v.claim.id == "test/b"
+    assert (
+        "resolution 3.3 mm: differences smaller than this cannot be told apart with these seeds" in v.sentence
+    )
+    assert "paper (Table 3): b -1.0 mm vs a" in v.sentence and "3+3 seeds" in v.sentence
+    # the same numbers with the rows swapped: +4 mm against the paper's -1.0, beyond the resolution
+    w = judge(_claim(), _runs({"a": [76, 78, 80], "b": [80, 82, 84]}))
+    assert w.verdict == "disagrees" and w.resolution == pytest.approx(v.resolution)
+    # a difference of 2 mm is inside the resolution of 3.27 mm
+    assert judge(_claim(), _runs({"a": [80, 82, 84], "b": [78, 80, 82]})).verdict == "within noise"
+
+
+def test_judge_one_seed_is_no_verdict_never_within_noise():
+    from pstmo.findings import judge
+
+    for cells in ({"a": [80], "b": [76, 78, 80]}, {"a": [80], "b": [79.9]}, {"a": [80, 82], "b": [60]}):
+        v = judge(_claim(), _runs(cells))
+        assert v.verdict == "no verdict (one seed)" and math.isnan(v.resolution)
+        assert "no resolution with one seed" in v.sentence
+
+
+def test_judge_flags_rows_at_the_average_pose_level():
+    from pstmo.findings import BASELINE_MARGIN, judge
+
+    assert BASELINE_MARGIN == 0.8
+    runs = _runs({"a": [88, 90, 92], "b": [60, 62, 64]})  # a at 0.9 x the baseline of 100 mm
+    v = judge(_claim(), runs, baseline=100.0)
+    assert v.verdict == "not judged: at the average-pose level"
+    assert "a 90.0 mm" in v.sentence and "0.8 x that = 80.0 mm" in v.sentence and "resolution" in v.sentence
+    assert v.resolution == pytest.approx(2 * math.sqrt(8 / 3))
+    assert judge(_claim(), runs, baseline=150.0).verdict == "agrees"  # 90 < 120: judged
+    assert judge(_claim(), runs).verdict == "agrees"  # no baseline: judged
+    # one seed and at the baseline: the baseline flag comes first
+    assert judge(_claim(), _runs({"a": [95], "b": [60]}), baseline=100.0).verdict.startswith("not judged")
+
+
+def test_judge_flags_a_velocity_no_better_than_a_still_pose():
+    from pstmo.findings import judge
+
+    claim = _claim(1.6, 1.4, metric="mpjve")
+    runs = _runs({"a": [9.4, 9.5, 9.6], "b": [4.0, 4.1, 4.2]}, metric="mpjve")  # a at 0.95 x static
+    v = judge(claim, runs, static=10.0)
+    assert v.verdict == "not judged: no better than a still pose" and "mm/frame" in v.sentence
+    assert judge(claim, runs, static=20.0).verdict == "agrees"  # 9.5 < 16
+    assert judge(claim, runs, baseline=5.0).verdict == "agrees"  # the MPJPE baseline is not a velocity
+
+
+def test_judge_direction_equal_rows_and_higher_is_better():
+    from pstmo.findings import judge
+
+    runs = _runs({"a": [80, 82, 84], "b": [76, 78, 80]})
+    assert judge(_claim(None, None, direction=-1), runs).verdict == "agrees"
+    assert judge(_claim(None, None, stated_diff=0.3), runs).verdict == "disagrees"
+    assert judge(_claim(48.6, 48.6), runs).verdict == "no claim"  # the paper's rows are equal
+    # PCK: higher is better; b higher than a, as in the paper
+    pck = _claim(80.0, 90.0, metric="pck", lower_is_better=False)
+    v = judge(pck, _runs({"a": [76, 78, 80], "b": [80, 82, 84]}, metric="pck"), baseline=200.0)
+    assert v.verdict == "agrees" and "b is better here, higher is better" in v.sentence
+
+
+def test_judge_all_one_row_per_claim_run_and_tally():
+    from pstmo.claims import CLAIMS, get_claim
+    from pstmo.findings import JUDGED_COLUMNS, cell_stats, judge_all
+
+    runs = _runs(
+        {"stmo": [80, 82, 84], "stmo+mpm": [76, 78, 80], "stmo+mpm+tds": [77], "sem+tem": [90, 91, 92]}
+    )
+    table = judge_all(CLAIMS, runs, baseline={"mpjpe": 200.0})
+    assert list(table.columns) == list(JUDGED_COLUMNS)
+    assert list(table["id"]) == [  # the claims whose two cells ran
+        "pstmo_table3/stmo", "pstmo_table3/stmo+mpm", "pstmo_table3/stmo+mpm+tds"
+    ]  # fmt: skip
+    row = table.set_index("id").loc["pstmo_table3/stmo+mpm"]
+    assert (
+        row["ours_a"] == "82.0 ± 2.0" and row["ours_b"] == "78.0 ± 2.0" and (row["n_a"], row["n_b"]) == (3, 3)
+    )
+    assert row["resolution"] == pytest.approx(3.26599, abs=1e-4) and row["verdict"] == "agrees"
+    assert row["text"] == get_claim("pstmo_table3/stmo+mpm").text
+    assert tally(table) == (
+        "of 3 claims of the paper tested here: 2 agree, 0 disagree, 0 are within noise, 1 has one seed (no verdict)"
+    )
+    flagged = judge_all(CLAIMS, runs, baseline=100.0)  # a number: the average pose's MPJPE
+    assert list(flagged["verdict"]) == [  # rows above 80 mm are flagged; 78 and 77 mm are judged (one seed)
+        "not judged: at the average-pose level", "not judged: at the average-pose level", "no verdict (one seed)"
+    ]  # fmt: skip
+    with pytest.raises(KeyError, match="no runs of cell 'fc'"):
+        cell_stats(runs, "fc")
+    with pytest.raises(ValueError, match="a seed twice"):
+        cell_stats(runs.assign(seed=0), "stmo")
+
+
+def test_compare_reports_the_resolution():
+    a, b = seed_stats([80, 82, 84]), seed_stats([76, 78, 80])
+    v = compare(a, b, 44.2, 43.2)
+    assert v.resolution == pytest.approx(2 * math.sqrt(8 / 3)) and "resolution 3.3 mm" in v.sentence
+    assert compare(a, b, 44.2, 43.2, noise=3.0).resolution == pytest.approx(3 * math.sqrt(8 / 3))
+    assert "resolution 3.3 mm" in compare(a, b).sentence  # no claim: still stated
