@@ -33,12 +33,16 @@ from pstmo.models import PRESETS, LiftFormerConfig, STMOConfig, get_config
 from pstmo.options import option
 
 STAGES = ("pretrain", "lift", "refine")
+#: Which split selects ``best.pt``: "val" (held out from the training subjects, the default) or
+#: "test" (the official code's behaviour: it selects on the test split, see docs/FIDELITY.md).
+SELECTIONS = ("val", "test")
 PRETRAIN_SELECTIONS = ("recon", "official")
 DATASETS = ("demo", "h36m", "3dhp", "humaneva")
 ModelConfig = STMOConfig | LiftFormerConfig
 #: Fields that may change when a run is resumed (everything else must match the checkpoint).
 RESUMABLE_CHANGES = (
     "resume", "overwrite", "progress", "device", "threads", "epochs", "max_steps", "checkpoint_every", "eval_every",
+    "patience", "results_dir",
 )  # fmt: skip
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=-]*$")
 
@@ -86,6 +90,14 @@ class TrainConfig:
         None, "pstmo checkpoint whose weights initialise the model (refine: a Stage II run)"
     )
     # validation during training (the reported test metrics always use the whole test split)
+    selection: str = option(
+        "val",
+        "split that selects best.pt: val (held out from the training subjects) or test (official)",
+        SELECTIONS,
+    )
+    val_fraction: float = option(0.1, "selection=val: last fraction of every training sequence held out")
+    patience: int = option(0, "early stopping: stop after this many validations without improvement (0: off)")
+    epoch_steps: int | None = option(None, "optimizer steps per epoch (None: one pass over the windows)")
     eval_every: int = option(1, "validate every K epochs")
     eval_max_frames: int | None = option(
         None, "cap frames per test sequence in validation (not in reported metrics)"
@@ -139,6 +151,7 @@ class TrainConfig:
         _choice("mask_strategy", self.mask_strategy, STRATEGIES)
         _choice("mask_mode", self.mask_mode, MASK_MODES)
         _choice("pretrain_selection", self.pretrain_selection, PRETRAIN_SELECTIONS)
+        _choice("selection", self.selection, SELECTIONS)
         _choice("dataset", self.dataset, DATASETS)
         if not isinstance(self.model, (STMOConfig, LiftFormerConfig)):
             raise ConfigError(
@@ -146,7 +159,10 @@ class TrainConfig:
             )
         for key in ("tds", "epochs", "batch_size", "warmup", "eval_every"):
             _at_least(key, getattr(self, key), 1)
-        for key in ("max_steps", "eval_max_frames", "threads"):
+        _at_least("patience", self.patience, 0)
+        if not (isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction < 0.5):
+            raise ConfigError(f"val_fraction={self.val_fraction!r}: must be in (0, 0.5)")
+        for key in ("max_steps", "eval_max_frames", "threads", "epoch_steps"):
             if getattr(self, key) is not None:
                 _at_least(key, getattr(self, key), 1)
         _at_least("checkpoint_every", self.checkpoint_every, 0)
@@ -262,6 +278,38 @@ PROFILES: dict[str, dict[str, Any]] = {
             # Noam with warm-up 20 and the factor that gives the paper's peak lr at the smoke width:
             # 0.424 * 32^-0.5 * 20^-0.5 = 12 * 512^-0.5 * 1000^-0.5 = 0.0168 (LiftFormer Sec. 4)
             "liftformer": dict(lr=1.0, warmup=20, noam_factor=0.424),
+        },
+        "models": {
+            "p-stmo-s": dict(channel=32, hidden=64, layers=2, heads=4),
+            "p-stmo": dict(channel=32, hidden=64, layers=3, heads=4),
+            "liftformer": dict(dim=32, ff_dim=64, blocks=2, heads=4),
+        },
+    },
+    "demo": {
+        "doc": "embedded demo data, small models trained to a plateau on a CPU: early stopping on a split held "
+        "out from the training subjects, minutes per run (numbers are not the papers')",
+        "frames": 27,
+        "seeds": 3,
+        "common": dict(
+            dataset="demo",
+            tds=1,
+            epochs=40,
+            epoch_steps=300,  # an "epoch" here is 300 steps: validation, lr decay and patience count them
+            max_steps=12000,
+            batch_size=64,
+            lr_decay=0.9,
+            selection="val",
+            val_fraction=0.1,
+            patience=5,
+            eval_every=1,
+            threads=1,
+        ),  # fmt: skip
+        "stages": {
+            "pretrain": dict(lr=3e-3),
+            "lift": dict(lr=3e-3),
+            "refine": dict(lr=1e-3),
+            # Noam: warm-up 300 steps, peak lr 0.3 x 32^-0.5 x 300^-0.5 = 3.1e-3 at width 32
+            "liftformer": dict(lr=1.0, warmup=300, noam_factor=0.3),
         },
         "models": {
             "p-stmo-s": dict(channel=32, hidden=64, layers=2, heads=4),

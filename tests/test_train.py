@@ -224,10 +224,12 @@ def test_official_stage1_selection_flips_and_averages_per_action(toy_cfg):
     from pstmo.data.synthetic import synthetic_dataset
 
     data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
-    ours = PretrainStage(toy_cfg("pretrain", "p-stmo-s"), data, torch.device("cpu"))
+    ours = PretrainStage(toy_cfg("pretrain", "p-stmo-s", selection="test"), data, torch.device("cpu"))
     assert ours.validate(ShiftMPM()).value == pytest.approx(1.0)  # every joint is off by 1
     official = PretrainStage(
-        toy_cfg("pretrain", "p-stmo-s", pretrain_selection="official"), data, torch.device("cpu")
+        toy_cfg("pretrain", "p-stmo-s", pretrain_selection="official", selection="test"),
+        data,
+        torch.device("cpu"),
     )
     # the flipped input's error (+1 in flipped x) flips back to -1: the average cancels it exactly
     val = official.validate(ShiftMPM())
@@ -243,7 +245,9 @@ def test_stage1_selection_is_a_mean_over_actions(toy_cfg):
 
     data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
     stage = PretrainStage(
-        toy_cfg("pretrain", "p-stmo-s", pretrain_selection="official"), data, torch.device("cpu")
+        toy_cfg("pretrain", "p-stmo-s", pretrain_selection="official", selection="test"),
+        data,
+        torch.device("cpu"),
     )
     norms = [np.linalg.norm(s.pose_2d, axis=-1) for s in data.sequences("test")]  # the error of predicting 0
     windows = [

@@ -7,6 +7,8 @@ Loaders (``pstmo.data.h36m``, ``mpi_inf_3dhp``, ``humaneva``, ``synthetic``) bui
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Iterable
@@ -99,6 +101,28 @@ class PoseDataset:
         self._builder = builder
         self._cache: dict[str, list[Sequence]] = {}
         self._fingerprint: str | None = None
+        #: fraction of every training sequence held out as the "val" split (see :meth:`with_holdout`)
+        self.holdout = 0.0
+
+    def with_holdout(self, fraction: float) -> PoseDataset:
+        """This data set with a validation split held out from the training subjects.
+
+        The last ``fraction`` of every training sequence (the same frames in every camera, so no
+        view of a held-out frame is trained on) becomes split ``"val"``; ``"train"`` keeps the rest.
+        Models are then selected on ``"val"``, never on the test split. ``fraction`` 0 returns self.
+        """
+        if not (isinstance(fraction, (int, float)) and 0 <= fraction < 1):
+            raise DataError(f"holdout fraction {fraction!r}: must be in [0, 1)", key="val_fraction")
+        if fraction == self.holdout:
+            return self
+        if self.holdout:
+            raise DataError(
+                f"{self.name}: already holds out {self.holdout}, asked for {fraction}", key="val_fraction"
+            )
+        out = copy.copy(self)
+        out.holdout, out._cache = float(fraction), self._cache
+        out.splits = {**self.splits, "val": self.splits.get("train", ())}
+        return out
 
     @property
     def subjects(self) -> list[str]:
@@ -157,6 +181,8 @@ class PoseDataset:
             for seq in self._cache[subject]:
                 if actions is None or seq.action in actions or seq.clip in actions:
                     out.append(seq)
+        if self.holdout and split in ("train", "val"):
+            out = [_holdout_part(seq, self.holdout, split == "val") for seq in out]
         return out
 
     def fingerprint(self) -> str:
@@ -199,6 +225,19 @@ class PoseDataset:
 
     def __repr__(self) -> str:
         return f"PoseDataset({self.name!r}, subjects={self.subjects}, clips={len(self.clips)}, joints={self.num_joints})"
+
+
+def _holdout_part(seq: Sequence, fraction: float, tail: bool) -> Sequence:
+    """The head (``tail=False``) or the last ``fraction`` (``tail=True``) of a sequence's frames."""
+    cut = len(seq) - max(1, round(len(seq) * fraction))
+    part = slice(cut, None) if tail else slice(0, cut)
+    arrays = {
+        name: getattr(seq, name)[part]
+        for name in ("pose_2d", "pose_3d", "root_3d", "valid")
+        if getattr(seq, name) is not None
+    }
+    suffix = " (val)" if tail else " (train part)"
+    return dataclasses.replace(seq, name=seq.name + suffix, **arrays)
 
 
 def demo_dir() -> Path:

@@ -75,12 +75,16 @@ class RunResult:
 
 
 def load_data(cfg: TrainConfig, dataset: Any = None) -> Any:
-    """The run's data set: ``dataset`` if given, else ``cfg.dataset`` loaded from ``cfg.data_dir``."""
-    if dataset is not None:
-        return dataset
-    from pstmo.data import load_dataset
+    """The run's data set: ``dataset`` if given, else ``cfg.dataset`` loaded from ``cfg.data_dir``;
+    with ``selection="val"``, the last ``val_fraction`` of every training sequence is held out as
+    split ``"val"`` (``PoseDataset.with_holdout``)."""
+    if dataset is None:
+        from pstmo.data import load_dataset
 
-    return load_dataset(cfg.dataset, data_dir=cfg.data_dir, keypoints=cfg.keypoints)
+        dataset = load_dataset(cfg.dataset, data_dir=cfg.data_dir, keypoints=cfg.keypoints)
+    if cfg.selection == "val" and hasattr(dataset, "with_holdout"):
+        dataset = dataset.with_holdout(cfg.val_fraction)
+    return dataset
 
 
 def check_window_span(cfg: TrainConfig, dataset: Any) -> None:
@@ -127,6 +131,7 @@ class Trainer:
         self.optimizer, self.scheduler = self.stage.optimizer(params)
         self.batcher = self.stage.batcher()
         self.epoch, self.step_count, self.best = 0, 0, math.inf
+        self.stale = 0  # validations since the last improvement (early stopping, ``patience``)
         self.history: list[dict[str, Any]] = []
         self.step_log: list[dict[str, Any]] = []
         self.epoch_loss, self.epoch_batches, self.mid_epoch = 0.0, 0, False
@@ -156,7 +161,7 @@ class Trainer:
             "batcher": self.batcher.state_dict(), "rng": rng_state(), "stage_state": self.stage.state_dict(),
             "epoch": self.epoch, "step": self.step_count, "best": self.best, "history": self.history,
             "step_log": self.step_log, "epoch_loss": self.epoch_loss, "epoch_batches": self.epoch_batches,
-            "mid_epoch": mid_epoch,
+            "mid_epoch": mid_epoch, "stale": self.stale,
         }  # fmt: skip
 
     def load_state_dict(self, ckpt: dict[str, Any], source: str) -> None:
@@ -168,6 +173,7 @@ class Trainer:
         self.stage.load_state_dict(ckpt["stage_state"])
         self.epoch, self.step_count, self.best = ckpt["epoch"], ckpt["step"], ckpt["best"]
         self.history, self.step_log = ckpt["history"], ckpt["step_log"]
+        self.stale = ckpt.get("stale", 0)
         self.epoch_loss, self.epoch_batches, self.mid_epoch = (
             ckpt["epoch_loss"],
             ckpt["epoch_batches"],
@@ -262,8 +268,13 @@ class Trainer:
         return loss.detach().item()
 
     def done(self) -> bool:
+        """The epochs or ``max_steps`` are spent, or (``patience``) validation stopped improving."""
         cfg = self.cfg
-        return self.epoch >= cfg.epochs or (cfg.max_steps is not None and self.step_count >= cfg.max_steps)
+        return (
+            self.epoch >= cfg.epochs
+            or (cfg.max_steps is not None and self.step_count >= cfg.max_steps)
+            or (cfg.patience > 0 and self.stale >= cfg.patience)
+        )
 
     def run_epoch(self) -> None:
         """Train one epoch (or what is left of it after a resume), validate, checkpoint."""
@@ -289,6 +300,8 @@ class Trainer:
                 hook(self)
             if cfg.max_steps is not None and self.step_count >= cfg.max_steps:
                 break
+            if cfg.epoch_steps is not None and self.epoch_batches >= cfg.epoch_steps:
+                break
             if cfg.checkpoint_every and self.step_count % cfg.checkpoint_every == 0:
                 self.save_last(mid_epoch=True)
                 self.dist.barrier()
@@ -297,7 +310,8 @@ class Trainer:
     @property
     def log_every(self) -> int:
         """Steps between two entries of the step log: about 100 entries per run, at least every step."""
-        total = self.cfg.max_steps or self.cfg.epochs * max(len(self.batcher), 1)
+        per_epoch = self.cfg.epoch_steps or max(len(self.batcher), 1)
+        total = self.cfg.max_steps or self.cfg.epochs * per_epoch
         return max(1, total // 100)
 
     def end_epoch(self) -> None:
@@ -318,7 +332,9 @@ class Trainer:
         self.epoch += 1
         improved = val is not None and val.value < self.best
         if improved:
-            self.best, self.best_val = val.value, val
+            self.best, self.best_val, self.stale = val.value, val, 0
+        elif val is not None:
+            self.stale += 1
         self.save_last(mid_epoch=False)
         if improved and self.dist.main:
             checkpoint.save(

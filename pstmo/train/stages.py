@@ -69,6 +69,8 @@ class Stage:
     schedule_per = "epoch"
 
     def __init__(self, cfg: TrainConfig, dataset: Any, device: torch.device):
+        if cfg.selection == "val" and hasattr(dataset, "with_holdout"):
+            dataset = dataset.with_holdout(cfg.val_fraction)
         self.cfg, self.dataset, self.device = cfg, dataset, device
         self.skeleton = getattr(dataset, "skeleton", None) or H36M_SKELETON
         self.model = self.build().to(device)
@@ -79,6 +81,11 @@ class Stage:
     def optimizer(self, params: list[nn.Parameter]) -> tuple[torch.optim.Optimizer, Any]:
         opt = torch.optim.Adam(params, lr=self.cfg.lr, amsgrad=True)
         return opt, torch.optim.lr_scheduler.ExponentialLR(opt, gamma=self.cfg.lr_decay)
+
+    @property
+    def val_split(self) -> str:
+        """The split that selects ``best.pt``: "val" (held out from the training subjects) or "test"."""
+        return "val" if self.cfg.selection == "val" else "test"
 
     def batcher(self) -> WindowBatcher:
         """Shuffled training windows (flip augmentation as configured), one gather per batch."""
@@ -134,15 +141,15 @@ class PretrainStage(Stage):
 
     @torch.no_grad()
     def validate(self, model: nn.Module) -> Validation:
-        """2D reconstruction error on the test split with fixed-seed masks (the value selects
-        ``best.pt``). ``pretrain_selection="official"`` does what the official code selects on:
+        """2D reconstruction error on the selection split (``val_split``) with fixed-seed masks (the
+        value selects ``best.pt``). ``pretrain_selection="official"`` does what the official code selects on:
         each window's reconstruction averaged with that of the flipped window (flipped back), then
         the mean per action and over actions; ``"recon"``: no flip, the mean over windows."""
         cfg = self.cfg
         was = model.training
         model.eval()
         gen = torch.Generator().manual_seed(cfg.seed + 12345)
-        sequences = self.dataset.sequences("test")
+        sequences = self.dataset.sequences(self.val_split)
         batcher = WindowBatcher(
             sequences, frames=cfg.frames, tds=cfg.tds, batch_size=max(cfg.batch_size, 256), shuffle=False,
             seed=cfg.seed, flip=False, device=self.device, reuse_buffers=True,
@@ -186,7 +193,8 @@ class LiftStage(Stage):
 
     ``pretrained``: a Stage I checkpoint (``pstmo`` or official ``.pth``) whose SEM + TEM
     initialise the model; ``init_from``: a ``pstmo`` checkpoint whose weights initialise it.
-    ``best.pt`` has the lowest test MPJPE in validation (the official code selects on it too).
+    ``best.pt`` has the lowest validation MPJPE (``selection``: the held-out "val" split, or the
+    test split as the official code does).
     """
 
     name = "lift"
@@ -225,8 +233,9 @@ class LiftStage(Stage):
         was = model.training
         try:
             res = evaluate(
-                self.lifter(model), self.dataset, flip=self.cfg.flip, max_frames=self.cfg.eval_max_frames
-            )
+                self.lifter(model), self.dataset, split=self.val_split, flip=self.cfg.flip,
+                max_frames=self.cfg.eval_max_frames,
+            )  # fmt: skip
         finally:
             model.train(was)
         return Validation("mpjpe", res.mpjpe, res)
@@ -236,12 +245,16 @@ class LiftStage(Stage):
         ``metrics.json`` and ``per_action.csv``."""
         from pstmo.io import atomic_write
 
-        res = val.result if val is not None and self.cfg.eval_max_frames is None and val.result else None
+        reuse = (
+            val is not None and val.result and self.val_split == "test" and self.cfg.eval_max_frames is None
+        )
+        res = val.result if reuse else None
         if res is None:
             res = evaluate(self.lifter(best), self.dataset, flip=self.cfg.flip)
         out = {"stage": self.name, **res.metrics, "flip": self.cfg.flip}
         if val is not None:
             out["selected_on"] = {
+                "split": self.val_split,
                 "name": val.name,
                 "value": val.value,
                 "eval_max_frames": self.cfg.eval_max_frames,
