@@ -752,6 +752,52 @@ def plot_step_curves(
     return fig
 
 
+def plot_learning_curves(
+    curves,
+    hue: str = "cell",
+    val_label: str = "validation MPJPE (mm)",
+    loss_label: str = "training loss",
+):
+    """The learning curves of runs, so a reader sees each one reach its plateau.
+
+    ``curves``: a long DataFrame with columns ``hue`` (e.g. the ablation cell), ``seed``, ``step``,
+    ``loss`` and ``val_metric`` (one row per epoch of a run, as in a run's ``history.csv``; the
+    runner's ``pstmo.runner.learning_curves`` builds it). Left: the training loss; right: the
+    validation metric that selects ``best.pt`` (mean over seeds, the band is the spread), each
+    run's selected epoch marked with a dot.
+    """
+    import pandas as pd
+    import seaborn as sns
+
+    df = pd.DataFrame(curves)
+    missing = [c for c in (hue, "seed", "step", "loss", "val_metric") if c not in df.columns]
+    if missing:
+        raise KeyError(f"learning curves need column(s) {missing}; columns are {list(df.columns)}")
+    if df.empty:
+        raise ValueError("no learning curves to draw")
+    fig = new_figure(10.0, 3.6)
+    axes = [fig.add_subplot(1, 2, i + 1) for i in range(2)]
+    order = list(dict.fromkeys(df[hue]))
+    sns.lineplot(data=df, x="step", y="loss", hue=hue, hue_order=order, errorbar=("pi", 100), ax=axes[0])
+    val = df.dropna(subset=["val_metric"])
+    sns.lineplot(data=val, x="step", y="val_metric", hue=hue, hue_order=order, errorbar=("pi", 100), ax=axes[1],
+                 legend=False)  # fmt: skip
+    best = val.loc[val.groupby([hue, "seed"])["val_metric"].idxmin()]
+    palette = dict(zip(order, sns.color_palette(n_colors=len(order))))
+    axes[1].scatter(best["step"], best["val_metric"], c=[palette[h] for h in best[hue]], s=18, zorder=3,
+                    edgecolor="black", linewidth=0.4, label="selected (best validation)")  # fmt: skip
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel(loss_label)
+    axes[1].set_ylabel(val_label)
+    axes[1].legend(fontsize=8, loc="upper right")
+    if axes[0].get_legend() is not None:
+        axes[0].get_legend().set_title(hue)
+    for ax in axes:
+        ax.set_xlabel("optimizer step")
+    fig.tight_layout()
+    return fig
+
+
 def plot_seed_points(
     results,
     x: str,

@@ -363,3 +363,22 @@ def test_reconstruction_figure_has_input_recon_and_truth_rows():
     titles = [ax.get_title() for ax in fig.axes[4:8]]
     assert titles[1].startswith("t=1 masked") and titles[0].startswith("t=0 seen")
     assert "err 7.071" in titles[0]  # |(5, 5)| per joint
+
+
+def test_learning_curves_mark_each_runs_selected_epoch():
+    import pandas as pd
+
+    from pstmo import viz
+
+    rows = []
+    for cell, offset in (("a", 0.0), ("b", 10.0)):
+        for seed in (0, 1):
+            for i, val in enumerate([90.0, 80.0, 75.0 + seed, 77.0]):  # best at the 3rd epoch
+                rows.append(dict(cell=cell, seed=seed, step=100 * (i + 1), loss=1.0 / (i + 1), val_metric=val + offset))
+    fig = viz.plot_learning_curves(pd.DataFrame(rows))
+    loss_ax, val_ax = fig.axes[:2]
+    assert loss_ax.get_yscale() == "log" and "MPJPE" in val_ax.get_ylabel()
+    points = val_ax.collections[-1].get_offsets()
+    assert sorted(map(tuple, points.tolist())) == [(300, 75), (300, 76), (300, 85), (300, 86)]
+    with pytest.raises(KeyError, match="val_metric"):
+        viz.plot_learning_curves(pd.DataFrame(rows).drop(columns="val_metric"))
