@@ -36,6 +36,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -221,7 +222,7 @@ def _check_cell(cell: Cell) -> None:
     """Refuse overrides of what the runner sets and a ``pretrain`` link to a non-Stage I cell."""
     taken = {
         *RUNNER_FIELDS,
-        *(k for k, c in (("pretrained", cell.pretrain), ("init_from", cell.init_from)) if c),
+        *(k for k, c in (("pretrained", cell.pretrain), ("init_from", cell.init_from)) if c is not None),
     }
     clash = sorted(set(cell.overrides) & taken)
     if clash:
@@ -248,7 +249,8 @@ def plan_runs(
         raise ConfigError(f"cell names must be unique (they key the table's rows): {dupes}")
     if not seeds:
         raise ConfigError("seeds: give at least one seed")
-    runs_root = check_writable_dir(Path(results_dir) / RUNS_DIR, "results folder")
+    # absolute: the workers (other processes, maybe other machines on a shared disk) write there
+    runs_root = check_writable_dir(Path(results_dir).absolute() / RUNS_DIR, "results folder")
     planner = _Planner(profile, dataset, data_dir, device, runs_root, code_fingerprint())
     for cell in cells:
         for seed in seeds:
@@ -340,11 +342,14 @@ def _client(address: str | None, workers: int) -> Iterator[Any]:
         with Client(address) as client:
             yield client
         return
-    # silence_logs: not the nanny's warning when a worker is slow to exit after the work is done
-    cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, env=WORKER_ENV,
-        silence_logs=logging.ERROR,
-    )  # fmt: skip
+    # silence_logs: not the nanny's warning when a worker is slow to exit after the work is done;
+    # the scheduler's HTTP routes (no dashboard) move to a free port when another cluster has 8787
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, env=WORKER_ENV,
+            silence_logs=logging.ERROR,
+        )  # fmt: skip
     with cluster, Client(cluster) as client:
         yield client
 
@@ -437,8 +442,9 @@ def run_cells(
     for Stage I, ...; NaN where a stage has none), ``steps`` (optimizer steps in total),
     ``seconds`` (training wall time of the session that finished it), ``cached``, ``run_dir``,
     ``fingerprint``. Engine: the Dask cluster at ``address`` (or ``$PSTMO_DASK_ADDRESS``), else a
-    ``LocalCluster`` of ``workers`` (default: CPU count) one-thread processes started for the
-    call; nothing is started when every run is cached. A failed run raises
+    ``LocalCluster`` of ``workers`` (default: CPU count; ignored with an address) one-thread
+    processes started for the call; nothing is started when every run is cached. A user's cluster
+    needs ``pstmo`` importable on its workers and ``results_dir`` on a disk they share. A failed run raises
     :class:`~pstmo.errors.TrainingError` naming its cell, seed and folder after the other runs have
     finished (their results stay on disk). ``table_name``: also write the table to
     ``<results_dir>/runs/<table_name>`` (CSV, or JSON for ``.json``).
