@@ -97,7 +97,7 @@ class TrainConfig:
     )
     val_fraction: float = option(0.1, "selection=val: last fraction of every training sequence held out")
     patience: int = option(0, "early stopping: stop after this many validations without improvement (0: off)")
-    epoch_steps: int | None = option(None, "optimizer steps per epoch (None: one pass over the windows)")
+    epoch_steps: int | None = option(None, "at most this many optimizer steps per epoch (None: one pass over the windows)")
     eval_every: int = option(1, "validate every K epochs")
     eval_max_frames: int | None = option(
         None, "cap frames per test sequence in validation (not in reported metrics)"

@@ -129,11 +129,41 @@ class Run:
 
 
 # ---------------------------------------------------------------------------------- fingerprints
+#: The modules whose code decides a run's result: the training loop and everything it imports.
+TRAINING_ENTRY = ("pstmo.train",)
+
+
+def training_modules(
+    entry: Sequence[str] = TRAINING_ENTRY, root: str | os.PathLike | None = None
+) -> list[Path]:
+    """The ``pstmo`` source files that ``entry`` imports, directly or not (read from their ``import``
+    statements, so the answer does not depend on what this process has imported). Reporting modules
+    (notebook helpers, figures, claims, the CLI) are not among them: editing those keeps the cache."""
+    import ast
+
+    root = Path(root) if root is not None else Path(__file__).resolve().parent
+    seen: dict[str, Path] = {}
+    todo = list(entry)
+    while todo:
+        name = todo.pop()
+        rel = Path(*name.split(".")[1:])
+        path = next((p for p in (root / rel / "__init__.py", root / f"{rel}.py") if p.is_file()), None)
+        if path is None or name in seen:
+            continue
+        seen[name] = path
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pstmo"):
+                todo += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("pstmo")]
+    return sorted(set(seen.values()))
+
+
 def code_fingerprint(root: str | os.PathLike | None = None) -> str:
-    """SHA-256 of every ``*.py`` under ``root`` (default: the ``pstmo`` package), by relative path."""
+    """SHA-256 of the training code (:func:`training_modules`), by path relative to the package."""
     root = Path(root) if root is not None else Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py"), key=lambda p: p.relative_to(root).as_posix()):
+    for path in training_modules(root=root):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(path.read_bytes())
         h.update(b"\0")

@@ -99,17 +99,29 @@ def test_plan_names_runs_by_fingerprint_and_shares_stage_one(tmp_path):
     assert [r.fingerprint for r in again] == [r.fingerprint for r in runs]  # device: not part of the result
 
 
-def test_code_fingerprint_reads_every_python_file(tmp_path):
+def test_code_fingerprint_covers_the_modules_training_imports(tmp_path):
+    """A toy package: ``train`` imports ``a`` which imports ``sub.b``; ``report`` is not imported."""
+    (tmp_path / "train").mkdir()
     (tmp_path / "sub").mkdir()
-    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "train" / "__init__.py").write_text("from pstmo import a\n")
+    (tmp_path / "a.py").write_text("from pstmo.sub.b import y\nx = 1\n")
+    (tmp_path / "sub" / "__init__.py").write_text("")
     (tmp_path / "sub" / "b.py").write_text("y = 2\n")
-    (tmp_path / "notes.txt").write_text("not code")
+    (tmp_path / "report.py").write_text("z = 3\n")
+    assert {p.relative_to(tmp_path).as_posix() for p in runner.training_modules(root=tmp_path)} == {
+        "train/__init__.py",
+        "a.py",
+        "sub/__init__.py",
+        "sub/b.py",
+    }
     real = CODE_FINGERPRINT  # the autouse fixture replaced the module attribute
     first = real(tmp_path)
-    (tmp_path / "notes.txt").write_text("still not code")
+    (tmp_path / "report.py").write_text("z = 4\n")  # not on the training path: the cache holds
     assert real(tmp_path) == first
     (tmp_path / "sub" / "b.py").write_text("y = 3\n")
     assert real(tmp_path) != first
+    names = {p.name for p in runner.training_modules()}
+    assert {"loop.py", "stages.py", "stmo.py", "windows.py"} <= names and "notebook.py" not in names
     assert len(real()) == 64
 
 
