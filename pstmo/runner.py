@@ -151,6 +151,8 @@ def training_modules(
         if path is None or name in seen:
             continue
         seen[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(2, len(parts))]  # importing a.b.c runs a.b first
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pstmo"):
                 todo += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
