@@ -116,6 +116,11 @@ class Notebook:
         table, ``note`` (which model, data, profile, seeds and protocol made our rows; footnotes)
         below it; both are stored with the table. Returns None, so a cell ending with it shows
         the table only (paths: ``paper.write_table``).
+
+        What is shown fits a notebook (``paper.display_markdown``): a table wider than
+        ``paper.DISPLAY_WIDTH`` characters is shown as its summary (row labels, our columns,
+        the paper's ``Avg``), with the paper's per-action columns folded below in a collapsed
+        block, or else cut into tables of fewer columns; the stored files keep every column.
         """
         from IPython.display import Markdown
 
@@ -124,8 +129,8 @@ class Notebook:
             df, name, out_dir=self.results, meta={**self.meta, "ours": self.label, **extra, **meta},
             decimals=decimals,
         )  # fmt: skip
-        text = (f"**{title}**\n\n" if title else "") + paper.to_markdown(df, decimals)
-        self.display(Markdown(text + (f"\n{note}\n" if note else "")))
+        text = (f"**{title}**\n\n" if title else "") + paper.display_markdown(df, decimals, note=note)
+        self.display(Markdown(text))
 
     def figure(self, fig: Figure, name: str, dpi: float | None = None) -> None:
         """Save ``fig`` as ``<figures>/<name>.png`` (atomically) and display that very PNG inline.

@@ -103,6 +103,82 @@ def test_table_title_and_note_are_shown_and_stored(nb):
     assert stored["meta"]["title"] == "P-STMO Table 5: TDS" and stored["meta"]["note"] == "ours: 3 seeds"
 
 
+def _tables(markdown: str) -> list[list[list[str]]]:
+    """The Markdown tables in ``markdown``: rows of cells (header first, rule dropped)."""
+    tables, current = [], []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            if not line.startswith("| ---"):
+                current.append([c.strip() for c in line.strip("|").split(" | ")])
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def _min_width(table: list[list[str]]) -> int:
+    """A table's narrowest rendering in characters: per column its longest word, plus 2."""
+    return sum(max(max((len(w) for w in cell.split()), default=1) for cell in col) + 2 for col in zip(*table))
+
+
+def _per_action_table(label: str) -> pd.DataFrame:
+    """A 17-action table as the notebooks stack it (paper.beside): the paper's rows with 17
+    actions, ours with two demo actions and the seed spread."""
+    from pstmo import paper
+
+    actions = [f"Action{i:02d}." for i in range(17)]
+    theirs = pd.DataFrame(
+        [{"Method": f"Someone et al. [{i}] CVPR'2{i} (N=243)", **{a: 40.0 + i + k / 10 for k, a in enumerate(actions)},
+          "Avg": 45.0 + i} for i in range(6)]
+    )  # fmt: skip
+    ours = pd.DataFrame(
+        [{"Method": "P-STMO-S, ours (N=27, demo det)", "Walk (demo)": 109.7, "Kick (demo)": 150.3, "Avg": 130.0,
+          "std (seeds)": 2.1},
+         {"Method": "mean training pose (no model)", "Walk (demo)": 166.0, "Kick (demo)": 188.3, "Avg": 177.1}]
+    )  # fmt: skip
+    return paper.beside(ours, theirs, label=label)
+
+
+def test_a_17_action_table_is_shown_narrow_with_our_columns_first(nb):
+    from pstmo import paper
+
+    df = _per_action_table(nb.label)
+    assert _min_width([list(map(str, df.columns))]) > 2 * paper.DISPLAY_WIDTH  # far too wide as stored
+    with capture_output() as cap:
+        nb.table(df, "99_actions", decimals=1, title="P-STMO Table 1: MPJPE (mm)", note="ours: one seed")
+    text = cap.outputs[0].data["text/markdown"]
+    tables = _tables(text)
+    for table in tables:  # every table shown fits JupyterLab's output area (1,150 px window)
+        assert _min_width(table) <= paper.DISPLAY_WIDTH, table[0]
+        assert _min_width(table) == paper.table_width(pd.DataFrame(table[1:], columns=table[0]))
+    ours_first = ["Source", "Method", "Walk (demo)", "Kick (demo)", "Avg", "std (seeds)"]  # ours before Avg
+    assert tables[0][0] == ours_first
+    assert [r[2:4] for r in tables[0][1:] if r[0] != "paper"] == [["109.7", "150.3"], ["166.0", "188.3"]]
+    # the paper's per-action columns: after the note, folded (collapsed), every one of them, paper rows only
+    head, fold = text.split("<details>")
+    assert "ours: one seed" in head and "</details>" in fold and "<summary>" in fold
+    folded = [c for t in tables[1:] for c in t[0] if c != "Method"]
+    assert folded == [f"Action{i:02d}." for i in range(17)]
+    assert all(len(t) == 1 + 6 for t in tables[1:])
+    assert {t[0][0] for t in tables[1:]} == {"Method"}
+    # the stored files keep every column in one table
+    stored = (nb.results / "99_actions.md").read_text()
+    assert [list(map(str, df.columns))] == [t[0] for t in _tables(stored)]
+    assert json.loads((nb.results / "99_actions.json").read_text())["columns"] == list(map(str, df.columns))
+
+
+def test_a_narrow_table_is_shown_whole_and_a_wide_one_without_per_action_columns_is_cut(nb):
+    from pstmo import paper
+
+    narrow = pd.DataFrame([{"N": 27, "s": 3, "MPJPE (paper)": 44.4, f"MPJPE ({nb.label})": 101.2}])
+    assert paper.display_markdown(narrow) == paper.to_markdown(narrow)
+    wide = pd.DataFrame([{"cell": "det-n9", **{f"metric_number_{i}": 1.5 + i for i in range(12)}}])
+    tables = _tables(paper.display_markdown(wide, note="a note"))
+    assert len(tables) > 1 and all(_min_width(t) <= paper.DISPLAY_WIDTH for t in tables)
+    assert all(t[0][0] == "cell" for t in tables)  # the row labels repeated
+    assert [c for t in tables for c in t[0][1:]] == list(wide.columns[1:])  # every column, in order
+
+
 def test_summary_merges_parameters_into_meta(nb):
     nb.summary({"mpjpe": 101.5}, frames=9)
     stored = json.loads((nb.results / "99_test.summary.json").read_text())

@@ -61,6 +61,8 @@ const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
 if (!panel) return null;
 const nb = panel.querySelector('.jp-Notebook');
 const out = panel.querySelector('.jp-OutputArea-output, .jp-MarkdownOutput, .jp-RenderedMarkdown');
+const folds = [...panel.querySelectorAll('.jp-Cell details')];
+folds.forEach(d => { d.open = true; });  // measure the folded tables too
 const tables = [...panel.querySelectorAll('.jp-RenderedMarkdown table, .jp-RenderedHTMLCommon table')];
 let widest = null, widestW = 0;
 for (const t of tables) {
@@ -79,6 +81,7 @@ return {
   notebook_px: Math.round(nb ? nb.getBoundingClientRect().width : 0),
   output_px: Math.round(area || (out ? out.clientWidth : 0)),
   tables: tables.length,
+  folded: folds.length,
   widest_table_px: Math.round(widestW),
   widest_header: widest ? [...widest.querySelectorAll('th')].map(th => th.textContent.trim()).slice(0, 40) : [],
   dirty: tab ? tab.classList.contains('jp-mod-dirty') : null,
@@ -221,11 +224,11 @@ def check(driver, url: str, rel: Path, out: Path, settle: float, timeout: float)
     # the kernel's first reply (language_info) is what may change the metadata: wait for idle
     idle = kernel_idle(url, rel, timeout)
     time.sleep(settle)
-    result = driver.execute_script(MEASURE_JS) or {}
-    result["kernel_idle"] = bool(idle)
     out.mkdir(parents=True, exist_ok=True)
     shot = out / f"{rel.stem}.png"
     driver.save_screenshot(str(shot))
+    result = driver.execute_script(MEASURE_JS) or {}  # opens the <details> blocks
+    result["kernel_idle"] = bool(idle)
     result["screenshot"] = str(shot)
     if collapse_left_sidebar(driver):
         time.sleep(1.0)
@@ -240,6 +243,15 @@ def check(driver, url: str, rel: Path, out: Path, settle: float, timeout: float)
         table_shot = out / f"{rel.stem}.table.png"
         driver.save_screenshot(str(table_shot))
         result["table_screenshot"] = str(table_shot)
+    if result.get("folded"):
+        driver.execute_script(
+            "const d = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell details');"
+            "if (d) d.scrollIntoView({block: 'start'});"
+        )
+        time.sleep(0.5)
+        fold_shot = out / f"{rel.stem}.folded.png"
+        driver.save_screenshot(str(fold_shot))
+        result["folded_screenshot"] = str(fold_shot)
     return result
 
 
@@ -328,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
                     bad += bool(r.get("dirty")) + (over > 0)
                     print(
                         f"{rel}: notebook {r.get('notebook_px')} px (output area {r.get('output_px')} px), "
-                        f"widest of {r.get('tables', 0)} tables {r.get('widest_table_px', 0)} px"
+                        f"widest of {r.get('tables', 0)} tables ({r.get('folded', 0)} folded blocks) {r.get('widest_table_px', 0)} px"
                         + (f" ({over:+d} px)" if r.get("tables") else "")
                         + f", modified={r.get('dirty')}, images={r.get('images')}, kernel idle={r['kernel_idle']}"
                         f", screenshot {r['screenshot']}"
