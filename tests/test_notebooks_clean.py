@@ -78,3 +78,32 @@ def test_opens_with_the_papers_claim_and_is_thin(path):
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     for forbidden in ("class ", "nn.Module", "optimizer.step", ".backward("):
         assert forbidden not in code, f"{path.name}: defines {forbidden!r}; notebooks call pstmo"
+
+
+def _kernel_metadata() -> dict:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "clean_notebooks", NB_DIR.parent / "tools" / "clean_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.kernel_metadata()
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_metadata_is_what_jupyterlab_writes_on_opening(path):
+    """JupyterLab replaces ``kernelspec`` and ``language_info`` with the kernel's own as soon as
+    it answers, and a notebook whose values differ opens marked modified; ``make notebooks``
+    (tools/clean_notebooks.py) stores them (the Python version: only major.minor is compared
+    here, a patch release elsewhere is a one-key change on first save)."""
+    expected, meta = _kernel_metadata(), _load(path)["metadata"]
+    assert set(meta) == set(expected), f"{path.name}: metadata keys {sorted(meta)}; run `make notebooks`"
+    assert meta["kernelspec"] == expected["kernelspec"], f"{path.name}: run `make notebooks`"
+    assert meta["jupytext"] == expected["jupytext"]
+    version = lambda info: info.get("version", "").split(".")[:2]  # noqa: E731
+    assert version(meta["language_info"]) == version(expected["language_info"])
+    drop = lambda info: {k: v for k, v in info.items() if k != "version"}  # noqa: E731
+    assert drop(meta["language_info"]) == drop(expected["language_info"]), (
+        f"{path.name}: run `make notebooks`"
+    )

@@ -10,11 +10,19 @@ tests/test_notebooks_run.py (and ``pytest --nbval-lax``) compare it with a fresh
 must be deterministic text (parameter counts, FLOPs at the papers' sizes). Every other output,
 execution count and JupyterLab's per-cell run metadata is removed. Only the ``.ipynb`` changes;
 its jupytext ``.py`` pair has no outputs. ``make notebooks`` runs this after ``jupytext --sync``.
+
+The notebook metadata is set to what JupyterLab itself writes when it opens the notebook with
+the project's kernel (``kernel_metadata``): the ``python3`` kernelspec as installed
+(``"Python 3 (ipykernel)"``), the kernel's whole ``language_info`` (with this interpreter's
+Python version) and jupytext's ``notebook_metadata_filter``. JupyterLab replaces any other
+value as soon as the kernel answers, which marks a freshly opened notebook modified; with
+these, opening one changes nothing (``tools/browser_check.py`` checks it in a browser).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +33,21 @@ ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
 CHECK = "# NBVAL_CHECK_OUTPUT"
 VOLATILE_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime")
+
+
+def kernel_metadata() -> dict:
+    """The notebook metadata JupyterLab writes on opening a notebook with the project's kernel:
+    ``kernelspec`` of the installed ``python3`` kernel, its ``language_info`` (ipykernel's, the
+    running Python's version), and the ``jupytext`` key jupytext adds when it saves a pair."""
+    from ipykernel.ipkernel import IPythonKernel
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    return {
+        "jupytext": {"notebook_metadata_filter": "-all"},
+        "kernelspec": {"display_name": spec.display_name, "language": spec.language, "name": "python3"},
+        "language_info": json.loads(json.dumps(IPythonKernel.language_info)),
+    }
 
 
 def _stdout_only(outputs: list) -> list:
@@ -38,6 +61,7 @@ def clean(nb: nbformat.NotebookNode, fresh: nbformat.NotebookNode | None = None)
     """Strip ``nb`` in place (checked cells keep stdout, from ``fresh`` when given, matched by
     cell id). Returns True when something changed."""
     before = nbformat.writes(nb)
+    nb.metadata.update(kernel_metadata())
     fresh_cells = {c.get("id"): c for c in fresh.cells} if fresh is not None else {}
     for cell in nb.cells:
         for key in VOLATILE_METADATA:
