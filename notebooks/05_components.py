@@ -24,11 +24,13 @@
 # claim that the row improves on the one above it.
 #
 # **What is reduced, and why.** The paper trains each row for 80 epochs at $N = 243$ on
-# Human3.6M. To keep every notebook of `make reproduce` within about 20 minutes of two CPU
-# cores, the smoke profile trains the tiny model for 100 optimizer steps at $N = 9$ (the TDS
-# row: $s = 2$, a receptive field of 17 frames), 3 seeds per row; the two MPM rows share one
-# Stage I run per seed (pre-trained with $s = 1$), as the paper's last two rows share a
-# pre-trained encoder.
+# Human3.6M. Here each row is trained on the embedded demo data until its validation error stops
+# improving (the `demo` profile: early stopping on frames held out from the training subjects), at
+# the profile's ablation size (`nb.frames`, $N = 9$; the TDS row: $s = 2$, a receptive field of
+# 17 frames), `nb.seeds` seeds per row, all runs through one runner (`pstmo.runner`: parallel
+# worker processes, cached). The two MPM rows share one Stage I run per seed, as the paper's last
+# two rows share a pre-trained encoder. The claims judged below are data (`pstmo.claims`), each
+# verdict with its resolution.
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides these; see `pstmo sweep` and `pstmo reproduce`).
@@ -49,10 +51,10 @@ from IPython.display import Markdown, display
 from pstmo import findings, notebook, paper
 from pstmo.data import load_dataset
 from pstmo.evaluate import mean_pose_baseline
-from pstmo.train import pretrain, train
+from pstmo.runner import Cell
 
 nb = notebook.setup("05_components", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
-N = frames if frames is not None else (9 if profile == "smoke" else None)
+N = frames or nb.frames
 
 # %% [markdown]
 # ## Params and FLOPs at the paper's size ($N = 243$), exact
@@ -78,37 +80,25 @@ for (k, c), (_, r) in zip(counts.items(), reported.iterrows()):
 
 
 # %% [markdown]
-# ## MPJPE of each row from short runs, mean ± std over seeds
-
-
-# %%
-def components(v):
-    return {k: v[k] for k in ("components", "sem", "sem_blocks") if k in v}
-
-
-stage1 = {}  # seed -> Stage I checkpoint, shared by the two MPM rows
-if any("mpm" in v for v in variants):
-    for s in nb.seeds:
-        pre = pretrain(nb.config("pretrain", f"stage1-seed{s}", frames=N, seed=s, eval_max_frames=None))
-        stage1[s] = str(pre.checkpoint)
-values, protocol = {}, ""
-for v in variants:
-    values[v] = []
-    for s in nb.seeds:
-        extra = dict(pretrained=stage1[s]) if "mpm" in v else {}
-        if v.endswith("tds"):
-            extra["tds"] = tds
-        cfg = nb.config("lift", f"{v}-seed{s}", frames=N, seed=s, model_extra=components(VARIANTS[v]),
-                        eval_max_frames=None, **extra)  # fmt: skip
-        run = train(cfg)
-        values[v].append(run.metrics["mpjpe"])
-        if cfg.tds == 1:
-            protocol = run.metrics["protocol"]
-        width, steps = cfg.model.channel, int(run.steps["step"].max())
-stats = {v: findings.seed_stats(x) for v, x in values.items()}
-print(f"N={N}, seeds {nb.seeds}; protocol: {protocol}")
+# ## MPJPE of each row, trained to a plateau, mean ± std over seeds
+#
+# Every row is one `Cell` of the runner; the learning curves show each run reach its plateau and
+# the epoch that was kept (the lowest error on the held-out validation frames, never on the test split).
 
 # %%
+STAGE1 = Cell("stage1", stage="pretrain", frames=N)
+CELLS = [
+    Cell(k, frames=N, model_extra={f: v for f, v in VARIANTS[k].items() if f in ("components", "sem", "sem_blocks")},
+         overrides={"tds": tds} if k.endswith("tds") else {}, pretrain=STAGE1 if "mpm" in k else None)
+    for k in variants
+]  # fmt: skip
+runs = nb.run(CELLS, curves="05_learning_curves")
+stats = {k: findings.cell_stats(runs, k, "mpjpe") for k in variants}
+protocol = "protocol: " + runs.loc[runs["tds"] == 1, "protocol"].iloc[0]
+
+# %%
+ds = load_dataset(dataset, data_dir=data_dir)
+baseline = mean_pose_baseline(ds).mpjpe
 keys = list(VARIANTS)
 names = {
     "sem": "SEM",
@@ -118,58 +108,30 @@ names = {
     "stmo+mpm": "+MPM",
     "stmo+mpm+tds": "+TDS",
 }
-paper_mpjpe = dict(zip(keys, reported["MPJPE"]))
-verdicts, verdict_col = {}, []
-for i, k in enumerate(keys):
-    prev = keys[i - 1] if i else None
-    if k in stats and prev in stats:
-        v = findings.compare(
-            stats[prev], stats[k], paper_mpjpe[prev], paper_mpjpe[k], name_a=names[prev], name_b=names[k]
-        )
-        verdicts[k] = v
-        verdict_col.append(f"{v.verdict} ({v.ours_diff:+.1f} vs paper {v.paper_diff:+.1f})")
-    else:
-        verdict_col.append("-")
 table = reported[["SEM", "TEM", "MOFA", "MPM", "TDS"]].copy()
 unmatched = findings.count_columns(table, reported, counts, keys, names)
 table["MPJPE (paper)"] = reported["MPJPE"]
 table[f"MPJPE ({nb.label})"] = [findings.format_cell(stats[k]) if k in stats else "-" for k in keys]
-table["vs the row above: verdict (ours vs paper, mm)"] = verdict_col
 nb.table(
     table, "pstmo_table3", seeds=nb.seeds, frames=N, tds=tds, unmatched_counts=unmatched,
-    title="P-STMO Table 3: the effectiveness of different components (Params/FLOPs at N = 243, MPJPE of short runs)",
+    title="P-STMO Table 3: the effectiveness of different components (Params/FLOPs at N = 243, MPJPE trained to a plateau)",
     note=f"Params/FLOPs: exact counts of our models at the paper's size (P-STMO-S, N=243, the paper's counting "
     f"convention, pstmo.complexity); rows whose printed figures our counts do not reproduce: "
     f"{', '.join(unmatched) or 'none'} (see docs/FIDELITY.md, 'Rows we do not match'). MPJPE ours: P-STMO-S at "
-    f"{profile}-profile size, N={N}, {dataset} data, {profile} profile, seeds {nb.seeds}; protocol: {protocol} (the +TDS row: s={tds} windows)",
+    f"{profile}-profile size, N={N}, {dataset} data, {profile} profile, seeds {nb.seeds}; {protocol} (the +TDS row: "
+    f"s={tds} windows). Average training pose: {baseline:.1f} mm.",
 )  # fmt: skip
 nb.summary({f"mpjpe_{k}": s.mean for k, s in stats.items()} | {f"std_{k}": s.std for k, s in stats.items()})
 
 # %%
-ds = load_dataset(dataset, data_dir=data_dir)
-baseline = mean_pose_baseline(ds).mpjpe
+verdicts = nb.judge("pstmo_table3", runs, baseline=baseline)
 matched = [names[k] for k in keys if names[k] not in unmatched]
-text = [
+display(Markdown(
     f"**Params/FLOPs.** Our exact counts reproduce the printed figures of {len(matched)} of {len(keys)} rows"
     + (f"; {', '.join(unmatched)} {'does' if len(unmatched) == 1 else 'do'} not match, as documented with the "
-       "figures in docs/FIDELITY.md ('Rows we do not match')." if unmatched else "."),
-    "",
-    "**MPJPE.** " + findings.sentence(findings.tally(verdicts.values()) + ":"),
-    "\n".join(findings.bullet(v, stats[keys[keys.index(k) - 1]], stats[k], baseline) for k, v in verdicts.items()),
-    "",
-    findings.sentence(findings.spread_sentence([(names[k], s) for k, s in stats.items()], baseline)),
-    findings.sentence(findings.noise_sentence(list(stats.values()), [v.paper_diff for v in verdicts.values()])),
-]  # fmt: skip
-if "sem" in stats and "sem+tem" in stats:  # Table 3 also implies SEM+TEM 5.0 mm better than SEM alone
-    v = findings.compare(stats["sem"], stats["sem+tem"], paper_mpjpe["sem"], paper_mpjpe["sem+tem"], name_a="SEM",
-                         name_b="SEM+TEM")  # fmt: skip
-    text.append("SEM alone against SEM+TEM (two rows apart in the table):\n")
-    text.append(findings.bullet(v, stats["sem"], stats["sem+tem"], baseline) + "\n")
-rows = [(names[k], v, stats[k]) for k, v in verdicts.items()]
-why = findings.disagreement_sentence(rows, baseline, f"{steps} steps of a width-{width} model at N={N}")
-if why:
-    text.append(findings.sentence(why))
-display(Markdown("\n".join(text)))
+       "figures in docs/FIDELITY.md ('Rows we do not match')." if unmatched else ".")
+    + "\n\n" + findings.sentence(findings.spread_sentence([(names[k], s) for k, s in stats.items()], baseline))
+))  # fmt: skip
 
 # %% [markdown]
 # ## Like with like

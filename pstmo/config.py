@@ -260,6 +260,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {
         "doc": "embedded demo data, tiny models, 100 steps: seconds per run on a CPU (numbers are not the papers')",
         "frames": 27,
+        "ablation_frames": 9,  # N of the notebooks' ablation cells (Notebook.frames)
         "seeds": 3,  # an ablation cell is the mean ± std of this many seeds (pstmo.findings)
         "common": dict(
             dataset="demo",
@@ -289,6 +290,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "doc": "embedded demo data, small models trained to a plateau on a CPU: early stopping on a split held "
         "out from the training subjects, minutes per run (numbers are not the papers')",
         "frames": 27,
+        "ablation_frames": 9,
         "seeds": 3,
         "common": dict(
             dataset="demo",

@@ -91,6 +91,60 @@ class Notebook:
             results_dir=str(self.results / "runs"), run_name=f"{self.name}-{run}", progress=False, **overrides,
         )  # fmt: skip
 
+    def run(self, cells, seeds: list[int] | None = None, curves: str | None = None):
+        """Train the ablation ``cells`` (:class:`pstmo.runner.Cell`) once per seed with the one
+        runner (:func:`pstmo.runner.run_cells`: parallel worker processes on Dask, cached by
+        fingerprint, resumable) and return its tidy table (one row per cell and seed, metrics in mm).
+
+        ``seeds``: default :attr:`seeds`. ``curves``: also draw the runs' learning curves
+        (:func:`pstmo.viz.plot_learning_curves`) as figure ``<curves>.png``, so a reader sees the
+        plateau each run reached.
+        """
+        from pstmo import runner
+
+        table = runner.run_cells(
+            list(cells), self.seeds if seeds is None else seeds, profile=self.profile, dataset=self.dataset,
+            data_dir=self.data_dir, device=self.device, results_dir=self.results,
+            progress=False,
+        )  # fmt: skip
+        if curves:
+            self.figure(viz.plot_learning_curves(runner.learning_curves(table)), curves)
+        return table
+
+    def judge(self, paper_table: str, runs, *, baseline=None, static: float | None = None):
+        """Judge every claim of ``paper_table`` (:func:`pstmo.claims.claims_for`) on the runner's
+        table ``runs`` with :func:`pstmo.findings.judge_all`, write the verdicts to
+        ``<results>/<paper_table>_verdicts.{json,csv,md}`` and show them with the tally and what
+        the seeds resolve. ``baseline``: the average pose's error (claims of rows not clearly below
+        it are flagged, not judged); ``static``: a still pose's MPJVE. Returns the verdict table."""
+        from IPython.display import Markdown
+
+        from pstmo import claims, findings
+
+        judged = findings.judge_all(claims.claims_for(paper_table), runs, baseline=baseline, static=static)
+        shown = judged[
+            ["text", "a", "b", "ours_a", "ours_b", "ours_diff", "paper_diff", "resolution", "verdict"]
+        ]
+        shown = shown.rename(columns={
+            "text": "claim", "a": "row A", "b": "row B", "ours_a": "ours A", "ours_b": "ours B",
+            "ours_diff": "ours B-A", "paper_diff": "paper B-A", "resolution": "resolution",
+        })  # fmt: skip
+        paper.write_table(
+            judged, f"{paper_table}_verdicts", out_dir=self.results, meta={**self.meta, "ours": self.label}
+        )
+        text = f"**Verdicts: {paper_table}** ({self.label})\n\n" + paper.to_markdown(shown, 2)
+        text += "\n" + findings.sentence(findings.tally(judged)) + " " + _resolution_note(judged)
+        self.display(Markdown(text))
+        return judged
+
+    @property
+    def frames(self) -> int | None:
+        """The window size N of the profile's ablation runs (``ablation_frames``: smoke 9, demo 9;
+        None: each notebook's paper size)."""
+        from pstmo.config import PROFILES
+
+        return PROFILES[self.profile].get("ablation_frames")
+
     @property
     def seeds(self) -> list[int]:
         """The seeds of one ablation cell: the profile's count (smoke: 3) starting at ``seed``,
@@ -166,6 +220,17 @@ class Notebook:
         return f"{self.name}: {self.label}; tables -> {self.results}, figures -> {self.figures}"
 
 
+def _resolution_note(judged) -> str:
+    """One sentence on what the seeds resolve, from a verdict table."""
+    res = judged["resolution"].dropna()
+    if res.empty:
+        return "No claim has two rows with at least two seeds each, so none is resolved."
+    return (
+        f"Resolution (2 standard errors of each difference, the smallest difference these seeds can separate): "
+        f"{res.min():.1f} to {res.max():.1f} (median {res.median():.1f}) in the claims' units."
+    )
+
+
 def check_parameters(**params: Any) -> None:
     """Check the common papermill parameters of a notebook (and any training field passed by
     name, e.g. ``frames=0``), one sentence per bad value."""
@@ -229,7 +294,7 @@ def setup(
     )  # fmt: skip
     viz.set_style()
     register_figure_formatter()
-    if profile == "smoke":
+    if profile in ("smoke", "demo"):
         import torch
 
         torch.set_num_threads(1)

@@ -12,7 +12,8 @@ A Stage II cell may name a Stage I cell (``pretrain``) or a Stage II cell (``ini
 ``refine``): the ``best.pt`` of that cell's run with the *same seed* initialises it, and Dask
 starts it when that run has finished. A Stage I cell shared by several rows runs once per seed.
 
-**Cache and resume.** Every run lives in ``<results_dir>/runs/<cell>-s<seed>-<fingerprint[:12]>``.
+**Cache and resume.** Every run lives in ``<results_dir>/runs/<stage>-<preset>-s<seed>-<fingerprint[:16]>``
+(named by what it trains, so two rows or two notebooks asking for the same run share it).
 The fingerprint (SHA-256) covers the training configuration (minus fields that do not change the
 result: :data:`NOT_RESULT_FIELDS`), the fingerprint of the run it starts from, the data set's
 fingerprint and the bytes of the package's code. A finished run has ``metrics.json`` and
@@ -67,7 +68,7 @@ RUNNER_FIELDS = ("seed", "results_dir", "run_name", "resume", "overwrite")
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 #: Columns of the table before and after the metric columns.
 HEAD_COLUMNS = ["cell", "seed", "stage", "model", "frames", "tds"]
-TAIL_COLUMNS = ["steps", "seconds", "cached", "run_dir", "fingerprint"]
+TAIL_COLUMNS = ["steps", "seconds", "protocol", "cached", "run_dir", "fingerprint"]
 _RESUMABLE = ("last.pt", "last.prev.pt")
 _RUN_FILES = ("config.json", "history.csv", "metrics.json", "best.pt", *_RESUMABLE)
 
@@ -240,7 +241,9 @@ class _Planner:
             )  # fmt: skip
             upstream = {k: p.fingerprint for k, p in parents.items()}
             fp = run_fingerprint(cfg, self.data_fingerprint(cfg), self.code, upstream)
-            cfg = cfg.replace(run_name=f"{_safe_name(cell.name)}-s{seed}-{fp[:12]}")
+            # named by what it trains, not by the row: the same run made for two rows (or two
+            # notebooks: they share results/runs/) is trained once
+            cfg = cfg.replace(run_name=f"{cfg.stage}-{_safe_name(cfg.preset)}-s{seed}-{fp[:16]}")
             run = self.runs.setdefault(
                 cfg.name, Run(cell.name, seed, cfg, fp, tuple(p.name for p in parents.values()))
             )
@@ -305,7 +308,8 @@ def read_done(run_dir: str | os.PathLike, fingerprint: str) -> dict[str, Any] | 
 
 def row_of(spec: Mapping[str, Any], done: Mapping[str, Any], cached: bool) -> dict[str, Any]:
     """One row of the table: the run's labels, its numeric scalar metrics (``metrics.json``),
-    ``steps`` (optimizer steps in total), ``seconds`` (training wall time), ``cached``, folder, fingerprint."""
+    ``steps`` (optimizer steps in total), ``seconds`` (training wall time), the evaluation ``protocol``
+    in words (Stage II runs), ``cached``, folder, fingerprint."""
     run_dir = Path(spec["run_dir"])
     try:
         metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -318,7 +322,8 @@ def row_of(spec: Mapping[str, Any], done: Mapping[str, Any], cached: bool) -> di
     }  # fmt: skip
     return {
         **{k: spec[k] for k in HEAD_COLUMNS}, **numbers, "steps": done.get("steps"), "seconds": done.get("seconds"),
-        "cached": cached, "run_dir": str(run_dir), "fingerprint": spec["fingerprint"],
+        "protocol": metrics.get("protocol", ""), "cached": cached, "run_dir": str(run_dir),
+        "fingerprint": spec["fingerprint"],
     }  # fmt: skip
 
 
@@ -522,6 +527,18 @@ def history(run: Mapping[str, Any] | pd.Series | str | os.PathLike) -> pd.DataFr
     return pd.read_csv(path)
 
 
+def learning_curves(table: pd.DataFrame) -> pd.DataFrame:
+    """The histories of a :func:`run_cells` table's runs, long: ``cell, seed, epoch, step, loss,
+    val_metric`` (one row per epoch of each run), for :func:`pstmo.viz.plot_learning_curves`."""
+    parts = []
+    for _, row in table.iterrows():
+        h = history(row)[["epoch", "step", "loss", "val_metric"]]
+        parts.append(h.assign(cell=row["cell"], seed=int(row["seed"])))
+    if not parts:
+        raise ValueError("no runs: the table is empty")
+    return pd.concat(parts, ignore_index=True)[["cell", "seed", "epoch", "step", "loss", "val_metric"]]
+
+
 __all__ = [
     "ADDRESS_ENV",
     "DONE_FILE",
@@ -530,6 +547,7 @@ __all__ = [
     "Run",
     "code_fingerprint",
     "history",
+    "learning_curves",
     "plan_runs",
     "read_done",
     "run_cells",

@@ -20,7 +20,7 @@ FAST = {"max_steps": 3, "epochs": 1, "eval_max_frames": 16}
 MPM = Cell("mpm", stage="pretrain", frames=9, overrides=FAST)
 CODE_FINGERPRINT = runner.code_fingerprint
 HEAD = ["cell", "seed", "stage", "model", "frames", "tds"]
-TAIL = ["steps", "seconds", "cached", "run_dir", "fingerprint"]
+TAIL = ["steps", "seconds", "protocol", "cached", "run_dir", "fingerprint"]
 
 
 @pytest.fixture(autouse=True)
@@ -88,15 +88,24 @@ def test_plan_names_runs_by_fingerprint_and_shares_stage_one(tmp_path):
              Cell("stmo+mpm/lr", frames=9, overrides={**FAST, "lr": 1e-3}, pretrain=MPM)]  # fmt: skip
     runs = plan_runs(cells, [0, 1], profile="smoke", device="cpu", results_dir=tmp_path)
     assert [r.name.rsplit("-", 1)[0] for r in runs] == [
-        "mpm-s0", "stmo+mpm-s0", "mpm-s1", "stmo+mpm-s1", "stmo+mpm_lr-s0", "stmo+mpm_lr-s1",
+        "pretrain-p-stmo-s-s0", "lift-p-stmo-s-s0", "pretrain-p-stmo-s-s1", "lift-p-stmo-s-s1",
+        "lift-p-stmo-s-s0", "lift-p-stmo-s-s1",
     ]  # fmt: skip
-    assert all(r.name.endswith(r.fingerprint[:12]) for r in runs)
+    assert [r.cell for r in runs] == ["mpm", "stmo+mpm", "mpm", "stmo+mpm", "stmo+mpm/lr", "stmo+mpm/lr"]
+    assert all(r.name.endswith(r.fingerprint[:16]) for r in runs)
+    assert len({r.name for r in runs}) == 6
     assert all(r.run_dir.parent == tmp_path / "runs" for r in runs)
     lift = runs[1]
     assert lift.upstream == (runs[0].name,) and lift.config.pretrained == str(runs[0].run_dir / "best.pt")
     assert not runs[0].requested and lift.requested
     again = plan_runs(cells, [0, 1], profile="smoke", device="auto", results_dir=tmp_path / "b")
     assert [r.fingerprint for r in again] == [r.fingerprint for r in runs]  # device: not part of the result
+
+
+def test_the_same_run_asked_for_by_two_rows_is_planned_once(tmp_path):
+    same = [Cell("stmo", frames=9, overrides=FAST), Cell("scratch", frames=9, overrides=FAST)]
+    runs = plan_runs(same, [0], profile="smoke", device="cpu", results_dir=tmp_path)
+    assert len(runs) == 1 and runs[0].requested_as == ["stmo", "scratch"]
 
 
 def test_code_fingerprint_covers_the_modules_training_imports(tmp_path):
@@ -153,10 +162,14 @@ def test_grid_runs_once_then_comes_from_the_cache(tmp_path, monkeypatch):
     table = run_cells(cells, [0, 1], profile="smoke", results_dir=tmp_path, workers=2, progress=False,
                       table_name="table.csv")  # fmt: skip
     folders = sorted(p.name.rsplit("-", 1)[0] for p in (tmp_path / "runs").iterdir() if p.is_dir())
-    assert folders == ["mpm-s0", "mpm-s1", "stmo+mpm-lr-s0", "stmo+mpm-lr-s1", "stmo+mpm-s0", "stmo+mpm-s1"]
-    assert list(table.columns[:6]) == HEAD and list(table.columns[-5:]) == TAIL
+    assert folders == ["lift-p-stmo-s-s0"] * 2 + ["lift-p-stmo-s-s1"] * 2 + [
+        "pretrain-p-stmo-s-s0",
+        "pretrain-p-stmo-s-s1",
+    ]
+    assert list(table.columns[:6]) == HEAD and list(table.columns[-6:]) == TAIL
     assert {"mpjpe", "p_mpjpe", "n_mpjpe", "mpjve"} <= set(table.columns)
-    assert "stage" in table.columns and "flip" not in table.columns and "protocol" not in table.columns
+    assert "stage" in table.columns and "flip" not in table.columns
+    assert table["protocol"].str.startswith("test split, all frames").all()
     assert list(zip(table.cell, table.seed)) == [
         ("stmo+mpm", 0),
         ("stmo+mpm", 1),
@@ -232,7 +245,7 @@ def test_failed_run_is_raised_after_the_others(tmp_path, cluster, no_local_clust
     with pytest.raises(TrainingError) as info:
         run_cells(cells, [0], profile="smoke", results_dir=tmp_path, progress=False)
     msg = str(info.value)
-    assert "cell 'mpm-wide', seed 0 failed" in msg and str(tmp_path / "runs" / "mpm-wide-s0-") in msg
+    assert "cell 'mpm-wide', seed 0 failed" in msg and str(tmp_path / "runs" / "pretrain-p-stmo-s-s0-") in msg
     assert "ConfigError" in msg and "1 other run(s)" in msg and "1 run(s) finished" in msg
     good = info.value.table
     assert good.cell.tolist() == ["stmo"] and (Path(good.run_dir[0]) / "DONE.json").is_file()
