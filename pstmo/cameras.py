@@ -215,6 +215,14 @@ class CameraTable:
     def has_focal(self, camera: int = 0) -> bool:
         return "focal_length" in self.intrinsics[camera] and "center" in self.intrinsics[camera]
 
+    def cameras_of(self, subject: str) -> list[int]:
+        """Indices of the cameras that have extrinsics for ``subject`` (``{}`` = not filmed by
+        that camera); every camera for a subject the table does not know."""
+        key = subject if subject in self.extrinsics else subject.split("/")[-1]
+        if key not in self.extrinsics:
+            return list(range(self.num_cameras))
+        return [i for i, ext in enumerate(self.extrinsics[key]) if ext]
+
     def extrinsic(self, subject: str, camera: int) -> tuple[np.ndarray, np.ndarray]:
         """``(orientation (4,), translation (3,) in metres)`` of ``camera`` for ``subject``.
 

@@ -120,3 +120,14 @@ def test_bad_camera_table(tmp_path):
         C.load_camera_table(p)
     with pytest.raises(DataError, match="not found"):
         C.load_camera_table(tmp_path / "missing.json")
+
+
+def test_cameras_of_subject_skips_empty_extrinsics():
+    t = C.h36m_cameras()
+    data = t.to_json()
+    data["extrinsics"] = {"A": data["extrinsics"]["S1"], "B": data["extrinsics"]["S1"][:2] + [{}, {}]}
+    table = C.camera_table_from_dict(data)
+    assert table.cameras_of("A") == [0, 1, 2, 3]
+    assert table.cameras_of("B") == [0, 1]
+    assert table.cameras_of("Train/B") == [0, 1]  # same key fallback as extrinsic()
+    assert table.cameras_of("unknown") == [0, 1, 2, 3]  # extrinsic() names the problem later

@@ -18,7 +18,8 @@ FILES = ("data_3d_demo.npz", "data_2d_demo_gt.npz", "data_2d_demo_det.npz", "dem
 def test_shipped_files_and_acknowledgement():
     for name in FILES:
         path = demo_dir() / name
-        assert path.exists() and path.stat().st_size < 3_000_000
+        assert path.exists() and path.stat().st_size < 9_000_000
+    assert sum(p.stat().st_size for p in demo_dir().glob("*.npz")) < 20_000_000
     readme = (demo_dir() / "README.md").read_text()
     assert "The data used here was obtained from mocap.cs.cmu.edu." in readme
     assert "NSF EIA-0196217" in readme
@@ -30,25 +31,34 @@ def test_rebuild_is_bit_for_bit(tmp_path, tools_on_path):
     if not cmu.exists():
         pytest.skip(f"CMU clips {cmu} absent")
     module = importlib.import_module("build_demo_dataset")
-    module.build(cmu, tmp_path)
+    module.build(cmu, tmp_path, module.DEFAULT_EXTRA)  # + the committed clips of tools/cmu
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (demo_dir() / name).read_bytes(), name
+
+
+TRAIN_SUBJECTS = {"S01", "S131", "S03", "S05", "S06", "S07"}
 
 
 def test_demo_dataset_contract():
     ds = load_dataset()
     assert ds.name == "demo" and ds.skeleton.num_joints == 17
     info = ds.info()
-    assert info["cameras"] == 4 and info["clips"] == 6 and info["fps"] == 50
+    assert info["cameras"] == 8 and info["clips"] == 6 + 17 and info["fps"] == 50
+    assert {s: e["cameras"] for s, e in info["subjects"].items()} == {
+        **{s: 8 for s in TRAIN_SUBJECTS},
+        "S02": 4,
+        "S11": 4,
+    }
     train, test = ds.sequences("train"), ds.sequences("test")
-    assert {s.subject for s in train} == {"S01", "S131"} and {s.subject for s in test} == {"S02", "S11"}
-    assert len(train) == 4 * 4 and len(test) == 2 * 4
+    assert {s.subject for s in train} == TRAIN_SUBJECTS and {s.subject for s in test} == {"S02", "S11"}
+    assert len(train) == (4 + 17) * 8 and len(test) == 2 * 4  # test: the 2022 cameras V1-V4 only
+    assert {s.camera for s in test} == {0, 1, 2, 3}
     for seq in train + test:
         assert seq.pose_2d.dtype == np.float32 and seq.pose_3d.dtype == np.float32
         assert seq.pose_2d.shape == (len(seq), 17, 2) and seq.pose_3d.shape == (len(seq), 17, 3)
         assert np.all(seq.pose_3d[:, 0] == 0)
         assert np.abs(seq.pose_2d[..., 0]).max() <= 1.0  # inside the image
-        assert 2.0 < seq.root_3d[:, 2].min() and seq.root_3d[:, 2].max() < 10.0  # in front of the camera
+        assert 2.0 < seq.root_3d[:, 2].min() and seq.root_3d[:, 2].max() < 12.0  # in front of the camera
     assert len(ds.fingerprint()) == 12
 
 
@@ -63,6 +73,15 @@ def test_gt_2d_is_projection_of_3d():
     }
     px = image_coordinates(seq.pose_2d, seq.res_w, seq.res_h)
     np.testing.assert_allclose(project_to_2d(cam, intr), px, atol=1e-2)
+
+
+def test_extra_clips_are_human():
+    # tools/cmu clips (one retargeted body): rigid limbs, a 1.75-1.85 m standing height
+    seq = load_dataset().sequences("train", subjects=["S07"])[0]
+    limbs = [(c, p) for c, p in bones() if c in (2, 3, 5, 6, 12, 13, 15, 16)]
+    lengths = np.stack([np.linalg.norm(seq.pose_3d[:, c] - seq.pose_3d[:, p], axis=-1) for c, p in limbs], -1)
+    assert (lengths.max(0) - lengths.min(0)).max() < 0.01
+    assert 0.4 < lengths[0, 0] < 0.55  # RKnee-RHip
 
 
 def test_bone_lengths_constant_and_human():

@@ -1,17 +1,24 @@
 """Build the embedded demo data set (``pstmo/data/demo/``) from the CMU clips in ``shared/data/cmu``.
 
-Usage: python tools/build_demo_dataset.py [--cmu DIR] [--out DIR]
+Usage: python tools/build_demo_dataset.py [--cmu DIR] [--extra DIR] [--out DIR] [--no-extra] [--train-cameras 4|8]
+
+Clips come from two folders: ``--cmu`` (``shared/data/cmu``: the original four subjects) and
+``--extra`` (``tools/cmu``, committed: CMU subjects 03, 05, 06, 07 as BVH, see its README).
 
 Steps:
 
 1. Forward kinematics of each CMU clip (``tools/mocap.py``: ``load_clip``): Human3.6M-17
    joints, world metres, z up, 50 fps, lowest foot on the ground.
 2. Re-centre each clip: the centre of the root's horizontal bounding box goes to x = y = 0.
-3. Four virtual cameras per subject with the Human3.6M intrinsics (focal, centre,
-   distortion, resolution of cameras 54138969, 55011271, 58860488, 60457274) at the
-   Human3.6M azimuths (70, -70, 110, -110 degrees), on a circle of radius
-   ``max(5, 3.5 + r)`` metres (``r``: the subject's largest root distance from the centre),
-   1.45-1.65 m high, looking at (0, 0, 0.9) (``mocap.look_at_quaternion``).
+3. Virtual cameras with the Human3.6M intrinsics (focal, centre, distortion, resolution of
+   cameras 54138969, 55011271, 58860488, 60457274; cameras V5-V8 repeat them). Every subject
+   has V1-V4 at the Human3.6M azimuths (70, -70, 110, -110 degrees), on a circle of radius
+   ``R = max(5, 3.5 + r)`` metres (``r``: the subject's largest root distance from the
+   centre), 1.45-1.65 m high, looking at (0, 0, 0.9) (``mocap.look_at_quaternion``).
+   Training subjects also have V5-V8 (``--train-cameras 8``): azimuths 0, 90, 180, -90
+   degrees, heights 1.0, 2.0, 1.2, 1.8 m, radii 1.1, 1.2, 1.15, 1.3 x R (whole body in the
+   image). Test subjects keep V1-V4 only (their extrinsics for V5-V8 are ``{}`` and their
+   2D lists have 4 arrays).
 4. Project with distortion (``pstmo.cameras.project_to_2d``) -> ``data_2d_demo_gt.npz``.
 5. A "detected" variant ``data_2d_demo_det.npz`` with detector-like error (pixels, seeded
    per subject/clip/camera): per-joint temporally correlated error (AR(1), rho = 0.9) plus
@@ -40,6 +47,7 @@ from pstmo.skeleton import LEFT_JOINTS, RIGHT_JOINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CMU = ROOT.parent / "shared" / "data" / "cmu"
+DEFAULT_EXTRA = ROOT / "tools" / "cmu"
 DEFAULT_OUT = ROOT / "pstmo" / "data" / "demo"
 SEED = 20220101
 
@@ -53,8 +61,31 @@ CLIPS: tuple[tuple[str, str, str | tuple[str, str]], ...] = (
     ("S131", "StartStop 2", "bvh11/131_02.bvh"),
     ("S131", "StartStop 3", "bvh11/131_03.bvh"),
 )
+#: Clips of ``tools/cmu`` (CMU motions retargeted onto one Character Creator body, BVH, 60 fps).
+EXTRA_CLIPS: tuple[tuple[str, str, str], ...] = (
+    ("S03", "WalkUneven 1", "iclone/003_01.bvh"),
+    ("S03", "WalkUneven 2", "iclone/003_02.bvh"),
+    ("S05", "Walk 1", "iclone/005_01.bvh"),
+    ("S05", "Dance 1", "iclone/005_02.bvh"),
+    ("S05", "Dance 2", "iclone/005_05.bvh"),
+    ("S05", "Dance 3", "iclone/005_07.bvh"),
+    ("S05", "Dance 4", "iclone/005_12.bvh"),
+    ("S05", "Dance 5", "iclone/005_18.bvh"),
+    ("S06", "Walk 1", "iclone/006_01.bvh"),
+    ("S06", "Dribble 1", "iclone/006_02.bvh"),
+    ("S06", "Dribble 2", "iclone/006_10.bvh"),
+    ("S06", "Shoot 1", "iclone/006_14.bvh"),
+    ("S06", "Shoot 2", "iclone/006_15.bvh"),
+    ("S07", "Walk 1", "iclone/007_01.bvh"),
+    ("S07", "Walk 2", "iclone/007_04.bvh"),
+    ("S07", "Walk 3", "iclone/007_06.bvh"),
+    ("S07", "Walk 4", "iclone/007_12.bvh"),
+)
 SPLITS = {"train": ["S01", "S131"], "test": ["S02", "S11"]}
+EXTRA_TRAIN = ["S03", "S05", "S06", "S07"]
 CAMERA_HEIGHTS = (1.55, 1.45, 1.65, 1.5)
+#: Extra training cameras V5-V8: (azimuth degrees, height m, radius factor).
+EXTRA_CAMERAS = ((0.0, 1.0, 1.1), (90.0, 2.0, 1.2), (180.0, 1.2, 1.15), (-90.0, 1.8, 1.3))
 LOOK_AT = (0.0, 0.0, 0.9)
 
 #: Detector-like noise, in pixels (1000-px images, subject ~ 300-450 px tall).
@@ -90,34 +121,42 @@ def _object(value: dict) -> np.ndarray:
     return arr
 
 
-def make_cameras(clips: dict[str, dict[str, np.ndarray]]) -> dict:
+def _camera(azimuth_deg: float, radius: float, height: float) -> dict:
+    a = np.deg2rad(azimuth_deg)
+    pos = np.array([radius * np.cos(a), radius * np.sin(a), height])
+    q = look_at_quaternion(pos, LOOK_AT)
+    return {
+        "orientation": [round(float(v), 8) for v in q],
+        "translation": [round(float(v) * 1000, 2) for v in pos],
+    }
+
+
+def make_cameras(
+    clips: dict[str, dict[str, np.ndarray]], splits: dict[str, list[str]], train_cameras: int = 4
+) -> dict:
     """Camera table (h36m_cameras.json schema) of the virtual cameras, numbers rounded."""
+    if train_cameras not in (4, 4 + len(EXTRA_CAMERAS)):
+        raise ValueError(f"train_cameras is 4 or {4 + len(EXTRA_CAMERAS)}, not {train_cameras}")
     h36m = h36m_cameras()
     intrinsics = []
-    for i, cam in enumerate(h36m.intrinsics):
-        intrinsics.append(dict(cam, id=f"V{i + 1}", source_id=cam["id"]))
+    for i in range(train_cameras):
+        cam = h36m.intrinsics[i % len(h36m.intrinsics)]
+        extra = {"azimuth": EXTRA_CAMERAS[i - 4][0]} if i >= 4 else {}
+        intrinsics.append(dict(cam, id=f"V{i + 1}", source_id=cam["id"], **extra))
     extrinsics = {}
     for subject, subject_clips in clips.items():
         reach = max(float(np.linalg.norm(c[:, 0, :2], axis=-1).max()) for c in subject_clips.values())
         radius = max(5.0, 3.5 + reach)
-        cams = []
-        for cam, height in zip(h36m.intrinsics, CAMERA_HEIGHTS):
-            a = np.deg2rad(cam["azimuth"])
-            pos = np.array([radius * np.cos(a), radius * np.sin(a), height])
-            q = look_at_quaternion(pos, LOOK_AT)
-            cams.append(
-                {
-                    "orientation": [round(float(v), 8) for v in q],
-                    "translation": [round(float(v) * 1000, 2) for v in pos],
-                }
-            )
+        cams = [_camera(cam["azimuth"], radius, h) for cam, h in zip(h36m.intrinsics, CAMERA_HEIGHTS)]
+        for azimuth, height, factor in EXTRA_CAMERAS[: train_cameras - 4]:
+            cams.append(_camera(azimuth, radius * factor, height) if subject in splits["train"] else {})
         extrinsics[subject] = cams
     return {
         "source": "Virtual cameras of the pstmo demo data set (tools/build_demo_dataset.py): Human3.6M "
         "intrinsics, placed around each subject. Same schema as h36m_cameras.json (translation in mm, "
         "orientation = camera-to-world quaternion (w, x, y, z)).",
         "fps": 50,
-        "splits": SPLITS,
+        "splits": splits,
         "intrinsics": intrinsics,
         "extrinsics": extrinsics,
     }
@@ -150,10 +189,18 @@ def detector_noise(kp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def build(cmu: Path, out: Path) -> dict[str, Path]:
+def build(
+    cmu: Path, out: Path, extra: Path | None = DEFAULT_EXTRA, train_cameras: int = 8
+) -> dict[str, Path]:
+    """Build the demo files into ``out``: clips of ``cmu`` (and of ``extra`` unless None)."""
     clips: dict[str, dict[str, np.ndarray]] = {}
-    for subject, name, src in CLIPS:
-        source = (cmu / src[0], cmu / src[1]) if isinstance(src, tuple) else cmu / src
+    sources = [(s, n, src, cmu) for s, n, src in CLIPS]
+    splits = {k: list(v) for k, v in SPLITS.items()}
+    if extra is not None:
+        sources += [(s, n, src, extra) for s, n, src in EXTRA_CLIPS]
+        splits["train"] += EXTRA_TRAIN
+    for subject, name, src, folder in sources:
+        source = (folder / src[0], folder / src[1]) if isinstance(src, tuple) else folder / src
         pose = load_clip(source)
         root = pose[:, 0, :2]
         centre = (root.min(0) + root.max(0)) / 2
@@ -161,13 +208,15 @@ def build(cmu: Path, out: Path) -> dict[str, Path]:
         pose[..., :2] -= centre.astype(np.float32)
         clips.setdefault(subject, {})[name] = pose.astype(np.float32)
 
-    table_json = make_cameras(clips)
+    table_json = make_cameras(clips, splits, train_cameras)
     table = camera_table_from_dict(table_json)
     gt: dict[str, dict[str, list[np.ndarray]]] = {}
     det: dict[str, dict[str, list[np.ndarray]]] = {}
     for subject, subject_clips in clips.items():
         for name, pose in subject_clips.items():
             for cam in range(table.num_cameras):
+                if not table.extrinsics[subject][cam]:
+                    continue  # test subjects: V1-V4 only
                 R, t = table.extrinsic(subject, cam)
                 kp = project_to_2d(world_to_camera(pose, R, t), table.intrinsics[cam]).astype(np.float32)
                 rng = np.random.default_rng([SEED, zlib.crc32(f"{subject}/{name}/{cam}".encode())])
@@ -204,9 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cmu", type=Path, default=DEFAULT_CMU, help="folder with the CMU clips (shared/data/cmu)"
     )
+    parser.add_argument(
+        "--extra", type=Path, default=DEFAULT_EXTRA, help="folder with the committed clips (tools/cmu)"
+    )
+    parser.add_argument("--no-extra", action="store_true", help="only the clips of --cmu (the 2022 set)")
+    parser.add_argument(
+        "--train-cameras", type=int, default=8, choices=(4, 8), help="virtual cameras per training subject"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (pstmo/data/demo)")
     args = parser.parse_args(argv)
-    paths = build(args.cmu, args.out)
+    paths = build(args.cmu, args.out, None if args.no_extra else args.extra, args.train_cameras)
     for p in paths.values():
         print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")
     return 0

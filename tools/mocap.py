@@ -42,7 +42,12 @@ foot = r/l hipjoint, femur, tibia; Spine = upperback; Thorax = lowerneck; Neck/N
 upperneck; Head = head; L/R shoulder, elbow, wrist = l/r clavicle, humerus, radius.
 
 BVH joints (``cmu_bvh_to_h36m``; a BVH joint sits at the *start* of its segment, i.e. at the
-end of the parent ASF bone). Two naming schemes of the CMU conversions are recognised:
+end of the parent ASF bone). Three naming schemes of the CMU conversions are recognised: the
+two below, and "iclone" (``BVH_TO_H36M['iclone']``): CMU motions retargeted onto the
+Character Creator "CC_Base" rig (centimetres, 60 fps; one body for every subject): Hip =
+mid(L/R_Thigh), hips/knees/feet = Thigh/Calf/Foot, Spine = Spine02, Thorax = NeckTwist01,
+Neck/Nose = Head (skull base), Head = mid(L/R_Eye), shoulders/elbows/wrists =
+Upperarm/Forearm/Hand.
 
 ====================  ====================================  ===============================
 H36M joint            cgspeed "MotionBuilder" names         Hahne "bvh11" names
@@ -533,7 +538,17 @@ BVH_TO_H36M: dict[str, tuple[str | tuple[str, str], ...]] = {
         "LeftAnkle", "Chest2", "Neck", "Head", "Head_End",
         "LeftShoulder", "LeftElbow", "LeftWrist", "RightShoulder", "RightElbow", "RightWrist",
     ),
+    "iclone": (
+        ("CC_Base_L_Thigh", "CC_Base_R_Thigh"), "CC_Base_R_Thigh", "CC_Base_R_Calf", "CC_Base_R_Foot",
+        "CC_Base_L_Thigh", "CC_Base_L_Calf", "CC_Base_L_Foot", "CC_Base_Spine02", "CC_Base_NeckTwist01",
+        "CC_Base_Head", ("CC_Base_L_Eye", "CC_Base_R_Eye"),
+        "CC_Base_L_Upperarm", "CC_Base_L_Forearm", "CC_Base_L_Hand",
+        "CC_Base_R_Upperarm", "CC_Base_R_Forearm", "CC_Base_R_Hand",
+    ),
 }  # fmt: skip
+
+#: Metres per file unit of each BVH naming scheme (the iClone / Character Creator rig is in cm).
+BVH_SCALE: dict[str, float] = {"cgspeed": CMU_SCALE, "bvh11": CMU_SCALE, "iclone": 0.01}
 
 _FEET = (3, 6)  # RFoot, LFoot in the H36M-17 layout
 
@@ -662,7 +677,8 @@ def load_clip(
         if path.suffix.lower() != ".bvh":
             raise DataError("expected a .bvh file or an (asf, amc) pair", path=str(path))
         clip = read_bvh(path)
-        pose = cmu_bvh_to_h36m(bvh_positions(clip), clip.names, ground=False)
+        scale = BVH_SCALE[bvh_scheme(clip.names)]
+        pose = cmu_bvh_to_h36m(bvh_positions(clip, scale), clip.names, ground=False)
         pose = _drop_leading_tpose(pose)
         fps = clip.fps
     pose = resample(pose, fps, dst_fps)

@@ -64,6 +64,8 @@ def load_videopose3d(
     2D and 3D joints share one layout here); an inconsistent entry is a :class:`DataError`.
     Raises :class:`DataError` for missing keys, bad shapes, NaN, 2D shorter than 3D, a
     camera count that differs from the table, and subjects/clips absent from the 2D file.
+    A subject's 2D list has one array per camera of the table, or one per camera that has
+    extrinsics for that subject (``CameraTable.cameras_of``, e.g. the demo's test subjects).
     """
     path_3d, path_2d = Path(path_3d), Path(path_2d)
     J = skeleton.num_joints
@@ -76,16 +78,17 @@ def load_videopose3d(
     if num_joints is not None and num_joints != J:
         raise DataError(f"num_joints is {num_joints}, expected {J}", path=str(path_2d), key="metadata")
     skeleton = skeleton_from_symmetry(metadata, skeleton, path_2d)
-    clips = _index_clips(positions_3d, positions_2d, path_3d, path_2d, cameras.num_cameras, J, joint_maps)
+    clips = _index_clips(positions_3d, positions_2d, path_3d, path_2d, cameras, J, joint_maps)
 
     def build(subject: str) -> list[Sequence]:
+        cams = _subject_cameras(cameras, subject, positions_2d[subject])
         return [
             _camera_view(
                 subject,
                 clip,
                 cam,
                 pos,
-                positions_2d[subject][clip][cam],
+                positions_2d[subject][clip][k],
                 cameras,
                 J,
                 joint_maps,
@@ -93,7 +96,7 @@ def load_videopose3d(
                 root_joint,
             )  # fmt: skip
             for clip, pos in positions_3d[subject].items()
-            for cam in range(cameras.num_cameras)
+            for k, cam in enumerate(cams)
         ]
 
     return PoseDataset(
@@ -108,8 +111,17 @@ def load_videopose3d(
     )
 
 
+def _subject_cameras(cameras: CameraTable, subject: str, views_of_subject: dict) -> list[int]:
+    """The cameras a subject's 2D lists stand for: all of the table's, or (when the lists are
+    shorter) those with extrinsics for the subject."""
+    first = next(iter(views_of_subject.values()), None)
+    n = len(first) if isinstance(first, list | tuple) else cameras.num_cameras
+    own = cameras.cameras_of(subject)
+    return own if n != cameras.num_cameras and n == len(own) else list(range(cameras.num_cameras))
+
+
 def _index_clips(
-    positions_3d: dict, positions_2d: dict, path_3d: Path, path_2d: Path, n_cams: int, J: int,
+    positions_3d: dict, positions_2d: dict, path_3d: Path, path_2d: Path, cameras: CameraTable, J: int,
     joint_maps: dict[int, tuple[int, ...]],
 ) -> list[ClipInfo]:  # fmt: skip
     """Check the 3D/2D dictionaries against each other and list their clips (no sequence is built)."""
@@ -134,6 +146,7 @@ def _index_clips(
                 f"expected a dict {{clip: [one (T, {J}, 2) array per camera]}}",
                 path=str(path_2d), key=f"positions_2d[{subject!r}]",
             )  # fmt: skip
+        n_cams = len(_subject_cameras(cameras, subject, positions_2d[subject]))
         for clip, pos in actions.items():
             T = _check_clip(
                 subject, clip, pos, positions_2d[subject], path_3d, path_2d, n_cams, J, joint_maps
