@@ -9,9 +9,10 @@ Each notebook is executed into ``results/notebooks/<name>.ipynb`` with the param
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,10 +110,118 @@ def _run_one(
         return NotebookRun(name, False, time.perf_counter() - start, target, describe_error(exc))
 
 
-def default_jobs(profile: str) -> int:
-    """Notebooks run at once: the smoke profile trains with one thread per notebook, so one
-    notebook per core (at most 4); the paper profile shares one GPU, so one at a time."""
+def default_jobs(profile: str, count: int = len(NOTEBOOKS)) -> int:
+    """Notebooks run at once. ``demo``: all of them, since their runs go to one shared Dask cluster
+    (one one-thread worker per core) and a notebook mostly waits for its runs; ``smoke``: one per
+    core (at most 4), each trains in its own kernel; ``paper`` shares one GPU: one at a time."""
+    if profile == "demo":
+        return max(1, count)
     return max(1, min(os.cpu_count() or 1, 4)) if profile == "smoke" else 1
+
+
+class RunCounter:
+    """A Dask scheduler plugin counting the training runs it was given and has finished, for the
+    progress bar and ETA of a reproduction (every task on the shared cluster is one run)."""
+
+    name = "pstmo-run-counter"
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.finished: set[str] = set()
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        self.seen.add(str(key))
+        if finish in ("memory", "erred"):
+            self.finished.add(str(key))
+
+    def counts(self) -> tuple[int, int]:
+        return len(self.finished), len(self.seen)
+
+
+def _counts(dask_scheduler: Any) -> tuple[int, int]:
+    return dask_scheduler.plugins[RunCounter.name].counts()
+
+
+@contextlib.contextmanager
+def shared_cluster(
+    profile: str, address: str | None = None
+) -> Iterator[Callable[[], tuple[int, int]] | None]:
+    """For the ``demo`` profile (or with an ``address``): one Dask cluster for every notebook of the
+    reproduction, its address exported as ``PSTMO_DASK_ADDRESS`` to the notebook kernels. Yields a
+    function returning ``(runs finished, runs submitted)``, or None (no shared cluster)."""
+    from pstmo import runner
+
+    if profile != "demo" and not address:
+        yield None
+        return
+    from distributed import Client
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    plugin = type("RunCounterPlugin", (RunCounter, SchedulerPlugin), {})()
+    old = os.environ.get(runner.ADDRESS_ENV)
+    with contextlib.ExitStack() as stack:
+        if not address:
+            address = stack.enter_context(runner.local_cluster()).scheduler_address
+        client = stack.enter_context(Client(address))
+        client.register_plugin(plugin, name=RunCounter.name)
+        os.environ[runner.ADDRESS_ENV] = address
+        try:
+            yield lambda: client.run_on_scheduler(_counts)
+        finally:
+            if old is None:
+                os.environ.pop(runner.ADDRESS_ENV, None)
+            else:
+                os.environ[runner.ADDRESS_ENV] = old
+
+
+def store_outputs(executed: Path, target: Path, provenance: dict[str, Any]) -> None:
+    """Copy the outputs of an executed notebook into the stored notebook ``target`` (same cells;
+    papermill's injected-parameters cell is left out), with ``provenance`` (commit, command,
+    machine, time, profile) in its metadata under ``pstmo``. Atomic; the cells' sources stay."""
+    import nbformat
+
+    from pstmo.io import atomic_write
+
+    ran = nbformat.read(executed, as_version=4)
+    stored = nbformat.read(target, as_version=4)
+    cells = [c for c in ran.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    if [c.source for c in cells] != [c.source for c in stored.cells]:
+        raise ValueError(
+            f"{executed}: its cells differ from {target}'s; store the outputs of a run of this notebook"
+        )
+    for src, dst in zip(cells, stored.cells):
+        if dst.cell_type == "code":
+            dst.outputs = src.get("outputs", [])
+            dst.execution_count = src.get("execution_count")
+    stored.metadata["pstmo"] = provenance
+    with atomic_write(target, "w") as fh:
+        nbformat.write(stored, fh)
+
+
+def _provenance(profile: str, run: NotebookRun, params: dict[str, Any]) -> dict[str, Any]:
+    import platform
+    import sys
+    from datetime import datetime, timezone
+
+    from pstmo.runtime import git_commit
+
+    return {
+        "profile": profile, "parameters": params, "commit": git_commit(), "command": " ".join(sys.argv),
+        "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})",
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seconds": round(run.seconds, 1),
+    }  # fmt: skip
+
+
+def _postfix(counts: Callable[[], tuple[int, int]] | None, start: float, name: str) -> str:
+    """``05_components; runs 12/40, ETA 31 min`` from the shared cluster's counts (when there is one)."""
+    if counts is None:
+        return name
+    done, total = counts()
+    text = f"{name}; runs {done}/{total}"
+    if done:
+        eta = (time.perf_counter() - start) / done * (total - done)
+        text += f", ETA {eta / 60:.0f} min for the runs submitted so far"
+    return text
 
 
 def run_reproduce(
@@ -127,10 +236,18 @@ def run_reproduce(
     kernel_name: str | None = None,
     progress: bool = True,
     jobs: int | None = None,
+    store: bool | None = None,
+    address: str | None = None,
 ) -> list[NotebookRun]:
     """Execute the selected notebooks (``jobs`` at once, default :func:`default_jobs`); a failing
-    notebook is reported, the rest still run. Returns the records in the notebooks' order."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    notebook is reported, the rest still run. Returns the records in the notebooks' order.
+
+    ``demo`` profile: every notebook's runs go to one shared Dask cluster (``address``, or a local
+    one), cached and resumable (:mod:`pstmo.runner`: an interrupted reproduction trains only what
+    is missing), and ``store`` (default on for ``demo``) copies each notebook's outputs into the
+    notebook in ``notebooks/`` with their provenance, so a reader sees results without training.
+    """
+    from concurrent.futures import ProcessPoolExecutor
 
     from tqdm.auto import tqdm
 
@@ -147,23 +264,28 @@ def run_reproduce(
         "seed": seed,
     }
     names = resolve_only(only)
-    jobs = default_jobs(profile) if jobs is None else jobs
+    jobs = default_jobs(profile, len(names)) if jobs is None else jobs
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
+    store = profile == "demo" if store is None else store
     bar = tqdm(total=len(names), desc=f"reproduce ({profile})", unit="notebook", disable=not progress)
     runs: dict[str, NotebookRun] = {}
-    if min(jobs, len(names)) == 1:
-        for name in names:
-            bar.set_postfix_str(name)
-            runs[name] = _run_one(name, nb_dir, out_dir, params, kernel_name)
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_run_one, n, nb_dir, out_dir, params, kernel_name): n for n in names}
-            for future in as_completed(futures):
-                runs[futures[future]] = future.result()
-                bar.set_postfix_str(futures[future])
+    start = time.perf_counter()
+    with shared_cluster(profile, address) as counts, ProcessPoolExecutor(max_workers=jobs) as pool:
+        # each notebook in its own process (papermill + kernel); the kernels inherit PSTMO_DASK_ADDRESS
+        futures = {pool.submit(_run_one, n, nb_dir, out_dir, params, kernel_name): n for n in names}
+        pending = set(futures)
+        while pending:
+            done = {f for f in pending if f.done()}
+            for future in done:
+                run = runs[futures[future]] = future.result()
+                if store and run.ok:
+                    store_outputs(run.output, nb_dir / f"{run.name}.ipynb", _provenance(profile, run, params))
                 bar.update()
+            pending -= done
+            bar.set_postfix_str(_postfix(counts, start, ", ".join(sorted(futures[f] for f in pending))[:60]))
+            if pending:
+                time.sleep(2.0)
     bar.close()
     return [runs[n] for n in names]
 

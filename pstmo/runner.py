@@ -370,24 +370,34 @@ def train_one(spec: dict[str, Any], *deps: Any) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- the grid
 @contextlib.contextmanager
-def _client(address: str | None, workers: int) -> Iterator[Any]:
-    """A Dask client: of the cluster at ``address``, else of a ``LocalCluster`` started (and
-    closed) here with ``workers`` one-thread worker processes."""
-    from distributed import Client, LocalCluster
+def local_cluster(workers: int | None = None) -> Iterator[Any]:
+    """A Dask ``LocalCluster`` of ``workers`` (default: one per core) one-thread worker processes,
+    closed on exit; ``pstmo reproduce`` shares one among all notebooks through :data:`ADDRESS_ENV`."""
+    from distributed import LocalCluster
 
-    if address:
-        with Client(address) as client:
-            yield client
-        return
     # silence_logs: not the nanny's warning when a worker is slow to exit after the work is done;
     # the scheduler's HTTP routes (no dashboard) move to a free port when another cluster has 8787
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, env=WORKER_ENV,
-            silence_logs=logging.ERROR,
+            n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
+            env=WORKER_ENV, silence_logs=logging.ERROR,
         )  # fmt: skip
-    with cluster, Client(cluster) as client:
+    with cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _client(address: str | None, workers: int) -> Iterator[Any]:
+    """A Dask client: of the cluster at ``address``, else of a :func:`local_cluster` started (and
+    closed) here with ``workers`` one-thread worker processes."""
+    from distributed import Client
+
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         yield client
 
 
@@ -548,6 +558,7 @@ __all__ = [
     "code_fingerprint",
     "history",
     "learning_curves",
+    "local_cluster",
     "plan_runs",
     "read_done",
     "run_cells",

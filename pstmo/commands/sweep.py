@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--grid", action="append", default=[], metavar="KEY=V1,V2",
         help="a parameter and its values (Python literals when possible); repeat for more keys",
     )  # fmt: skip
-    sweep.add_argument("--profile", default="smoke", choices=["smoke", "paper"])
+    sweep.add_argument("--profile", default="smoke", choices=["smoke", "demo", "paper"])
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a fixed parameter")
     sweep.add_argument("--out", default=None, help="sweep folder (default results/<notebook>-<keys>/)")
     sweep.add_argument("--name", default=None, help="sweep name (folder under results/)")
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run every notebook in order and write all tables and figures",
         description="Runs every notebook (00-12 but the interactive 11) with papermill into results/notebooks/.",
     )
-    rep.add_argument("--profile", default="smoke", choices=["smoke", "paper"])
+    rep.add_argument("--profile", default="smoke", choices=["smoke", "demo", "paper"])
     rep.add_argument(
         "--only", nargs="+", default=None, metavar="TABLE", help="notebook names or ids like table3 fig4"
     )
@@ -40,6 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep.add_argument(
         "--jobs", type=positive_int, default=None,
         help="notebooks run at once (default: one per core, at most 4, in the smoke profile; 1 in paper)",
+    )  # fmt: skip
+    rep.add_argument(
+        "--address", default=None,
+        help="a Dask scheduler (tcp://host:8786) to run the trainings on (default: a local cluster, demo profile)",
+    )  # fmt: skip
+    rep.add_argument(
+        "--store", action=argparse.BooleanOptionalAction, default=None,
+        help="copy each notebook's outputs into notebooks/ with their provenance (default: on for demo)",
     )  # fmt: skip
     rep.set_defaults(func=_reproduce)
 
@@ -75,7 +83,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     runs = run_reproduce(
         profile=args.profile, only=args.only, dataset=args.dataset, data_dir=args.data_dir,
-        device=args.device, seed=args.seed, jobs=args.jobs,
+        device=args.device, seed=args.seed, jobs=args.jobs, store=args.store, address=args.address,
     )  # fmt: skip
     print(report(runs))
     return 0 if all(r.ok for r in runs) else 1
