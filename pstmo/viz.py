@@ -761,8 +761,8 @@ def plot_learning_curves(
     """The learning curves of runs, so a reader sees each one reach its plateau.
 
     ``curves``: a long DataFrame with columns ``hue`` (e.g. the ablation cell), ``seed``, ``step``,
-    ``loss`` and ``val_metric`` (one row per epoch of a run, as in a run's ``history.csv``; the
-    runner's ``pstmo.runner.learning_curves`` builds it). Left: the training loss; right: the
+    ``loss`` and ``val_metric`` (a row may carry only one of the two, NaN in the other: the loss
+    logged every few steps, the validation every epoch; ``pstmo.runner.learning_curves`` builds it). Left: the training loss; right: the
     validation metric that selects ``best.pt`` (mean over seeds, the band is the spread), each
     run's selected epoch marked with a dot.
     """
@@ -778,7 +778,8 @@ def plot_learning_curves(
     fig = new_figure(10.0, 3.6)
     axes = [fig.add_subplot(1, 2, i + 1) for i in range(2)]
     order = list(dict.fromkeys(df[hue]))
-    sns.lineplot(data=df, x="step", y="loss", hue=hue, hue_order=order, errorbar=("pi", 100), ax=axes[0])
+    loss = df.dropna(subset=["loss"])
+    sns.lineplot(data=loss, x="step", y="loss", hue=hue, hue_order=order, errorbar=("pi", 100), ax=axes[0])
     val = df.dropna(subset=["val_metric"])
     sns.lineplot(data=val, x="step", y="val_metric", hue=hue, hue_order=order, errorbar=("pi", 100), ax=axes[1],
                  legend=False)  # fmt: skip

@@ -167,6 +167,11 @@ def test_grid_runs_once_then_comes_from_the_cache(tmp_path, monkeypatch):
         "pretrain-p-stmo-s-s1",
     ]
     assert list(table.columns[:6]) == HEAD and list(table.columns[-6:]) == TAIL
+    curves = runner.learning_curves(table)  # the loss of every logged step, the validation of every epoch
+    for (cell, seed), part in curves.groupby(["cell", "seed"]):
+        run_dir = table[(table.cell == cell) & (table.seed == seed)].run_dir.iloc[0]
+        assert part.loss.notna().sum() == len(pd.read_csv(f"{run_dir}/steps.csv"))
+        assert part.val_metric.notna().sum() == pd.read_csv(f"{run_dir}/history.csv").val_metric.notna().sum() >= 1
     assert {"mpjpe", "p_mpjpe", "n_mpjpe", "mpjve"} <= set(table.columns)
     assert "stage" in table.columns and "flip" not in table.columns
     assert table["protocol"].str.startswith("test split, all frames").all()
