@@ -1,10 +1,11 @@
 # %% [markdown]
 # # 11 · Interactive explorer
 #
-# Pick a **dataset, subject, clip, camera and frame** (slider, or ▶ to play), a **model** (an
-# untrained one is built on the spot; the runs of `pstmo train` under `results/<run>/best.pt` and
-# those of the notebooks under `results/runs/<notebook>-<run>/best.pt` are listed, and *rescan
-# runs* adds those trained since; or type a checkpoint path), the **TDS rate** *s* (window frames
+# Pick a **dataset, subject, clip, camera and frame** (slider, or ▶ to play), a **model** (it
+# opens on the trained demo model shipped with the package; untrained ones are built on the spot;
+# the runs of `pstmo train` under `results/<run>/best.pt` and those of the notebooks under
+# `results/runs/<notebook>-<run>/best.pt` are listed, and *rescan runs* adds those trained since;
+# or type a checkpoint path), the **TDS rate** *s* (window frames
 # `t + k·s`) and the **MPM masking** (temporal ratio *q<sup>T</sup>*, spatially masked joints
 # *m<sup>S</sup>*). The figure shows
 #
@@ -13,10 +14,14 @@
 # * the MPM (Stage I) reconstruction of the centre frame over the input;
 # * the predicted 3D pose (joints coloured by error) beside the ground truth, and the per-joint error.
 #
-# Without `checkpoint` the models have **random weights** (said in red on the figure): the
-# explorer then shows the data, the windows and the masks, not real predictions. Pick a trained
-# run in the model list, or pass e.g. `checkpoint="results/runs/00_quickstart-stage2/best.pt"`
-# (after notebook 00; a path relative to the repository root or to `notebooks/`) for real ones.
+# Without `checkpoint` the explorer opens on the **trained demo model shipped with the package**
+# (`pstmo.data.demo_model_path()`: a small P-STMO-S with a 27-frame window, Stage I then Stage II
+# on the demo's training subjects, made by `tools/train_shipped_model.py`), so the predictions and
+# the MPM reconstruction are real ones from the start. The *untrained* models of the list have
+# random weights (said in red on the figure): they show the data, the windows and the masks only.
+# Pick one of your runs in the list, or pass e.g.
+# `checkpoint="results/runs/00_quickstart-stage2/best.pt"` (after notebook 00; a path relative to
+# the repository root or to `notebooks/`).
 #
 # **Playing.** ▶ advances 10 frames per second. A redraw takes longer than that on a CPU (the
 # status line's figures are recomputed and the picture rendered for every frame), so while
@@ -36,7 +41,7 @@ data_dir = None  # folder of the prepared dataset (None: the bundled demo data)
 device = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
 seed = 0
 out_dir = None  # None: figures/ of the repository
-checkpoint = None  # a trained Stage II / LiftFormer checkpoint (None: untrained smoke-size model)
+checkpoint = None  # a trained Stage II / LiftFormer checkpoint (None: the shipped demo model)
 
 # %%
 from pstmo import notebook
@@ -70,5 +75,6 @@ print(
 )
 
 # %%
-# the read-only fallback: figures/11_explorer_static.png
-nb.figure(explorer.figure, "11_explorer_static", dpi=explorer.dpi)
+# the figure of the last update, shown here; running this notebook writes no file
+# (`explorer.save_static(out_dir=...)` saves it as `11_explorer_static.png` where you say)
+explorer.figure

@@ -12,7 +12,14 @@ Pick dataset, subject, clip, camera and frame (slider with play), model / checkp
 Everything is recomputed from the controls in :meth:`PoseExplorer.update`; the numbers of the
 last update are in ``explorer.state`` and the figure in ``explorer.figure`` (also rendered as
 PNG into an ``ipywidgets.Image``), so tests can drive the widgets without a browser. Without a
-checkpoint a small *untrained* model of the smoke profile is built, and the figure says so.
+checkpoint it opens on the trained demo model shipped with the package
+(``pstmo.data.demo_model_path()``: P-STMO-S, N = 27, with its Stage I MPM); small *untrained*
+models of the smoke profile can be picked too, and the figure then says so in red.
+
+The figure is drawn for its display size: ``dpi`` 96 and font sizes of at least
+:data:`MIN_FONT_PT` points, so every label is at least 10 px high (capital letters) in the
+notebook, where the PNG is shown at its own size, about 710 px wide (it fits JupyterLab's output
+area at a 1,150 px window with the file browser open).
 
 Playback keeps up by dropping frames: a redraw takes longer than a video frame, so while ▶ plays,
 each redraw sets the player's interval to at least its own duration (plus a margin) and its step
@@ -39,6 +46,14 @@ from pstmo.inference import predict
 
 #: Untrained models the explorer can build on the spot (smoke-profile sizes).
 UNTRAINED = {"untrained P-STMO-S": "p-stmo-s", "untrained LiftFormer": "liftformer"}
+#: The model list's name of the trained model shipped with the package (``pstmo.data.demo_model_path``).
+SHIPPED = "trained demo P-STMO-S (shipped)"
+#: The figure: size in inches at ``dpi`` 96 (about 710 x 520 px), smallest font (points): 10.5 pt at
+#: 96 dpi is 14 px, capitals 10.2 px high.
+FIGURE_SIZE = (7.4, 5.4)
+DPI = 96
+MIN_FONT_PT = 10.5
+TITLE_PT = 11.0
 #: Playback: milliseconds per sequence frame when redraws keep up (10 frames/s), and the margin
 #: over a redraw's duration given to the player's interval when they do not.
 PLAY_INTERVAL_MS = 100
@@ -88,19 +103,44 @@ def build_untrained(preset: str = "p-stmo-s", profile: str = "smoke", seed: int 
     )  # fmt: skip
 
 
+def shipped_model() -> Path | None:
+    """The trained model shipped with the package (``pstmo.data.demo_model_path()``), None if absent."""
+    from pstmo.data import demo_model_path
+
+    path = demo_model_path()
+    return path if path.is_file() else None
+
+
+def embedded_mpm(checkpoint: str | os.PathLike, device: str = "cpu") -> Any:
+    """The Stage I model stored inside a Stage II checkpoint under the key ``"mpm"`` (as in the
+    shipped model, ``tools/train_shipped_model.py``), in eval mode; None when there is none."""
+    from pstmo.checkpoint import build_model, config_of, is_pstmo_checkpoint
+    from pstmo.state import load_state_strict, read_torch_file
+
+    raw = read_torch_file(checkpoint)
+    sub = raw.get("mpm") if is_pstmo_checkpoint(raw) else None
+    if not is_pstmo_checkpoint(sub):
+        return None
+    model = build_model(config_of(sub, f"{checkpoint} (key 'mpm')"))
+    load_state_strict(model, sub["model"], source=f"{checkpoint} (key 'mpm')")
+    return model.to(device).eval()
+
+
 def load_bundle(
     checkpoint: str | os.PathLike,
     mpm_checkpoint: str | os.PathLike | None = None,
     device: str = "cpu",
     profile: str = "smoke",
     seed: int = 0,
+    label: str | None = None,
 ) -> ModelBundle:
     """Models of a checkpoint (``pstmo.checkpoint.load_model``).
 
     Stage II / LiftFormer checkpoint: the MPM comes from ``mpm_checkpoint``, else from the
-    Stage I checkpoint the run was initialised from (its ``pretrained``) when that file exists,
-    else it is untrained (said in the notes). A Stage I checkpoint gives a trained MPM and an
-    untrained lifter.
+    checkpoint itself (its key ``"mpm"``, as in the shipped model), else from the Stage I
+    checkpoint the run was initialised from (its ``pretrained``) when that file exists, else it
+    is untrained (said in the notes). A Stage I checkpoint gives a trained MPM and an untrained
+    lifter. ``label``: the name shown (default ``<folder>/<file>``).
     """
     import torch
 
@@ -111,7 +151,7 @@ def load_bundle(
     frames, tds = info.frames, info.tds
     dev = next(model.parameters()).device
     name = Path(checkpoint)
-    label = f"{name.parent.name}/{name.name}"
+    label = label or f"{name.parent.name}/{name.name}"
     torch.manual_seed(seed)
     if info.stage == "pretrain":
         lifter = build_model(get_profile(profile, "lift", frames=frames, model_overrides=_size_of(model)))
@@ -122,7 +162,10 @@ def load_bundle(
         )  # fmt: skip
     source = mpm_checkpoint or (info.config.pretrained if info.config is not None else None)
     notes = []
-    if source and Path(source).is_file():
+    inside = None if mpm_checkpoint else embedded_mpm(checkpoint, device=str(dev))
+    if inside is not None:
+        mpm = inside
+    elif source and Path(source).is_file():
         mpm, _ = load_model(source, device=device)
     else:
         mpm = build_model(get_profile(profile, "pretrain", frames=frames)).to(dev).eval()
@@ -152,7 +195,9 @@ def window(pose: np.ndarray, t: int, frames: int, tds: int = 1) -> np.ndarray:
 class PoseExplorer:
     """The explorer: ``PoseExplorer(dataset="demo", checkpoint=None).widget`` in a notebook.
 
-    ``dataset`` is a name for ``pstmo.data.load_dataset`` or a ``PoseDataset``. Controls are
+    ``dataset`` is a name for ``pstmo.data.load_dataset`` or a ``PoseDataset``. ``checkpoint``
+    None: the trained demo model shipped with the package (:data:`SHIPPED`) when it is there,
+    else an untrained one. Controls are
     attributes (``dataset_w, subject, clip, camera, frame, play, model, checkpoint_path, tds,
     mask_ratio, mask_joints``); setting their ``value`` updates the figure. ``state`` holds
     the arrays of the last update (``pose_2d``, ``temporal``, ``spatial``, ``recon``, ``pred``,
@@ -169,7 +214,7 @@ class PoseExplorer:
         seed: int = 0,
         profile: str = "smoke",
         results_dir: str | os.PathLike | None = None,
-        dpi: float = 64,
+        dpi: float = DPI,
     ):
         import ipywidgets as W
 
@@ -180,7 +225,7 @@ class PoseExplorer:
         self.mpm_checkpoint = mpm_checkpoint
         self.dpi = dpi
         self.state: dict[str, Any] = {}
-        self.figure = viz.new_figure(12.0, 6.4, dpi)
+        self.figure = viz.new_figure(*FIGURE_SIZE, dpi)
         self._bundles: dict[str, ModelBundle] = {}
         self._busy = False
         self._held = False
@@ -200,7 +245,7 @@ class PoseExplorer:
         self.play = W.Play(min=0, max=0, interval=PLAY_INTERVAL_MS, description="play")
         W.jslink((self.play, "value"), (self.frame, "value"))
         self.results_dir = results_dir
-        options = list(UNTRAINED) + self._find_checkpoints(results_dir)
+        options = self._fixed_models() + self._find_checkpoints(results_dir)
         if checkpoint is not None:
             options.insert(0, str(resolve_path(checkpoint) or checkpoint))
         self.model = W.Dropdown(options=options, value=options[0], description="model", style=style)
@@ -331,14 +376,20 @@ class PoseExplorer:
         # runs of `pstmo train` (results/<run>/) and of the notebooks (results/runs/<notebook>-<run>/)
         return sorted({str(p) for pattern in ("*/best.pt", "runs/*/best.pt") for p in root.glob(pattern)})
 
+    @staticmethod
+    def _fixed_models() -> list[str]:
+        """The shipped trained model (when installed), then the untrained ones."""
+        return ([SHIPPED] if shipped_model() is not None else []) + list(UNTRAINED)
+
     def rescan_runs(self) -> list[str]:
         """List the trained runs again (e.g. after notebook 00 or 10 trained one), keeping the selection."""
         found = self._find_checkpoints(self.results_dir)
-        keep = [o for o in self.model.options if o not in UNTRAINED and o not in found]
+        fixed = self._fixed_models()
+        keep = [o for o in self.model.options if o not in fixed and o not in found]
         current = self.model.value
         self._busy = True  # changing the options must not redraw
         try:
-            self.model.options = list(UNTRAINED) + found + keep
+            self.model.options = fixed + found + keep
             self.model.value = current
         finally:
             self._busy = False
@@ -347,11 +398,16 @@ class PoseExplorer:
     def _select_model(self) -> ModelBundle:
         key = self.model.value
         if key not in self._bundles:
+            from pstmo.runtime import resolve_device
+
             if key in UNTRAINED:
                 self._bundles[key] = build_untrained(UNTRAINED[key], self.profile, self.seed)
+            elif key == SHIPPED:
+                self._bundles[key] = load_bundle(
+                    shipped_model(), None, str(resolve_device(self.device)), self.profile, self.seed,
+                    label=SHIPPED,
+                )  # fmt: skip
             else:
-                from pstmo.runtime import resolve_device
-
                 self._bundles[key] = load_bundle(
                     key, self.mpm_checkpoint, str(resolve_device(self.device)), self.profile, self.seed
                 )
@@ -486,13 +542,13 @@ class PoseExplorer:
         self._pace(self.render_s)
 
     def draw(self):
-        """Draw ``self.state`` into ``self.figure`` (6 panels) and return the figure."""
+        """Draw ``self.state`` into ``self.figure`` (6 panels, 2 x 3) and return the figure."""
         import matplotlib as mpl
 
         st, fig = self.state, self.figure
         fig.clear()
-        gs = fig.add_gridspec(2, 3, height_ratios=(1, 1), hspace=0.3, wspace=0.25, left=0.02, right=0.99,
-                              top=0.9, bottom=0.12)  # fmt: skip
+        top = 0.84 if not self.bundle.trained else 0.89  # room for the two-line titles (and the warning)
+        gs = fig.add_gridspec(2, 3, hspace=0.45, wspace=0.35, left=0.02, right=0.98, top=top, bottom=0.04)
         mid = (self.bundle.frames - 1) // 2
         centre_masked = bool(st["temporal"][mid])
         pose = st["pose_2d"]
@@ -501,7 +557,7 @@ class PoseExplorer:
         masked = np.ones(17, bool) if centre_masked else st["spatial"][mid]
         viz.draw_skeleton_2d(ax, pose, masked=masked)
         viz._image_axes(ax, None, None, np.concatenate([pose, st["window"].reshape(-1, 2)]))
-        ax.set_title("2D input, centre frame" + (" (masked frame)" if centre_masked else ""), fontsize=9)
+        ax.set_title("2D input, centre\n" + ("frame (masked)" if centre_masked else "frame (grey: masked)"))
         ax.set_xticks([])
         ax.set_yticks([])
 
@@ -511,17 +567,18 @@ class PoseExplorer:
         ax.imshow(grid.T, aspect="auto", cmap=mpl.colors.ListedColormap(["#ffffff", "#d62728", "#7f7f7f"]),
                   vmin=0, vmax=2, interpolation="nearest")  # fmt: skip
         ax.axvline(mid, color="#1f5fbf", linewidth=1)
-        ax.set_xlabel("window frame (grey: temporal mask)", fontsize=8)
-        ax.set_ylabel("joint (red: spatial mask)", fontsize=8)
-        ax.set_title(f"MPM masks q^T={self.mask_ratio.value:.2f}, m^S={self.mask_joints.value}", fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("frame (grey: masked)")
+        ax.set_ylabel("joint (red: masked)")
+        ax.set_xticks([0, mid, len(grid) - 1])
+        ax.set_yticks([0, grid.shape[1] - 1])
+        ax.set_title(f"MPM masks\nq^T={self.mask_ratio.value:.2f}, m^S={self.mask_joints.value}")
 
         ax = fig.add_subplot(gs[0, 2])
         viz.draw_skeleton_2d(ax, pose, alpha=0.35)
         if st["recon_center"] is not None:
             viz.draw_skeleton_2d(ax, st["recon_center"], linewidth=1.5)
         viz._image_axes(ax, None, None, pose)
-        ax.set_title("MPM reconstruction (faint: input)", fontsize=9)
+        ax.set_title("MPM reconstruction\n(faint: input)")
         ax.set_xticks([])
         ax.set_yticks([])
 
@@ -531,24 +588,69 @@ class PoseExplorer:
             ax, st["pred"], joint_colors=cmap(np.clip(st["errors_mm"] / 150.0, 0, 1)), markersize=20
         )
         viz.setup_axes_3d(ax, *viz._frame_3d([st["pred"]]))  # per-panel limits: each pose fills its panel
-        ax.set_title(f"prediction, MPJPE {st['errors_mm'].mean():.1f} mm", fontsize=9)
+        ax.set_title(f"prediction\nMPJPE {st['errors_mm'].mean():.1f} mm")
         ax = fig.add_subplot(gs[1, 1], projection="3d")
         viz.draw_skeleton_3d(ax, st["gt"])
         viz.setup_axes_3d(ax, *viz._frame_3d([st["gt"]]))
-        ax.set_title("ground truth", fontsize=9)
+        ax.set_title("ground truth")
 
         ax = fig.add_subplot(gs[1, 2])
-        viz.plot_joint_errors(st["errors_mm"], ax=ax)
-        ax.set_title("per-joint error", fontsize=9)
+        self._joint_errors(ax, st["errors_mm"])
         if not self.bundle.trained:
             fig.suptitle(
-                "UNTRAINED model (random weights): predictions are meaningless", color="#b00", fontsize=10
+                "UNTRAINED model (random weights): predictions are meaningless", color="#b00", y=0.995
             )
+        readable(fig)
         return fig
+
+    @staticmethod
+    def _joint_errors(ax, errors_mm: np.ndarray) -> None:
+        """Per-joint error as horizontal bars (joint names readable without rotation), by body side."""
+        from matplotlib.ticker import MaxNLocator
+
+        from pstmo.skeleton import H36M_SKELETON as sk
+
+        colors = [
+            viz.SIDE_COLORS["left" if j in sk.left else "right" if j in sk.right else "center"]
+            for j in range(len(errors_mm))
+        ]
+        ax.barh(np.arange(len(errors_mm)), errors_mm, color=colors)
+        ax.set_yticks(np.arange(len(errors_mm))[::2], [sk.names[j] for j in range(0, len(errors_mm), 2)])
+        ax.invert_yaxis()
+        ax.set_xlabel("error (mm)")
+        ax.set_title("per-joint error")
+        ax.xaxis.set_major_locator(MaxNLocator(3))
 
     def save_static(self, name: str = "11_explorer_static", out_dir: str | os.PathLike | None = None) -> Path:
         """Save the current figure as the read-only fallback (``figures/11_explorer_static.png``)."""
         return viz.save_figure(self.figure, name, out_dir=out_dir, dpi=self.dpi)
+
+
+def readable(fig, min_pt: float = MIN_FONT_PT, title_pt: float = TITLE_PT) -> None:
+    """Raise every text of ``fig`` to at least ``min_pt`` points (titles: ``title_pt``)."""
+    from matplotlib.text import Text
+
+    titles = {id(ax.title) for ax in fig.axes}
+    if fig._suptitle is not None:
+        titles.add(id(fig._suptitle))
+    for text in fig.findobj(Text):
+        size = title_pt if id(text) in titles else min_pt
+        if text.get_fontsize() < size:
+            text.set_fontsize(size)
+
+
+def text_cap_heights(fig) -> dict[str, float]:
+    """Height in pixels of a capital letter of every visible, non-empty text of ``fig`` at its
+    dpi (the size a reader sees where the PNG is shown at its own size), by text."""
+    from matplotlib.text import Text
+    from matplotlib.textpath import TextPath
+
+    out = {}
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip():
+            cap = TextPath((0, 0), "H", prop=text.get_fontproperties()).get_extents().height
+            out[text.get_text()] = min(out.get(text.get_text(), np.inf), cap * fig.dpi / 72.0)
+    return out
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import torch  # noqa: E402
 from pstmo.checkpoint import load_model  # noqa: E402
 from pstmo.inference import predict, sequence_windows  # noqa: E402
 from pstmo.viz import to_upright  # noqa: E402
-from pstmo.widgets import PoseExplorer, window  # noqa: E402
+from pstmo.widgets import SHIPPED, PoseExplorer, text_cap_heights, window  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,11 +30,60 @@ def explorer(_one_thread):
     return PoseExplorer(dataset="demo", seed=0, results_dir="/nonexistent", dpi=30)
 
 
+def test_opens_on_the_shipped_trained_model(explorer):
+    from pstmo.data import demo_model_path
+    from pstmo.widgets import embedded_mpm
+
+    assert explorer.model.value == SHIPPED and explorer.model.options[0] == SHIPPED
+    assert explorer.bundle.trained and explorer.bundle.frames == 27
+    assert "UNTRAINED" not in explorer.status.value  # the lifter and its Stage I MPM are trained
+    assert explorer.figure._suptitle is None
+    model, info = load_model(demo_model_path(), device="cpu")
+    assert info.stage == "lift" and info.frames == 27
+    for ours, shipped in (
+        (explorer.bundle.lifter, model),
+        (explorer.bundle.mpm, embedded_mpm(demo_model_path())),
+    ):
+        for (k, a), (_, b) in zip(ours.state_dict().items(), shipped.state_dict().items(), strict=True):
+            assert torch.equal(a.cpu(), b), k
+
+
+def test_shipped_model_is_small_and_scores_well_below_the_mean_pose():
+    """The shipped model (tools/train_shipped_model.py) has learned from the 2D input: on every
+    frame of the demo test split it is far better than predicting the average training pose."""
+    from pstmo.data import demo_model_path
+    from pstmo.evaluate import evaluate, mean_pose_baseline
+
+    assert demo_model_path().stat().st_size < 1_000_000
+    ours, base = evaluate(demo_model_path(), "demo"), mean_pose_baseline("demo")
+    assert ours.mpjpe < 0.6 * base.mpjpe, (ours.mpjpe, base.mpjpe)
+
+
 def test_untrained_model_is_announced(explorer):
-    assert not explorer.bundle.trained
-    assert "UNTRAINED" in explorer.status.value
-    assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "UNTRAINED" in explorer.figure._suptitle.get_text()
+    explorer.model.value = "untrained P-STMO-S"
+    try:
+        assert not explorer.bundle.trained
+        assert "UNTRAINED" in explorer.status.value
+        assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "UNTRAINED" in explorer.figure._suptitle.get_text()
+    finally:
+        explorer.model.value = SHIPPED
+    assert explorer.bundle.trained and "UNTRAINED" not in explorer.status.value
+
+
+def test_figure_text_is_readable_at_display_size(_one_thread):
+    """Capital letters of every label at least 10 px high where the PNG is shown (at its own
+    size), and the image fits JupyterLab's output area at a 1,150 px window (716 px)."""
+    from pstmo.widgets import png_size
+
+    exp = PoseExplorer(dataset="demo", device="cpu", results_dir="/nonexistent")  # default size and dpi
+    for model in (SHIPPED, "untrained P-STMO-S"):  # the untrained one adds a warning title
+        exp.model.value = model
+        heights = text_cap_heights(exp.figure)
+        assert len(heights) > 10 and min(heights.values()) >= 10.0, sorted(
+            heights.items(), key=lambda kv: kv[1]
+        )[:3]
+        assert png_size(exp.image.value)[0] <= 716
 
 
 def test_frame_slider_changes_figure_and_data(explorer):
@@ -111,6 +160,22 @@ def test_switch_to_untrained_liftformer(explorer):
     explorer.model.value = "untrained LiftFormer"
     assert type(explorer.bundle.lifter).__name__ == "LiftFormer"
     assert explorer.state["pred"].shape == (17, 3)
+    explorer.model.value = SHIPPED
+
+
+def test_the_explorer_notebook_writes_no_file(tmp_path, monkeypatch, _one_thread):
+    """Running notebooks/11_explorer (its cells, with its default parameters) writes nothing
+    under results/ or figures/: no figure of another notebook is replaced."""
+    from pathlib import Path
+
+    import pstmo.notebook
+
+    monkeypatch.setenv("PSTMO_ROOT", str(tmp_path))
+    monkeypatch.setattr(pstmo.notebook, "_ipython_display", lambda *objs: None)
+    source = (Path(__file__).resolve().parents[1] / "notebooks" / "11_explorer.py").read_text()
+    exec(compile(source, "11_explorer.py", "exec"), {"__name__": "__main__"})
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written == [], written
 
 
 def test_checkpoint_predictions_match_inference(tmp_path, random_checkpoint):

@@ -36,11 +36,21 @@ __all__ = [
     "fold_action",
     "DATASETS",
     "demo_dir",
+    "demo_model_path",
     "WindowBatcher",
     "Batch",
 ]
 
 DATASETS: tuple[str, ...] = ("demo", "h36m", "3dhp", "humaneva")
+#: File name of the trained model shipped beside the demo data (:func:`demo_model_path`).
+DEMO_MODEL = "p-stmo-s_demo_f27.pt"
+
+
+def demo_model_path() -> Path:
+    """The trained model shipped with the package: a ``pstmo`` checkpoint of P-STMO-S, N = 27,
+    trained on the demo data's training subjects (Stage II, with its Stage I MPM under the key
+    ``"mpm"``), made by ``tools/train_shipped_model.py``. The interactive explorer opens on it."""
+    return demo_dir() / DEMO_MODEL
 
 
 def load_dataset(
