@@ -297,12 +297,12 @@ PROFILES: dict[str, dict[str, Any]] = {
             tds=1,
             epochs=40,
             epoch_steps=300,  # an "epoch" here is 300 steps: validation, lr decay and patience count them
-            max_steps=12000,
+            max_steps=9000,
             batch_size=64,
-            lr_decay=0.9,
+            lr_decay=0.85,
             selection="val",
             val_fraction=0.1,
-            patience=5,
+            patience=4,
             eval_every=1,
             threads=1,
         ),  # fmt: skip

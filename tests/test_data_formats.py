@@ -124,7 +124,7 @@ def test_keypoints_2d_h36m_and_coco(tmp_path):
 def test_cli_info_and_check(tmp_path, capsys):
     assert main(["data", "info"]) == 0
     out = capsys.readouterr().out
-    assert "S131" in out and "2931" in out
+    assert "S131" in out and "8176" in out
     from pstmo.data import demo_dir
 
     d = demo_dir()
