@@ -54,6 +54,10 @@ FIGURE_SIZE = (7.4, 5.4)
 DPI = 96
 MIN_FONT_PT = 10.5
 TITLE_PT = 11.0
+FONTS = {
+    "font.size": MIN_FONT_PT, "axes.titlesize": TITLE_PT, "axes.labelsize": MIN_FONT_PT,
+    "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT, "figure.titlesize": TITLE_PT,
+}  # fmt: skip
 #: Playback: milliseconds per sequence frame when redraws keep up (10 frames/s), and the margin
 #: over a redraw's duration given to the player's interval when they do not.
 PLAY_INTERVAL_MS = 100
@@ -521,10 +525,13 @@ class PoseExplorer:
         """Recompute and redraw (called by every control); while playing, pace the player."""
         import time
 
+        import matplotlib as mpl
+
         start = time.perf_counter()
         st = self.compute()
         self.draw()
-        png = viz.figure_png(self.figure, self.dpi, tight=False)
+        with mpl.rc_context({"savefig.bbox": "standard"}):  # its own size, even under a "tight" style
+            png = viz.figure_png(self.figure, self.dpi, tight=False)
         self.image.value = png
         width, height = png_size(png)  # shown at its own size: not stretched, not blurred
         self.image.layout.width, self.image.layout.height = f"{width}px", f"{height}px"
@@ -542,13 +549,20 @@ class PoseExplorer:
         self._pace(self.render_s)
 
     def draw(self):
-        """Draw ``self.state`` into ``self.figure`` (6 panels, 2 x 3) and return the figure."""
+        """Draw ``self.state`` into ``self.figure`` (6 panels, 2 x 3) and return the figure; the
+        same fonts whatever the notebook's style (:data:`FONTS`)."""
+        import matplotlib as mpl
+
+        with mpl.rc_context(FONTS):
+            return self._draw()
+
+    def _draw(self):
         import matplotlib as mpl
 
         st, fig = self.state, self.figure
         fig.clear()
         top = 0.84 if not self.bundle.trained else 0.89  # room for the two-line titles (and the warning)
-        gs = fig.add_gridspec(2, 3, hspace=0.45, wspace=0.35, left=0.02, right=0.98, top=top, bottom=0.04)
+        gs = fig.add_gridspec(2, 3, hspace=0.45, wspace=0.35, left=0.02, right=0.98, top=top, bottom=0.11)
         mid = (self.bundle.frames - 1) // 2
         centre_masked = bool(st["temporal"][mid])
         pose = st["pose_2d"]

@@ -255,6 +255,49 @@ def check(driver, url: str, rel: Path, out: Path, settle: float, timeout: float)
     return result
 
 
+def run_all(driver, rel: Path, out: Path, settle: float, timeout: float) -> dict:
+    """Run every cell of the open notebook (menu Run > Run All Cells), wait until none is
+    running, then measure again and take ``<out>/<name>.run.png`` scrolled to the last image.
+    Nothing is saved (autosave is off); the tab is then modified, as after any run."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.XPATH, "//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']").click()
+    time.sleep(0.5)
+    driver.find_element(
+        By.XPATH, "//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']"
+    ).click()
+    busy = "return [...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))"
+    wait_for(driver, busy, 10, 0.2)
+    end = time.monotonic() + timeout
+    while driver.execute_script(busy) and time.monotonic() < end:
+        time.sleep(1.0)
+    time.sleep(settle)
+    result = driver.execute_script(MEASURE_JS) or {}
+    result["finished"] = not driver.execute_script(busy)
+    result["errors"] = driver.execute_script(
+        "return [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]')]"
+        ".map(e => e.textContent.slice(0, 300)).filter(t => /Error|Traceback/.test(t));"
+    )
+    shots = []
+    for i in range(min(len(result.get("image_sizes") or []), 4)):  # one screenshot per image (4 at most)
+        driver.execute_script(
+            "const imgs = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell img');"
+            f"imgs[{i}].scrollIntoView({{block: 'center'}});"
+        )
+        time.sleep(0.5)
+        shots.append(str(out / f"{rel.stem}.run.img{i}.png"))
+        driver.save_screenshot(shots[-1])
+    shot = out / f"{rel.stem}.run.png"
+    driver.execute_script(
+        "const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell');"
+        "if (c.length) c[c.length - 1].scrollIntoView({block: 'end'});"
+    )
+    time.sleep(0.5)
+    driver.save_screenshot(str(shot))
+    result["screenshot"] = ", ".join([str(shot), *shots])
+    return result
+
+
 def _json_diff(a, b, path: str = "") -> list[str]:
     if isinstance(a, dict) and isinstance(b, dict):
         lines = []
@@ -315,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     parser.add_argument(
+        "--run", action="store_true",
+        help="also run all cells in the browser (the project's kernel) and measure again; nothing is saved",
+    )  # fmt: skip
+    parser.add_argument(
         "--saved-diff", action="store_true",
         help="also save a copy of each notebook from JupyterLab and print what it changed (metadata, ...)",
     )  # fmt: skip
@@ -351,6 +398,15 @@ def main(argv: list[str] | None = None) -> int:
                               f", widest table {c['widest_table_px']} px")  # fmt: skip
                     if r.get("tables") and over > 0:
                         print(f"    widest table's columns: {r.get('widest_header')}")
+                    if args.run:
+                        ran = run_all(driver, rel, args.out, args.settle, max(args.timeout, 300))
+                        r["run"] = ran
+                        print(
+                            f"    after Run All: finished={ran['finished']}, images={ran.get('images')} "
+                            f"{ran.get('image_sizes')}, widest table {ran.get('widest_table_px')} px of "
+                            f"{ran.get('output_px')}, modified={ran.get('dirty')}, errors={ran['errors']}, "
+                            f"screenshot {ran['screenshot']}"
+                        )
                     if args.saved_diff:
                         diff = saved_diff(driver, url, ROOT / rel, args.settle, args.timeout)
                         r["saved_diff"] = diff
