@@ -12,11 +12,14 @@
 # GIF shows the sequence. We have no PoseFormer, so there is no second prediction column.
 # (LiftFormer's qualitative figure, its Fig. 2, is made with LiftFormer models in notebook 12.)
 #
-# **What is reduced, and why.** The paper's models train for 80 epochs on Human3.6M. In the
-# smoke profile this notebook trains P-STMO-S for `steps` optimizer steps (300 by default, three
-# times the profile's 100, so that the pictures show a model that has begun to lift) on the
-# bundled demo data; the text under the figures says, from the numbers, what the model gets
-# right and wrong.
+# **What is reduced, and why.** The paper's models train for about 80 epochs on Human3.6M. Here
+# the model is the profile's main one, trained as notebook 00 trains it (P-STMO-S at the
+# profile's $N$: Stage I, then Stage II from its encoder, one seed) on the bundled demo data,
+# each stage until its error on frames held out from the training subjects stops improving (the
+# `demo` profile: early stopping; the checkpoint kept is the best on those frames, never selected
+# on the test split). Both stages are `Cell`s of the one runner (`pstmo.runner`, cached), so after
+# notebook 00 this notebook trains nothing: it loads that run's `best.pt`. The text under the
+# figures says, from the numbers, what the model gets right and wrong.
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides these; see `pstmo sweep` and `pstmo reproduce`).
@@ -28,12 +31,14 @@ seed = 0
 out_dir = None  # None: results/ and figures/ of the repository
 model = "p-stmo-s"
 checkpoint = None  # path of a trained checkpoint (None: train a model here)
-frames = None  # N (None: the profile's default)
-steps = 300  # optimizer steps when training here (None: the profile's)
+frames = None  # N (None: the profile's main size, 27 in smoke and demo; as notebook 00)
 chosen_frames = [0.25, 0.5, 0.75]  # positions in the test sequence (fractions of its length)
 gif_frames = 40  # frames in the animated GIF
 
 # %%
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
@@ -41,21 +46,31 @@ from IPython.display import Markdown, display
 from pstmo import findings, notebook, viz
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline
+from pstmo.runner import Cell
 from pstmo.skeleton import H36M_SKELETON
-from pstmo.train import train
 
 nb = notebook.setup("10_skeleton_figures", profile, dataset, data_dir, device, seed, out_dir)
 ds = load_dataset(dataset, data_dir=data_dir)
+
+# %% [markdown]
+# ## The model: notebook 00's run (Stage I, then Stage II), or `checkpoint`
+#
+# The learning curves show the Stage II run reach its plateau and the epoch that was kept.
 
 # %%
 if checkpoint:
     ckpt, trained = checkpoint, f"checkpoint {checkpoint}"
 else:
-    extra = {"max_steps": steps} if steps else {}
-    run = train(nb.config("lift", model, frames=frames, model=model, eval_max_frames=None, **extra))
-    ckpt = run.checkpoint
+    STAGE1 = Cell("stage1", stage="pretrain", model=model, frames=frames)
+    CELL = Cell(model, model=model, frames=frames, pretrain=STAGE1)
+    runs = nb.run([CELL], seeds=[nb.seed], curves="10_learning_curves")
+    run = runs.iloc[0]
+    ckpt = Path(run["run_dir"]) / "best.pt"
+    cfg = json.loads((Path(run["run_dir"]) / "config.json").read_text())
     trained = (
-        f"{model} trained here for {int(run.steps['step'].max())} steps ({profile} profile, {dataset} data)"
+        f"{model} (N={run['frames']}), Stage I then Stage II, trained {int(run['steps'])} Stage II steps "
+        f"({profile} profile, {dataset} data, seed {nb.seed}; best.pt selected on "
+        f"{'frames held out from the training subjects' if cfg['selection'] == 'val' else 'the test split'})"
     )
 res = evaluate(ckpt, dataset=ds, device=device)
 baseline = mean_pose_baseline(ds).mpjpe

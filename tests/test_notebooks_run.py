@@ -29,7 +29,7 @@ IMAGE_TYPES = {".png": "image/png", ".gif": "image/gif"}
 CELL_TIMEOUT_S = 900
 
 #: Lighter parameters for this run (CI: 2 cores): one seed per ablation cell instead of the smoke
-#: profile's 3, fewer training steps for the skeleton figures. Every cell and code path still runs
+#: profile's 3. Every cell and code path still runs
 #: (tables, verdicts and sentences from one seed are what a reader with ``seeds=1`` gets);
 #: ``make reproduce`` and the stored notebooks use the notebooks' own defaults.
 TEST_PARAMETERS: dict[str, dict] = {
@@ -37,6 +37,8 @@ TEST_PARAMETERS: dict[str, dict] = {
         stem: {"seeds": 1}
         for stem in (
             "01_masked_pose_modeling",
+            "02_h36m_results",
+            "03_mpi_inf_3dhp",
             "04_humaneva",
             "05_components",
             "06_sem_backbone",
@@ -45,7 +47,6 @@ TEST_PARAMETERS: dict[str, dict] = {
             "12_liftformer_results",
         )
     },
-    "10_skeleton_figures": {"steps": 100},
 }
 
 
