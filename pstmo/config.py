@@ -288,7 +288,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "demo": {
         "doc": "embedded demo data, small models trained to a plateau on a CPU: early stopping on a split held "
-        "out from the training subjects, minutes per run (numbers are not the papers')",
+        "out from the training subjects, one to three minutes per run (numbers are not the papers')",
         "frames": 27,
         "ablation_frames": 9,
         "seeds": 3,
@@ -296,22 +296,22 @@ PROFILES: dict[str, dict[str, Any]] = {
             dataset="demo",
             tds=1,
             epochs=40,
-            epoch_steps=300,  # an "epoch" here is 300 steps: validation, lr decay and patience count them
-            max_steps=9000,
-            batch_size=64,
-            lr_decay=0.85,
+            epoch_steps=250,  # an "epoch" here is at most 250 steps: validation, lr decay and patience count them
+            max_steps=2500,
+            batch_size=128,
+            lr_decay=0.8,
             selection="val",
             val_fraction=0.1,
-            patience=4,
+            patience=3,
             eval_every=1,
             threads=1,
         ),  # fmt: skip
         "stages": {
-            "pretrain": dict(lr=3e-3),
-            "lift": dict(lr=3e-3),
+            "pretrain": dict(lr=4e-3),
+            "lift": dict(lr=4e-3),
             "refine": dict(lr=1e-3),
-            # Noam: warm-up 300 steps, peak lr 0.3 x 32^-0.5 x 300^-0.5 = 3.1e-3 at width 32
-            "liftformer": dict(lr=1.0, warmup=300, noam_factor=0.3),
+            # Noam: warm-up 250 steps, peak lr 0.36 x 32^-0.5 x 250^-0.5 = 4.0e-3 at width 32
+            "liftformer": dict(lr=1.0, warmup=250, noam_factor=0.36),
         },
         "models": {
             "p-stmo-s": dict(channel=32, hidden=64, layers=2, heads=4),

@@ -272,15 +272,18 @@ def setup(
     the :class:`Notebook` context.
 
     ``out_dir`` None: tables to the repository's ``results/`` and figures to its ``figures/``
-    (``pstmo.paths``, also when the kernel runs in ``notebooks/``); else ``<out_dir>/`` and
+    (``pstmo.paths``, also when the kernel runs in ``notebooks/``) for the ``demo`` profile, whose
+    outputs are the stored ones, and to ``results/<profile>/``, ``figures/<profile>/`` for the others; else ``<out_dir>/`` and
     ``<out_dir>/figures/``. In the smoke profile torch runs one thread (tiny models: fastest,
     and a shared CPU is not oversubscribed). ``seeds``: seeds per ablation cell (None: the
     profile's). ``extra_meta`` is stored with every table. The parameters are checked here, where
     they enter, with one sentence each (:class:`pstmo.errors.ConfigError`).
     """
     check_parameters(profile=profile, dataset=dataset, device=device, seed=seed, seeds=seeds)
-    results = Path(out_dir) if out_dir else paths.results_dir()
-    figures = results / "figures" if out_dir else paths.figures_dir()
+    # the demo profile's outputs are the stored ones (results/, figures/); others go beside them
+    sub = () if profile == "demo" else (profile,)
+    results = Path(out_dir) if out_dir else paths.results_dir(*sub)
+    figures = results / "figures" if out_dir else paths.figures_dir(*sub)
     results.mkdir(parents=True, exist_ok=True)
     figures.mkdir(parents=True, exist_ok=True)
     data_dir = str(data_dir) if data_dir is not None else None

@@ -303,7 +303,9 @@ def read_done(run_dir: str | os.PathLike, fingerprint: str) -> dict[str, Any] | 
         return None
     if not isinstance(done, dict) or done.get("fingerprint") != fingerprint:
         return None
-    return done if (run_dir / "metrics.json").is_file() else None
+    # best.pt too: later runs start from it and notebooks draw with it (a stored record alone,
+    # as committed to the repository, is retrained)
+    return done if (run_dir / "metrics.json").is_file() and (run_dir / "best.pt").is_file() else None
 
 
 def row_of(spec: Mapping[str, Any], done: Mapping[str, Any], cached: bool) -> dict[str, Any]:
@@ -365,6 +367,8 @@ def train_one(spec: dict[str, Any], *deps: Any) -> dict[str, Any]:
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": spec["config"],
     }  # fmt: skip
     write_json(run_dir / DONE_FILE, done)
+    for name in _RESUMABLE:  # finished: only best.pt is needed from now on
+        (run_dir / name).unlink(missing_ok=True)
     return row_of(spec, done, cached=False)
 
 

@@ -51,10 +51,13 @@ def test_out_dir_puts_tables_in_it_and_figures_below(nb, tmp_path):
 def test_default_folders_are_the_repositorys(tmp_path, monkeypatch, shell):
     monkeypatch.setenv("PSTMO_ROOT", str(tmp_path))
     nb = notebook.setup("99_test", "paper", "h36m", "/data", verbose=False)
-    assert nb.results == paths.results_dir() == tmp_path / "results"
-    assert nb.figures == paths.figures_dir() == tmp_path / "figures"
+    # only the demo profile writes the stored results/ and figures/; the others beside them
+    assert nb.results == paths.results_dir("paper") == tmp_path / "results" / "paper"
+    assert nb.figures == paths.figures_dir("paper") == tmp_path / "figures" / "paper"
     assert nb.label == "ours (Human3.6M data, paper profile)"
     assert nb.meta["data_dir"] == "/data"
+    demo = notebook.setup("99_test", "demo", verbose=False)
+    assert demo.results == tmp_path / "results" and demo.figures == tmp_path / "figures"
 
 
 def test_setup_prints_where_outputs_go(tmp_path, capsys, shell):
