@@ -39,7 +39,7 @@ data_dir = None  # folder of the prepared dataset (None: the bundled demo data)
 device = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
 seed = 0  # first seed of each cell
 out_dir = None  # None: results/ and figures/ of the repository
-seeds = None  # seeds per cell (None: the profile's; smoke 3)
+seeds = 2  # seeds per cell (2 keeps the full demo run within its time budget; None: the profile's 3)
 frames = None  # N: the receptive fields are N and 3N (None: the profile's ablation N, 9 in smoke and demo)
 receptive_fields = (
     None  # n of the trained models, at most 3 (None: [N, 3N]; the paper profile: [27, 81, 243])

@@ -543,17 +543,17 @@ def history(run: Mapping[str, Any] | pd.Series | str | os.PathLike) -> pd.DataFr
 
 def learning_curves(table: pd.DataFrame) -> pd.DataFrame:
     """The learning curves of a :func:`run_cells` table's runs, long: ``cell, seed, step, loss,
-    val_metric``; the training loss every logged step (``steps.csv``, ``val_metric`` NaN) and the
+    val_metric, val_name``; the training loss every logged step (``steps.csv``, ``val_metric`` NaN) and the
     validation metric of every epoch (``history.csv``, ``loss`` NaN), for
     :func:`pstmo.viz.plot_learning_curves`."""
     parts = []
     for _, row in table.iterrows():
         steps = pd.read_csv(Path(row["run_dir"]) / "steps.csv")[["step", "loss"]].assign(val_metric=float("nan"))
-        val = history(row)[["step", "val_metric"]].dropna().assign(loss=float("nan"))
+        val = history(row)[["step", "val_metric", "val_name"]].dropna().assign(loss=float("nan"))
         parts += [df.assign(cell=row["cell"], seed=int(row["seed"])) for df in (steps, val)]
     if not parts:
         raise ValueError("no runs: the table is empty")
-    return pd.concat(parts, ignore_index=True)[["cell", "seed", "step", "loss", "val_metric"]]
+    return pd.concat(parts, ignore_index=True)[["cell", "seed", "step", "loss", "val_metric", "val_name"]]
 
 
 __all__ = [

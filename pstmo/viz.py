@@ -752,10 +752,14 @@ def plot_step_curves(
     return fig
 
 
+VAL_LABELS = {"mpjpe": "validation MPJPE (mm)", "recon_2d": "validation 2D reconstruction error",
+              "recon_2d_official": "validation 2D reconstruction error (official)"}  # fmt: skip
+
+
 def plot_learning_curves(
     curves,
     hue: str = "cell",
-    val_label: str = "validation MPJPE (mm)",
+    val_label: str | None = None,
     loss_label: str = "training loss",
 ):
     """The learning curves of runs, so a reader sees each one reach its plateau.
@@ -787,6 +791,9 @@ def plot_learning_curves(
     palette = dict(zip(order, sns.color_palette(n_colors=len(order))))
     axes[1].scatter(best["step"], best["val_metric"], c=[palette[h] for h in best[hue]], s=18, zorder=3,
                     edgecolor="black", linewidth=0.4, label="selected (best validation)")  # fmt: skip
+    if val_label is None:  # from the runs' validation metric (Stage I: 2D reconstruction)
+        names = set(val["val_name"].dropna()) if "val_name" in val.columns else {"mpjpe"}
+        val_label = " / ".join(VAL_LABELS.get(n, f"validation {n}") for n in sorted(names or {"mpjpe"}))
     axes[0].set_yscale("log")
     axes[0].set_ylabel(loss_label)
     axes[1].set_ylabel(val_label)
