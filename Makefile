@@ -1,15 +1,17 @@
 # Two commands do all set-up on a fresh machine:
-#   make reproduce   -> .venv + pinned deps + the main job (smoke profile, demo data)
+#   make reproduce   -> .venv + pinned deps + the main job: every notebook on the demo data, models
+#                       trained to a plateau (demo profile; resumable, parallel on a local Dask cluster)
 #   make test        -> .venv + pinned deps + lint + unit tests + every notebook executed once
+#   make quick       -> a first look in minutes: every notebook with the smoke profile (results/smoke/)
 #   make lab         -> JupyterLab on the notebooks, with the project's kernel
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PROFILE ?= smoke
+PROFILE ?= demo
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv reproduce test unit nbval lint bench gpu-check clean lab notebooks viz-baselines
+.PHONY: venv reproduce quick test unit nbval lint bench gpu-check clean lab notebooks viz-baselines
 
 venv: $(STAMP)
 
@@ -23,6 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 reproduce: venv
 	$(BIN)/pstmo reproduce --profile $(PROFILE)
+
+quick: venv
+	$(BIN)/pstmo reproduce --profile smoke
 
 lint: venv
 	$(BIN)/ruff check pstmo tests tools benchmarks notebooks
