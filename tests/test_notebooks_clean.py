@@ -13,6 +13,7 @@ from pstmo.reproduce import NOTEBOOKS, TABLE_TO_NOTEBOOK
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 REQUIRED = {"profile", "dataset", "data_dir", "device", "seed"}
 MAX_OUTPUT_BYTES = 50_000
+MAX_NOTEBOOK_BYTES = 8_000_000  # a stored demo run: figures and a GIF
 NOTEBOOK_FILES = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -27,8 +28,19 @@ def test_notebooks_exist_and_are_listed_in_reproduce_order():
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
-def test_no_large_or_binary_outputs(path):
-    for i, cell in enumerate(_load(path)["cells"]):
+def test_stored_outputs_are_a_demo_runs_with_provenance(path):
+    """A stored notebook either carries the outputs of a full demo run (what a reader sees on
+    opening it), with their provenance, or only the printed output of the cells nbval checks."""
+    nb = _load(path)
+    provenance = nb["metadata"].get("pstmo")
+    assert path.stat().st_size <= MAX_NOTEBOOK_BYTES, f"{path.name}: {path.stat().st_size} bytes"
+    if provenance is not None:
+        assert provenance.get("profile") == "demo", f"{path.name}: stored outputs of a {provenance.get('profile')} run"
+        assert {"commit", "command", "machine", "finished", "seconds", "parameters"} <= set(provenance)
+        outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+        assert outputs and not any(o.get("output_type") == "error" for o in outputs), f"{path.name}: no outputs or an error"
+        return
+    for i, cell in enumerate(nb["cells"]):
         for out in cell.get("outputs", []):
             size = len(json.dumps(out))
             assert size <= MAX_OUTPUT_BYTES, f"{path.name} cell {i}: output of {size} bytes"
@@ -80,7 +92,7 @@ def test_opens_with_the_papers_claim_and_is_thin(path):
         assert forbidden not in code, f"{path.name}: defines {forbidden!r}; notebooks call pstmo"
 
 
-def _kernel_metadata() -> dict:
+def _clean_tool():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -88,7 +100,11 @@ def _kernel_metadata() -> dict:
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.kernel_metadata()
+    return module
+
+
+def _kernel_metadata() -> dict:
+    return _clean_tool().kernel_metadata()
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
@@ -107,3 +123,18 @@ def test_metadata_is_what_jupyterlab_writes_on_opening(path):
     assert drop(meta["language_info"]) == drop(expected["language_info"]), (
         f"{path.name}: run `make notebooks`"
     )
+
+
+def test_clean_keeps_a_demo_runs_outputs_and_strips_the_rest():
+    import nbformat
+
+    tool = _clean_tool()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="1\n")])]
+    smoke = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    assert tool.clean(smoke) and smoke.cells[0].outputs == []
+    nb.metadata["pstmo"] = {"profile": "demo"}
+    demo = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    tool.clean(demo)
+    assert demo.cells[0].outputs[0]["text"] == "1\n" and demo.metadata["pstmo"] == {"profile": "demo"}
+    assert tool.clean(demo, strip=True) and demo.cells[0].outputs == [] and "pstmo" not in demo.metadata

@@ -5,7 +5,10 @@
                                                     # temporary folder) and store the new printed
                                                     # output of their checked cells
 
-A code cell whose first line is ``# NBVAL_CHECK_OUTPUT`` keeps its printed (stdout) output:
+A notebook that stores the outputs of the last full demo reproduction (``pstmo reproduce
+--profile demo`` writes them, with their provenance under the metadata key ``pstmo``) keeps
+them: that is what a reader sees on opening it (``--strip`` removes them too). Otherwise:
+a code cell whose first line is ``# NBVAL_CHECK_OUTPUT`` keeps its printed (stdout) output:
 tests/test_notebooks_run.py (and ``pytest --nbval-lax``) compare it with a fresh run, so it
 must be deterministic text (parameter counts, FLOPs at the papers' sizes). Every other output,
 execution count and JupyterLab's per-cell run metadata is removed. Only the ``.ipynb`` changes;
@@ -57,11 +60,19 @@ def _stdout_only(outputs: list) -> list:
     return [nbformat.v4.new_output("stream", name="stdout", text=text)] if text else []
 
 
-def clean(nb: nbformat.NotebookNode, fresh: nbformat.NotebookNode | None = None) -> bool:
+def clean(nb: nbformat.NotebookNode, fresh: nbformat.NotebookNode | None = None, strip: bool = False) -> bool:
     """Strip ``nb`` in place (checked cells keep stdout, from ``fresh`` when given, matched by
-    cell id). Returns True when something changed."""
+    cell id). A notebook that stores the outputs of a full demo run (its metadata has ``pstmo``
+    provenance, written by ``pstmo reproduce --profile demo``) keeps them unless ``strip``.
+    Returns True when something changed."""
     before = nbformat.writes(nb)
     nb.metadata.update(kernel_metadata())
+    if nb.metadata.get("pstmo", {}).get("profile") == "demo" and not strip:
+        for cell in nb.cells:
+            for key in VOLATILE_METADATA:
+                cell.metadata.pop(key, None)
+        return nbformat.writes(nb) != before
+    nb.metadata.pop("pstmo", None)
     fresh_cells = {c.get("id"): c for c in fresh.cells} if fresh is not None else {}
     for cell in nb.cells:
         for key in VOLATILE_METADATA:
@@ -92,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--refresh", nargs="+", default=[], metavar="NAME", help="notebooks to re-execute first"
     )
+    parser.add_argument("--strip", action="store_true", help="also strip the stored outputs of a demo run")
     args = parser.parse_args(argv)
     paths = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
     unknown = [r for r in args.refresh if not any(p.stem == r or p.stem.startswith(r) for p in paths)]
@@ -100,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         refresh = any(path.stem == r or path.stem.startswith(r) for r in args.refresh)
-        if clean(nb, execute(path) if refresh else None):
+        if clean(nb, execute(path) if refresh else None, strip=args.strip):
             nbformat.write(nb, path)
             print(f"cleaned {path.relative_to(ROOT)}")
     return 0
