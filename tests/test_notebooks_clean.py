@@ -131,10 +131,10 @@ def test_clean_keeps_a_demo_runs_outputs_and_strips_the_rest():
     tool = _clean_tool()
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="1\n")])]
-    smoke = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    smoke = nbformat.reads(nbformat.writes(nb), as_version=4)
     assert tool.clean(smoke) and smoke.cells[0].outputs == []
     nb.metadata["pstmo"] = {"profile": "demo"}
-    demo = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    demo = nbformat.reads(nbformat.writes(nb), as_version=4)
     tool.clean(demo)
     assert demo.cells[0].outputs[0]["text"] == "1\n" and demo.metadata["pstmo"] == {"profile": "demo"}
     assert tool.clean(demo, strip=True) and demo.cells[0].outputs == [] and "pstmo" not in demo.metadata
