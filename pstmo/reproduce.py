@@ -138,6 +138,10 @@ class RunCounter:
         return len(self.finished), len(self.seen)
 
 
+def _has_counter(dask_scheduler: Any) -> bool:
+    return RunCounter.name in dask_scheduler.plugins
+
+
 def _counts(dask_scheduler: Any) -> tuple[int, int]:
     return dask_scheduler.plugins[RunCounter.name].counts()
 
@@ -163,7 +167,8 @@ def shared_cluster(
         if not address:
             address = stack.enter_context(runner.local_cluster()).scheduler_address
         client = stack.enter_context(Client(address))
-        client.register_plugin(plugin, name=RunCounter.name)
+        if not client.run_on_scheduler(_has_counter):  # a second reproduction on the same cluster counts on
+            client.register_plugin(plugin, name=RunCounter.name)
         os.environ[runner.ADDRESS_ENV] = address
         try:
             yield lambda: client.run_on_scheduler(_counts)
