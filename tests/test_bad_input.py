@@ -422,3 +422,75 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(work, capsys, argv, wo
 
 def test_the_battery_is_large():
     assert len(ROWS) >= 100 and len({i for i, *_ in ROWS}) == len(ROWS)
+
+
+# ----------------------------------------------------------------------------------------------
+# Ctrl-C: one line, exit 130, wherever it lands (issue 18)
+
+
+def _interrupt(argv: list[str], cwd: Path, *, after: float = 0.0, wait_for: Path | None = None):
+    """Run ``python -m pstmo ARGV``, send SIGINT ``after`` seconds (after ``wait_for`` exists,
+    if given) and return (exit code, stderr)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pstmo", *argv], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env={**os.environ, "PSTMO_DEBUG": ""},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while wait_for is not None and not wait_for.exists() and proc.poll() is None:
+            assert time.monotonic() < deadline, f"{wait_for} never appeared"
+            time.sleep(0.05)
+        time.sleep(after)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("after", [0.3, 1.5], ids=["while-importing", "later"])
+def test_ctrl_c_in_evaluate_is_one_line_exit_130(work, tmp_path, after):
+    argv = ["evaluate", "--checkpoint", str(work / "stage2.pt"), "--batch-size", "1", "--no-fast"]
+    code, err = _interrupt(argv, tmp_path, after=after)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 130, f"exit {code}; stderr: {err[-1500:]}"
+    assert len(lines) == 1 and "Traceback" not in err, err[-1500:]
+    assert lines[0].startswith("pstmo") and lines[0].split(";")[0].endswith("interrupted"), lines[0]
+
+
+def test_ctrl_c_in_train_is_one_line_exit_130_with_the_resume_hint(tmp_path):
+    results = tmp_path / "results"
+    argv = ["train", "--profile", "smoke", "--epochs", "1000", "--results-dir", str(results), "--no-progress"]
+    run_dir = results / "lift-p-stmo-s-demo-f27"
+    code, err = _interrupt(argv, tmp_path, after=0.5, wait_for=run_dir / "config.json")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 130, f"exit {code}; stderr: {err[-1500:]}"
+    assert len(lines) == 1 and "Traceback" not in err, err[-1500:]
+    assert lines[0].startswith("pstmo train: interrupted; resume with") and "--resume" in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    "error", [KeyboardInterrupt, ImportError], ids=["interrupt", "import-broken-by-ctrl-c"]
+)
+def test_ctrl_c_while_the_commands_are_imported(monkeypatch, capsys, error):
+    """A Ctrl-C in the import of a C extension can surface as another error (ImportError: cannot
+    load module more than once); the handler remembers it, so that is one line and 130 too."""
+    import signal
+
+    from pstmo import cli
+
+    def build():
+        cli._Sigint.seen = True  # what the handler records when the signal comes
+        raise error("cannot load module more than once per process")
+
+    monkeypatch.setattr(cli, "build_parser", build)
+    before = signal.getsignal(signal.SIGINT)
+    assert cli.main(["evaluate"]) == 130
+    assert capsys.readouterr().err == "pstmo: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is before, "a caller in Python gets its own handler back"
