@@ -138,10 +138,6 @@ class RunCounter:
         return len(self.finished), len(self.seen)
 
 
-def _has_counter(dask_scheduler: Any) -> bool:
-    return RunCounter.name in dask_scheduler.plugins
-
-
 def _counts(dask_scheduler: Any) -> tuple[int, int]:
     return dask_scheduler.plugins[RunCounter.name].counts()
 
@@ -167,7 +163,13 @@ def shared_cluster(
         if not address:
             address = stack.enter_context(runner.local_cluster()).scheduler_address
         client = stack.enter_context(Client(address))
-        if not client.run_on_scheduler(_has_counter):  # a second reproduction on the same cluster counts on
+
+        def has_counter(
+            dask_scheduler: Any,
+        ) -> bool:  # local: pickled by value for a scheduler of any version
+            return RunCounter.name in dask_scheduler.plugins
+
+        if not client.run_on_scheduler(has_counter):  # a second reproduction on the same cluster counts on
             client.register_plugin(plugin, name=RunCounter.name)
         os.environ[runner.ADDRESS_ENV] = address
         try:
@@ -217,14 +219,15 @@ def _provenance(profile: str, run: NotebookRun, params: dict[str, Any]) -> dict[
     }  # fmt: skip
 
 
-def _postfix(counts: Callable[[], tuple[int, int]] | None, start: float, name: str) -> str:
-    """``05_components; runs 12/40, ETA 31 min`` from the shared cluster's counts (when there is one)."""
+def _postfix(counts: Callable[[], tuple[int, int]] | None, start: float, name: str, first: int = 0) -> str:
+    """``05_components; runs 12/40, ETA 31 min`` from the shared cluster's counts (when there is one);
+    the rate is that of the runs finished since this reproduction started (``first`` were before)."""
     if counts is None:
         return name
     done, total = counts()
     text = f"{name}; runs {done}/{total}"
-    if done:
-        eta = (time.perf_counter() - start) / done * (total - done)
+    if done > first:
+        eta = (time.perf_counter() - start) / (done - first) * (total - done)
         text += f", ETA {eta / 60:.0f} min for the runs submitted so far"
     return text
 
@@ -280,6 +283,7 @@ def run_reproduce(
         # each notebook in its own process (papermill + kernel); the kernels inherit PSTMO_DASK_ADDRESS
         futures = {pool.submit(_run_one, n, nb_dir, out_dir, params, kernel_name): n for n in names}
         pending = set(futures)
+        first = counts()[0] if counts is not None else 0
         while pending:
             done = {f for f in pending if f.done()}
             for future in done:
@@ -288,7 +292,9 @@ def run_reproduce(
                     store_outputs(run.output, nb_dir / f"{run.name}.ipynb", _provenance(profile, run, params))
                 bar.update()
             pending -= done
-            bar.set_postfix_str(_postfix(counts, start, ", ".join(sorted(futures[f] for f in pending))[:60]))
+            bar.set_postfix_str(
+                _postfix(counts, start, ", ".join(sorted(futures[f] for f in pending))[:60], first)
+            )
             if pending:
                 time.sleep(2.0)
     bar.close()
