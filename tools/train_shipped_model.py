@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pretrained", type=Path, help="Stage I checkpoint to start Stage II from (no Stage I)"
     )
+    parser.add_argument(
+        "--stage2", type=Path,
+        help="a trained Stage II checkpoint of --pretrained (no training: e.g. the runs of notebook 00's demo run)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()
     common = dict(seed=args.seed, device=args.device, progress=False, overwrite=True)
@@ -77,11 +81,19 @@ def main(argv: list[str] | None = None) -> int:
         mpm, info1 = checkpoint.load_model(stage1_path)
         if info1.stage != "pretrain" or info1.config is None or info1.frames != FRAMES:
             parser.error(f"--pretrained {stage1_path}: not a pstmo Stage I checkpoint with N = {FRAMES}")
-        cfg2 = profile_config(
-            "lift", args.profile, results_dir=tmp, run_name="stage2", pretrained=str(stage1_path), **common
-        )
-        print(f"Stage II: {cfg2.name}, from {stage1_path} ...", flush=True)
-        lifter, info2 = checkpoint.load_model(train(cfg2).checkpoint)
+        if args.stage2 is None:
+            cfg2 = profile_config(
+                "lift", args.profile, results_dir=tmp, run_name="stage2", pretrained=str(stage1_path), **common
+            )
+            print(f"Stage II: {cfg2.name}, from {stage1_path} ...", flush=True)
+            lifter, info2 = checkpoint.load_model(train(cfg2).checkpoint)
+        else:
+            if args.pretrained is None:
+                parser.error("--stage2 needs --pretrained (the Stage I run it started from)")
+            lifter, info2 = checkpoint.load_model(args.stage2)
+            cfg2 = info2.config
+            if info2.stage != "lift" or cfg2 is None or info2.frames != FRAMES:
+                parser.error(f"--stage2 {args.stage2}: not a pstmo Stage II checkpoint with N = {FRAMES}")
         payload = checkpoint.payload(lifter, shippable(cfg2), info2.skeleton)
         payload["mpm"] = checkpoint.payload(mpm, shippable(info1.config), info1.skeleton)
         args.out.parent.mkdir(parents=True, exist_ok=True)
