@@ -242,6 +242,89 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+#: Memory that one model's float32 weights, or one lifted clip, may take: what the commands
+#: check before they allocate anything (a size from an option or a file is refused above it).
+MEMORY_BUDGET: int = 8 * 2**30
+#: Bytes of one float32 parameter.
+PARAM_BYTES: int = 4
+
+
+def _linear(n_in: int, n_out: int, bias: bool = True) -> int:
+    return n_in * n_out + (n_out if bias else 0)
+
+
+def _attention(dim: int) -> int:
+    return 4 * _linear(dim, dim)  # q, k, v, proj
+
+
+def _encoder(layers: int, dim: int, hidden: int, pos_embeds: int, max_len: int, strides: Any = None) -> int:
+    """``pstmo.models.layers.TransformerEncoder``: pre-LN layers (2 LayerNorms, attention, FFN;
+    MOFA's FFN is ``Conv1d(C, H, 1)``, ``Conv1d(H, C, 3)``), positional embeddings and the unused
+    final LayerNorm."""
+    ffn = _linear(dim, hidden) + (_linear(hidden, dim) if strides is None else 3 * hidden * dim + dim)
+    return pos_embeds * max_len * dim + layers * (4 * dim + _attention(dim) + ffn) + 2 * dim
+
+
+def _sem(cfg: Any) -> int:
+    kind = cfg.sem if "sem" in cfg.components else "fc"
+    two_j, channel = 2 * cfg.joints, cfg.channel
+    if kind == "fc":
+        return _linear(two_j, channel)
+    if kind == "mlp":
+        w = cfg.sem_width
+        return _linear(two_j, w) + 2 * w + cfg.sem_blocks * 2 * (_linear(w, w) + 2 * w) + _linear(w, channel)
+    d = channel // cfg.joints  # PoseFormer's spatial transformer, per-joint width d
+    block = 4 * d + _attention(d) + _linear(d, 2 * d) + _linear(2 * d, d)
+    return _linear(2, d) + cfg.joints * d + cfg.sem_blocks * block + 2 * d
+
+
+def estimate_parameters(cfg: Any, stage: str = "lift") -> int:
+    """The parameter count of the model that ``cfg`` describes, from the config alone: nothing
+    is built or allocated, and Python integers do not overflow, so an absurd size (``channel
+    = 10**12``, ``layers = 10**12``) is measured before anything would try to allocate it.
+
+    ``STMOConfig``: the Stage II STMO (``stage="lift"`` / ``"refine"``) or the Stage I MPM
+    (``stage="pretrain"``); ``LiftFormerConfig``: LiftFormer (its temporal encoding, a buffer of
+    ``frames x dim``, included). Exact for the models of :mod:`pstmo.models` (tested against
+    ``sum(p.numel())``; BatchNorm running statistics are buffers and not counted).
+    """
+    if hasattr(cfg, "ff_dim"):  # LiftFormerConfig
+        d, two_j = cfg.dim, 2 * cfg.joints
+        attention = _attention(d) * (1 if cfg.weight_sharing else cfg.blocks)
+        blocks = cfg.blocks * (4 * d + _linear(d, cfg.ff_dim) + _linear(cfg.ff_dim, d))
+        return _linear(two_j, d) + attention + blocks + _linear(d, 3 * cfg.joints) + cfg.frames * d
+    c, h, n, j = cfg.channel, cfg.hidden, cfg.frames, cfg.joints
+    comps = set(cfg.components)
+    head = 2 * c + _linear(c, 3 * j)  # BN(C) -> Conv1d(C, 3J)
+    if stage == "pretrain":
+        d = c // 2
+        encoder = _sem(cfg) + _encoder(cfg.layers, c, h, 1, n)
+        decoder = _encoder(cfg.layers - 1, d, h // 2, 0, 0) + 2 * d + _linear(d, 2 * j)
+        return 2 + encoder + 2 * c + _linear(c, d, bias=False) + d + n * d + decoder
+    total = _sem(cfg) + head
+    if "tem" in comps:
+        total += _encoder(cfg.layers, c, h, 1, n)
+    if "mofa" in comps:
+        strides = cfg.mofa_strides
+        total += head + _encoder(len(strides), c, h, min(3, len(strides)), n, strides)
+    if cfg.refine:
+        total += _linear(6 * j, 1024) + _linear(1024, 2 * j)
+    return total
+
+
+def check_model_memory(cfg: Any, stage: str = "lift", budget: int = MEMORY_BUDGET) -> int:
+    """Refuse a model whose float32 weights alone would take more than ``budget`` bytes, with
+    :class:`~pstmo.errors.ConfigError` giving the estimate, before anything is built; returns
+    the parameter count (:func:`estimate_parameters`)."""
+    n = estimate_parameters(cfg, stage)
+    if n * PARAM_BYTES > budget:
+        raise ConfigError(
+            f"this {type(cfg).__name__} would have about {n:.3g} parameters, {n * PARAM_BYTES / 2**30:.3g} GiB "
+            f"of float32 weights, more than the {budget / 2**30:g} GiB budget; lower its sizes"
+        )
+    return n
+
+
 MODEL_CHOICES = ("p-stmo-s", "p-stmo", "liftformer")
 
 

@@ -312,3 +312,65 @@ def test_cli_rejects_options_of_the_other_model(capsys):
     assert "--hidden applies to p-stmo / p-stmo-s, not to liftformer" in capsys.readouterr().err
     assert main(["complexity", "--model", "liftformer", "--layers", "2", "--sem", "fc"]) == 2
     assert "--layers, --sem apply to p-stmo / p-stmo-s" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------
+# The estimate from the config alone (what the commands check against the memory budget)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(frames=9, channel=32, hidden=48, heads=2),
+        dict(frames=27, channel=32, hidden=48, heads=2, layers=4, sem_blocks=2, sem_hidden=40),
+        dict(
+            frames=81,
+            channel=68,
+            hidden=40,
+            heads=2,
+            sem="transformer",
+            sem_blocks=2,
+            components=("sem", "tem"),
+        ),
+        dict(frames=27, channel=32, hidden=48, heads=2, sem="fc", components=("sem", "tem")),
+        dict(frames=27, channel=32, hidden=48, heads=2, components=("sem",)),
+        dict(frames=27, channel=32, hidden=48, heads=2, components=("mofa",)),
+        dict(frames=27, channel=32, hidden=48, heads=2, strides=(27,), refine=True),
+        dict(frames=351, channel=16, hidden=16, heads=2),
+    ],
+)
+def test_estimate_parameters_is_exact_for_stmo_and_mpm(overrides):
+    from pstmo.complexity import estimate_parameters
+    from pstmo.models import MPM, build_model, get_config
+
+    cfg = get_config("p-stmo-s", **overrides)
+    assert estimate_parameters(cfg) == sum(p.numel() for p in build_model(cfg).parameters())
+    assert estimate_parameters(cfg, "pretrain") == sum(p.numel() for p in MPM(cfg).parameters())
+
+
+@pytest.mark.parametrize("weight_sharing", [False, True])
+def test_estimate_parameters_is_exact_for_liftformer(weight_sharing):
+    from pstmo.complexity import estimate_parameters
+    from pstmo.models import build_model, get_config
+
+    cfg = get_config(
+        "liftformer", frames=27, dim=32, ff_dim=48, blocks=3, heads=4, weight_sharing=weight_sharing
+    )
+    model = build_model(cfg)
+    params = {id(p): p.numel() for p in model.parameters()}  # a shared attention counted once
+    assert estimate_parameters(cfg) == sum(params.values()) + model.temporal_encoding.numel()
+
+
+def test_absurd_sizes_are_measured_not_built():
+    from pstmo.complexity import MEMORY_BUDGET, check_model_memory, estimate_parameters
+    from pstmo.errors import ConfigError
+    from pstmo.models import get_config
+
+    huge = get_config("p-stmo-s", frames=27, layers=10**12)  # a config only: building it would never end
+    assert estimate_parameters(huge) > 10**17
+    with pytest.raises(
+        ConfigError, match=r"about 5.27e\+17 parameters, .* GiB of float32 weights, more than the 8 GiB"
+    ):
+        check_model_memory(huge)
+    paper = get_config("p-stmo", frames=243)
+    assert check_model_memory(paper) == estimate_parameters(paper) < MEMORY_BUDGET // 4
