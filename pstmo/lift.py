@@ -16,9 +16,14 @@ The pipeline, one function per step:
 
 Models are trained on 50 fps sequences; ``check_frame_rate`` refuses input whose effective
 rate ``fps / tds`` is off by more than ``FPS_TOLERANCE`` and suggests a TDS rate. Everything
-read is checked: numbers must be finite numbers (not strings), image ids of one kind, and a gap
-of more than ``max_gap`` missing frames between two detections is refused (it would be
-interpolated over a long stretch).
+read is checked: only regular files are read (a FIFO or a device is refused before it is
+opened); JSON nested deeper than Python's parser allows is one sentence, not a
+``RecursionError``; numbers must be finite numbers (not strings); image ids are of one kind, and
+string ids are ordered by the frame number they carry (``frame_2`` before ``frame_10``) or
+refused when they carry none; a gap of more than ``max_gap`` missing frames between two
+detections is refused (it would be interpolated over a long stretch), and so is a clip whose
+frames would take more than :data:`pstmo.complexity.MEMORY_BUDGET` (``LIFT_BYTES_PER_FRAME``
+each), before anything is allocated.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +39,9 @@ from typing import Any
 import numpy as np
 
 from pstmo.cameras import normalize_screen_coordinates
+from pstmo.complexity import MEMORY_BUDGET
 from pstmo.data.check import check_poses, load_npz, read_key
+from pstmo.data.files import check_regular_file
 from pstmo.data.safe_npz import load_npy
 from pstmo.errors import DataError
 from pstmo.inference import Lifter
@@ -48,6 +56,10 @@ LAYOUTS: tuple[str, ...] = ("coco", "h36m", "native")
 MAX_GAP: int = 250
 #: Pixel coordinates beyond this magnitude are refused as corrupt.
 MAX_PIXEL: float = 1e6
+#: Memory one frame of a clip takes through the pipeline (keypoints, filled copy, normalised
+#: input, SEM tokens of the frame and its flipped copy, 3D output), rounded up: the budget check
+#: of the frames that image ids span.
+LIFT_BYTES_PER_FRAME: int = 4096
 
 
 @dataclass
@@ -104,8 +116,9 @@ def read_keypoints(
 def _read_file(path: Path, max_gap: int, joints: int) -> Keypoints:
     if not path.exists():
         raise DataError("file not found", path=str(path))
-    if not path.is_file():
-        raise DataError("is a directory, expected a keypoint file", path=str(path))
+    check_regular_file(
+        path, "a keypoint file (.json, .npy or .npz)"
+    )  # a FIFO would block, a device never end
     suffix = path.suffix.lower()
     if suffix == ".json":
         kp = _read_coco_json(path, max_gap)
@@ -135,12 +148,19 @@ def _number(value: Any) -> bool:
 
 
 def _load_json(path: Path) -> Any:
+    """JSON as data (``json`` builds only dicts, lists, strings and numbers). Its parser
+    recurses once per nesting level, bounded by Python's recursion limit: deeper nesting is a
+    :class:`DataError`, never a ``RecursionError`` (a COCO results file is 3 levels deep)."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text: expected a COCO results JSON", path=str(path)) from None
     except json.JSONDecodeError as exc:
         raise DataError(f"not valid JSON ({exc})", path=str(path)) from None
+    except RecursionError:
+        raise DataError(
+            "JSON nested too deeply to read (a COCO results file is a list of flat objects)", path=str(path)
+        ) from None
 
 
 def _check_detection(i: int, det: Any, path: Path) -> bool:
@@ -175,25 +195,79 @@ def _check_detection(i: int, det: Any, path: Path) -> bool:
     return True
 
 
-def _frame_ids(ids: list, max_gap: int, path: Path) -> list:
+#: A string image id: anything, then the frame number (the last run of digits), then no digit.
+_NUMBERED = re.compile(r"(.*?)(\d+)(\D*)", re.DOTALL)
+
+
+def frame_numbers(ids: list, path: Path | str = "<ids>") -> dict[Any, int]:
+    """The frame number of each image id: integers are frame numbers; strings carry theirs as
+    their last run of digits around one common text (``frame_2``, ``frame_10``: 2 and 10, so
+    ``frame_2`` comes first, not as text sorts them; ``img_0007.jpg``: 7). Ids that cannot be
+    put in order are refused with :class:`DataError`: integers mixed with strings, strings
+    without a number or with different texts around it (two videos), and two ids with the same
+    number (``frame_1``, ``frame_01``). A single string id is frame 0."""
     kinds = {type(i) for i in ids}
     if len(kinds) > 1:
         raise DataError(
             "image_id values mix integers and strings; use one kind", path=str(path), key="image_id"
         )
-    if kinds != {int}:
-        return sorted(ids)
-    ids = sorted(ids)
-    gaps = np.diff(ids)
+    if kinds == {int}:
+        return {i: i for i in ids}
+    if len(ids) == 1:
+        return {ids[0]: 0}
+    parts = {i: _NUMBERED.fullmatch(i) for i in ids}
+    plain = [i for i, m in parts.items() if m is None]
+    if plain:
+        raise DataError(
+            f"image_id {plain[0][:60]!r} carries no frame number, so the frames cannot be put in order; use "
+            "integer frame numbers or ids that end in one (frame_000123)",
+            path=str(path), key="image_id",
+        )  # fmt: skip
+    texts = {(m.group(1), m.group(3)) for m in parts.values()}
+    if len(texts) > 1:
+        a, b = sorted(texts)[:2]
+        raise DataError(
+            f"image_id values differ in more than their frame number ({a[0] + '#' + a[1]!r} and "
+            f"{b[0] + '#' + b[1]!r}), so they cannot be put in order as one clip; give one clip per file",
+            path=str(path), key="image_id",
+        )  # fmt: skip
+    numbers = {i: int(m.group(2)) for i, m in parts.items()}
+    if len(set(numbers.values())) < len(numbers):
+        seen: dict[int, str] = {}
+        for i, n in numbers.items():
+            if n in seen:
+                raise DataError(
+                    f"image_id {seen[n]!r} and {i!r} carry the same frame number {n}; the order of the frames is "
+                    "ambiguous",
+                    path=str(path), key="image_id",
+                )  # fmt: skip
+            seen[n] = i
+    return numbers
+
+
+def _frame_ids(ids: list, max_gap: int, path: Path) -> list[int]:
+    """The frame numbers from the first to the last detection (:func:`frame_numbers`); missing
+    ones are interpolated later. Refuses a gap longer than ``max_gap`` and a span whose frames
+    would take more than :data:`MEMORY_BUDGET`, before anything is allocated."""
+    numbers = sorted(frame_numbers(ids, path).values())
+    gaps = np.diff(numbers)
     if len(gaps) and int(gaps.max()) - 1 > max_gap:
         at = int(np.argmax(gaps))
         raise DataError(
-            f"{int(gaps.max()) - 1} missing frames between image_id {ids[at]} and {ids[at + 1]} (more than "
-            f"--max-gap {max_gap}): split the clip or raise --max-gap",
+            f"{int(gaps.max()) - 1} missing frames between frame {numbers[at]} and {numbers[at + 1]} (more "
+            f"than --max-gap {max_gap}): split the clip or raise --max-gap",
             path=str(path),
             key="image_id",
         )
-    return list(range(ids[0], ids[-1] + 1))  # gaps become missing frames, interpolated later
+    span = numbers[-1] - numbers[0] + 1
+    if span * LIFT_BYTES_PER_FRAME > MEMORY_BUDGET:
+        raise DataError(
+            f"frames {numbers[0]} to {numbers[-1]} span {span:,} frames, about {span * LIFT_BYTES_PER_FRAME / 2**30:.3g} "
+            f"GiB to lift, more than the {MEMORY_BUDGET / 2**30:g} GiB budget; split the clip (or lower --max-gap "
+            "to find its gaps)",
+            path=str(path), key="image_id",
+        )  # fmt: skip
+    return list(range(numbers[0], numbers[-1] + 1))  # gaps become missing frames, interpolated later
 
 
 def _read_coco_json(path: Path, max_gap: int = MAX_GAP) -> Keypoints:
@@ -216,7 +290,8 @@ def _read_coco_json(path: Path, max_gap: int = MAX_GAP) -> Keypoints:
     frame_ids = _frame_ids(list(best), max_gap, path)
     xy = np.full((len(frame_ids), NUM_JOINTS, 2), np.nan)
     score = np.zeros((len(frame_ids), NUM_JOINTS))
-    index = {f: t for t, f in enumerate(frame_ids)}
+    numbers = frame_numbers(list(best), path)
+    index = {image_id: numbers[image_id] - frame_ids[0] for image_id in best}
     for image_id, det in best.items():
         k = np.asarray(det["keypoints"], dtype=np.float64).reshape(NUM_JOINTS, 3)
         xy[index[image_id]] = k[:, :2]

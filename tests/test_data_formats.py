@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -194,11 +196,19 @@ def test_keypoints_values(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(DataError, match=r"empty\.npy: cannot read this member"):
         read_keypoints(empty, 640, 480)
-    for suffix in ("npy", "npz"):
+    for suffix in ("npy", "npz", "json"):
         folder = tmp_path / f"folder.{suffix}"
         folder.mkdir()
-        with pytest.raises(DataError, match=rf"folder\.{suffix}: is a directory, expected a keypoint file"):
+        with pytest.raises(
+            DataError, match=rf"folder\.{suffix}: is a directory, not a regular file; expected"
+        ):
             read_keypoints(folder, 640, 480)
+        fifo = tmp_path / f"fifo.{suffix}"  # opened, it would block for ever
+        os.mkfifo(fifo)
+        with pytest.raises(DataError, match=rf"fifo\.{suffix}: is a FIFO \(named pipe\), not a regular file"):
+            read_keypoints(fifo, 640, 480)
+    with pytest.raises(DataError, match=r"/dev/zero: is a character device, not a regular file"):
+        read_keypoints("/dev/zero", 640, 480)
 
 
 def test_demo_camera_table_errors_are_sentences(tmp_path, capsys):
@@ -223,3 +233,40 @@ def test_demo_camera_table_errors_are_sentences(tmp_path, capsys):
     cams.write_text(table.replace('"splits": {', '"splits": {"bad": 3, '))
     with pytest.raises(DataError, match=r"demo_cameras.json: key 'splits'"):
         load_dataset("demo", data_dir=tmp_path)
+
+
+def _stub_dataset(name, splits, subjects, fps=50.0):
+    from types import SimpleNamespace
+
+    info = {
+        "subjects": {s: {"frames": n, "clips": 1, "cameras": 1, "split": None} for s, n in subjects.items()}
+    }
+    return SimpleNamespace(name=name, fps=fps, splits=splits, info=lambda: info)
+
+
+def test_check_dataset_holds_splits_frame_rate_and_subjects_to_the_data():
+    """Issue 18; the CLI rows are in tests/test_bad_input.py (``info-split-*``)."""
+    from pstmo.data.files import check_dataset
+
+    held = {"S1": 10, "S9": 5}
+    # fixed splits (Human3.6M) may name subjects a partial file lacks, as long as some are there
+    assert check_dataset(_stub_dataset("h36m", {"train": ("S1", "S5"), "test": ("S9", "S11")}, held)) == []
+    assert (
+        check_dataset(_stub_dataset("3dhp", {"train": (), "test": ("S9",)}, held)) == []
+    )  # a test file alone
+    (problem,) = check_dataset(_stub_dataset("h36m", {"train": ("S5",), "test": ("S11",)}, held))
+    assert "no subject of its splits" in problem and "holds S1, S9" in problem
+    # the demo format's own splits must fit the data exactly
+    assert check_dataset(_stub_dataset("demo", {"train": ("S1",), "test": ("S9",)}, held)) == []
+    (problem,) = check_dataset(_stub_dataset("demo", {"train": ("S1", "S5"), "test": ("S9",)}, held))
+    assert "split 'train' names subject(s) ['S5'] that the data does not hold" in problem
+    # whatever the format: frame rate, subject names and frames, no test subject in training
+    for fps in (-1.0, 0.0, float("nan"), float("inf"), 1e30, True):
+        (problem,) = check_dataset(_stub_dataset("h36m", {"train": ("S1",), "test": ("S9",)}, held, fps))
+        assert "frame rate" in problem
+    problems = check_dataset(
+        _stub_dataset("h36m", {"train": ("S1", "S9"), "test": ("S9",)}, {**held, "": 3, "S7": 0})
+    )
+    assert [p.split(": ", 1)[1][:28] for p in problems] == [
+        "subject '': expected a non-e", "subject 'S7' has no frames", "subject(s) ['S9'] are in bot",
+    ]  # fmt: skip

@@ -127,6 +127,78 @@ def test_coco_json_order_conversion_and_gap_filling(tmp_path):
     assert np.allclose(filled[1, 1], pix[1, 1])
 
 
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["frame_{}".format, "numbers after a text, not zero-padded: frame_2 before frame_10"],
+        ["img_{:06d}.jpg".format, "file names, zero-padded"],
+        ["{}".format, "numbers as strings"],
+    ],
+    ids=["frame_N", "file-names", "digits"],
+)
+def test_string_image_ids_are_ordered_by_their_frame_number(tmp_path, names):
+    """Issue 18: ``frame_10``/``frame_2`` sorted as text put frame 10 before frame 2, silently."""
+    name = names[0]
+    frames = [2, 10, 9, 3, 4, 5, 6, 7, 8]  # frame 1 and 11 absent; file order must not matter
+    dets = [
+        {"image_id": name(t), "category_id": 1, "score": 1.0, "keypoints": [float(t), 2.0 * t, 1.0] * 17}
+        for t in frames
+    ]
+    path = tmp_path / "dets.json"
+    path.write_text(json.dumps(dets))
+    kp = lift.read_keypoints(path, W, H)
+    assert kp.frame_ids == list(range(2, 11))  # the frame numbers the ids carry
+    assert np.array_equal(kp.xy[:, 0, 0], np.arange(2, 11)) and np.array_equal(
+        kp.xy[:, 5, 1], 2 * np.arange(2, 11)
+    )
+
+
+def test_string_image_ids_with_a_gap_become_missing_frames(tmp_path):
+    dets = [
+        {"image_id": f"frame_{t}", "category_id": 1, "score": 1.0, "keypoints": [float(t), 0.0, 1.0] * 17}
+        for t in (0, 1, 4)
+    ]
+    path = tmp_path / "dets.json"
+    path.write_text(json.dumps(dets))
+    kp = lift.read_keypoints(path, W, H)
+    assert kp.frame_ids == [0, 1, 2, 3, 4] and np.isnan(kp.xy[2:4]).all() and (kp.score[2:4] == 0).all()
+    filled, was = lift.fill_missing(kp.xy, kp.score)
+    assert np.allclose(filled[:, 0, 0], [0, 1, 2, 3, 4]) and was[2:4].all()
+    with pytest.raises(DataError, match=r"2 missing frames between frame 1 and 4 \(more than --max-gap 1\)"):
+        lift.read_keypoints(path, W, H, max_gap=1)
+
+
+@pytest.mark.parametrize(
+    ("ids", "match"),
+    [
+        (["a", "b"], r"image_id 'a' carries no frame number"),
+        (["left_1", "right_2"], r"differ in more than their frame number \('left_#' and 'right_#'\)"),
+        (["f_1.jpg", "f_2.png"], r"differ in more than their frame number"),
+        (["frame_1", "frame_01"], r"'frame_1' and 'frame_01' carry the same frame number 1"),
+        ([1, "frame_2"], r"mix integers and strings"),
+    ],
+)
+def test_image_ids_that_cannot_be_ordered_are_refused(tmp_path, ids, match):
+    path = tmp_path / "dets.json"
+    path.write_text(json.dumps([{"image_id": i, "keypoints": [1.0] * 51, "score": 1.0} for i in ids]))
+    with pytest.raises(DataError, match=match):
+        lift.read_keypoints(path, W, H)
+
+
+def test_deep_json_and_a_huge_span_are_one_sentence_before_any_allocation(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(DataError, match=r"deep\.json: JSON nested too deeply to read"):
+        lift.read_keypoints(deep, W, H)
+    far = tmp_path / "far.json"
+    far.write_text(json.dumps([{"image_id": i, "keypoints": [1.0] * 51} for i in (0, 10**12)]))
+    # 10**12 frames would be ~4 PB of arrays: refused by the estimate, not by MemoryError
+    with pytest.raises(
+        DataError, match=r"span 1,000,000,000,001 frames, about 3.81e\+06 GiB to lift, more than the 8 GiB"
+    ):
+        lift.read_keypoints(far, W, H, max_gap=10**13)
+
+
 def test_fill_missing_holds_edges_and_rejects_never_seen_joint():
     xy = np.arange(5 * 17 * 2, dtype=float).reshape(5, 17, 2)
     score = np.ones((5, 17))

@@ -35,14 +35,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _info(args: argparse.Namespace) -> int:
     from pstmo.data import load_dataset
+    from pstmo.data.files import check_data_dir, check_dataset
     from pstmo.errors import DataError
 
     keypoints = args.keypoints or ("det" if args.dataset == "h36m" else "gt")
     try:
+        check_data_dir(args.data_dir)  # a FIFO or a device among the data files: refused before opening
         ds = load_dataset(args.dataset, data_dir=args.data_dir, keypoints=keypoints)
+        problems = check_dataset(ds)  # splits, frame rate and subjects against the data
         info = ds.info()
     except DataError as exc:
         print(f"pstmo data info: {exc}", file=sys.stderr)
+        return 2
+    if problems:
+        for problem in problems:
+            print(f"pstmo data info: {problem}", file=sys.stderr)
         return 2
     print(
         f"data set {info['name']}: {info['joints']} joints, {info['fps']:g} fps, keypoints {keypoints}, fingerprint {ds.fingerprint()}"
