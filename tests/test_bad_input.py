@@ -2,7 +2,10 @@
 
 Each row runs ``pstmo <argv>`` in-process and asserts: exit code 2, exactly one line on stderr
 that contains the expected words and no traceback, and not one file created, changed or removed
-in the work folder. ``{w}`` in a row is the work folder, prepared once (good and bad files).
+in the work folder. ``{w}`` in a row is the work folder, prepared once (good and bad files; FIFOs
+among them, which a reader would block on: each row has a time limit). ``BIG`` is 10**30.
+
+Ctrl-C (a SIGINT sent to ``python -m pstmo``) is tested at the end: one line, exit 130.
 """
 
 from __future__ import annotations
@@ -85,6 +88,34 @@ def work(tmp_path_factory) -> Path:
     for f in demo_dir().glob("*.npz"):
         (badcam / f.name).write_bytes(f.read_bytes())
     (badcam / "demo_cameras.json").write_text("{ not json")
+    # issue 18: files that are not what they claim, and data sets whose splits do not fit their data
+    for name in ("fifo.npz", "fifo.json", "fifo.pt", "fifo.ipynb"):
+        os.mkfifo(w / name)  # a reader would block on it for ever
+    base = json.loads((demo_dir() / "demo_cameras.json").read_text())
+    demo_splits = {
+        "fifodemo": None, "absent": {"splits": {"train": ["S01", "S99"], "test": ["S02", "S11"]}},
+        "emptysplit": {"splits": {"train": [], "test": ["S02", "S11"]}},
+        "blank": {"splits": {"train": ["S01", " "], "test": ["S02", "S11"]}},
+        "overlap": {"splits": {"train": ["S01", "S02"], "test": ["S02", "S11"]}},
+        "notest": {"splits": {"train": ["S01"]}}, "negfps": {"fps": -50},
+    }  # fmt: skip
+    for name, change in demo_splits.items():
+        folder = w / name
+        folder.mkdir()
+        for f in demo_dir().glob("data_*.npz"):
+            (folder / f.name).symlink_to(f)
+        (folder / "demo_cameras.json").write_text(json.dumps({**base, **(change or {})}))
+    (w / "fifodemo" / "data_2d_demo_gt.npz").unlink()
+    os.mkfifo(w / "fifodemo" / "data_2d_demo_gt.npz")
+    _object_npz(w / "blank_subject.npz", "positions_3d", {"": {"Walk": np.zeros((3, 17, 3))}})
+    view = {"data_2d": np.zeros((5, 17, 2)), "data_3d": np.zeros((5, 17, 3))}
+    _object_npz(w / "3dhp_negfps.npz", "data", {"S1 Seq1": [{0: view}, -25.0]})
+    _object_npz(w / "3dhp_blank.npz", "data", {" Seq1": [{0: view}, 25.0]})
+    (w / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    kps = [1.0] * 51
+    for name, ids in (("ids_text", ["a", "b"]), ("ids_two_clips", ["cam1_frame_1", "cam2_frame_2"]),
+                      ("ids_same_number", ["frame_1", "frame_01"]), ("far", [0, 10**9])):  # fmt: skip
+        (w / f"{name}.json").write_text(json.dumps([{**det, "image_id": i, "keypoints": kps} for i in ids]))
     (w / "README.md").write_text("# not a notebook\n")
     nb = w / "nb.ipynb"
     nb.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "profile = \"smoke\"\nframes = 27\nout_dir = None\n",
@@ -95,6 +126,9 @@ def work(tmp_path_factory) -> Path:
 
 
 TRAIN = ["--results-dir", "{w}/results", "--no-progress"]
+BIG = str(10**30)
+LIFT = ["--checkpoint", "{w}/stage2.pt", "--out", "{w}/out"]
+EVAL = ["evaluate", "--checkpoint", "{w}/stage2.pt"]
 
 # (id, argv, words expected in the one line)
 ROWS: list[tuple[str, list[str], str]] = [
@@ -111,6 +145,41 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("check-pickle", ["data", "check", "{w}/pwned.npz"], "refuses to load"),
     ("check-nan", ["data", "check", "{w}/nan_dict.npz"], "NaN"),
     ("check-pair", ["data", "check", str(demo_dir() / "data_3d_demo.npz"), "{w}/notzip.npz"], "notzip.npz"),
+    # data: only regular files (issue 18)
+    ("check-fifo", ["data", "check", "{w}/fifo.npz"], "fifo.npz: is a FIFO (named pipe), not a regular file"),
+    ("check-device", ["data", "check", "/dev/zero"], "/dev/zero: is a character device"),
+    ("check-pair-fifo", ["data", "check", str(demo_dir() / "data_3d_demo.npz"), "{w}/fifo.npz"], "FIFO"),
+    ("info-fifo", ["data", "info", "--data-dir", "{w}/fifodemo"], "data_2d_demo_gt.npz: is a FIFO"),
+    # data: splits, frame rate and subjects against the data (issue 18)
+    (
+        "info-split-absent",
+        ["data", "info", "--data-dir", "{w}/absent"],
+        "names subject(s) ['S99'] that the data does not hold",
+    ),
+    ("info-split-empty", ["data", "info", "--data-dir", "{w}/emptysplit"], "split 'train' is empty"),
+    ("info-split-blank", ["data", "info", "--data-dir", "{w}/blank"], "names an empty subject"),
+    (
+        "info-split-overlap",
+        ["data", "info", "--data-dir", "{w}/overlap"],
+        "['S02'] are in both the 'train' and the 'test'",
+    ),
+    ("info-split-notest", ["data", "info", "--data-dir", "{w}/notest"], "the splits lack 'test'"),
+    ("info-fps-neg", ["data", "info", "--data-dir", "{w}/negfps"], "expected a positive frame rate, got -50"),
+    (
+        "check-subject-blank",
+        ["data", "check", "{w}/blank_subject.npz"],
+        "subject '': expected a non-empty name",
+    ),
+    (
+        "check-3dhp-fps-neg",
+        ["data", "check", "{w}/3dhp_negfps.npz"],
+        "expected a positive frame rate, got -25.0",
+    ),
+    (
+        "check-3dhp-blank",
+        ["data", "check", "{w}/3dhp_blank.npz"],
+        "sequence ' Seq1': expected a subject name",
+    ),
     # complexity
     ("cx-heads0", ["complexity", "--model", "p-stmo-s", "--heads", "0"], "heads"),
     ("cx-hidden0", ["complexity", "--model", "p-stmo-s", "--hidden", "0"], "hidden"),
@@ -127,6 +196,21 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("cx-sem", ["complexity", "--model", "p-stmo-s", "--sem", "bogus"], "sem"),
     ("cx-semblocks", ["complexity", "--model", "p-stmo-s", "--sem-blocks", "0"], "sem-blocks"),
     ("cx-heads-div", ["complexity", "--model", "p-stmo-s", "--heads", "3"], "divisible"),
+    # complexity: sizes within the memory budget, before anything is built (issue 18)
+    ("cx-channel-huge", ["complexity", "--model", "p-stmo-s", "--channel", str(2**30)], "GiB budget"),
+    ("cx-layers-huge", ["complexity", "--model", "p-stmo-s", "--layers", str(10**9)], "GiB budget"),
+    (
+        "cx-dim-huge",
+        ["complexity", "--model", "liftformer", "--dim", str(2**30), "--heads", "1"],
+        "GiB budget",
+    ),
+    (
+        "cx-channel-overflow",
+        ["complexity", "--model", "p-stmo-s", "--channel", BIG],
+        "positive integer up to",
+    ),
+    ("cx-frames-huge", ["complexity", "--model", "p-stmo-s", "--frames", "6561"], "up to 2,187"),
+    ("cx-mps", ["complexity", "--model", "p-stmo-s", "--device", "mps"], "MPS is not available"),
     # official verify
     ("ov-missing", ["official", "verify", "{w}/missing.npz"], "not found"),
     ("ov-empty", ["official", "verify", "{w}/empty.npz"], "empty.npz"),
@@ -136,6 +220,8 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("ov-dir", ["official", "verify", "{w}/empty_dir"], "empty_dir"),
     ("ov-pickle", ["official", "verify", "{w}/pwned.npz"], "pwned.npz"),
     ("ov-tolerance", ["official", "verify", "{w}/kp.npz", "--tolerance", "-1"], "tolerance"),
+    ("ov-tolerance-huge", ["official", "verify", "{w}/kp.npz", "--tolerance", "1e30"], "up to 1"),
+    ("ov-fifo", ["official", "verify", "{w}/fifo.npz"], "fifo.npz: is a FIFO"),
     # train / pretrain options
     ("tr-epochs0", ["train", *TRAIN, "--epochs", "0"], "epochs=0"),
     ("tr-epochs-neg", ["train", *TRAIN, "--epochs", "-1"], "epochs=-1"),
@@ -193,6 +279,40 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("tr-taken", ["train", *TRAIN, "--run-name", "taken"], "already holds a run"),
     ("tr-resume-garbage", ["train", *TRAIN, "--run-name", "taken", "--resume"], "no readable checkpoint"),
     ("tr-profile", ["train", "--profile", "huge"], "invalid choice"),
+    # train: numbers bounded before use, sizes within the memory budget, real devices (issue 18)
+    ("tr-tds-overflow", ["train", *TRAIN, "--tds", BIG], "--tds=1e+30: must be between 1 and 1,000"),
+    ("tr-batch-huge", ["train", *TRAIN, "--batch-size", str(10**12)], "--batch-size=1e+12"),
+    ("tr-threads-huge", ["train", *TRAIN, "--threads", str(10**12)], "--threads=1e+12"),
+    ("tr-seed-huge", ["train", *TRAIN, "--seed", BIG], "--seed=1e+30"),
+    ("tr-seed-neg", ["train", *TRAIN, "--seed", "-1"], "--seed=-1"),
+    ("tr-epochs-huge", ["train", *TRAIN, "--epochs", BIG], "--epochs=1e+30"),
+    ("tr-lr-huge", ["train", *TRAIN, "--lr", "1e30"], "--lr=1e+30"),
+    ("tr-device-meta", ["train", *TRAIN, "--device", "meta"], "cannot run a model"),
+    ("tr-device-cpu-index", ["train", *TRAIN, "--device", "cpu:0"], "not a device name"),
+    ("tr-set-channel-huge", ["train", *TRAIN, "--set", f"channel={10**12}"], "GiB budget"),
+    ("tr-set-semhidden-huge", ["train", *TRAIN, "--set", f"sem_hidden={10**12}"], "GiB budget"),
+    ("tr-set-hidden-huge", ["train", *TRAIN, "--set", f"hidden={10**12}"], "GiB budget"),
+    ("tr-set-layers-huge", ["train", *TRAIN, "--set", f"layers={10**12}"], "GiB budget"),
+    ("tr-set-semblocks-huge", ["train", *TRAIN, "--set", f"sem_blocks={10**12}"], "GiB budget"),
+    ("tr-set-joints-huge", ["train", *TRAIN, "--set", f"joints={10**12}"], "GiB budget"),
+    ("tr-pretrain-channel-huge", ["pretrain", *TRAIN, "--set", f"channel={10**12}"], "GiB budget"),
+    ("tr-lf-heads-huge", ["train", *TRAIN, "--model", "liftformer", "--set", f"heads={10**12}"], "divisible"),
+    (
+        "tr-lf-dim-heads-huge",
+        ["train", *TRAIN, "--model", "liftformer", "--set", f"dim={10**12}", "--set", f"heads={10**12}"],
+        "GiB budget",
+    ),
+    ("tr-lf-ff-huge", ["train", *TRAIN, "--model", "liftformer", "--set", f"ff_dim={10**12}"], "GiB budget"),
+    (
+        "tr-frames-huge",
+        ["train", *TRAIN, "--frames", "6561", "--set", "strides=3,3,3,3,3,3,3,3"],
+        "frames=6561: at most 2,187",
+    ),
+    # train: only regular files (issue 18)
+    ("tr-pretrained-fifo", ["train", *TRAIN, "--pretrained", "{w}/fifo.pt"], "fifo.pt: is a FIFO"),
+    ("tr-initfrom-fifo", ["train", *TRAIN, "--init-from", "{w}/fifo.pt"], "fifo.pt: is a FIFO"),
+    ("tr-initfrom-device", ["train", *TRAIN, "--init-from", "/dev/zero"], "is a character device"),
+    ("tr-datadir-fifo", ["train", *TRAIN, "--data-dir", "{w}/fifodemo"], "data_2d_demo_gt.npz: is a FIFO"),
     # evaluate
     ("ev-missing", ["evaluate", "--checkpoint", "{w}/missing.pt"], "not found"),
     ("ev-garbage", ["evaluate", "--checkpoint", "{w}/garbage.pt"], "cannot be read"),
@@ -220,6 +340,15 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("ev-split", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--split", "val"], "invalid choice"),
     ("ev-keypoints", ["evaluate", "--checkpoint", "{w}/stage2.pt", "--keypoints", "bogus"], "bogus"),
     ("ev-no-checkpoint", ["evaluate"], "required"),
+    # evaluate: numbers bounded, real devices, regular files (issue 18)
+    ("ev-tds-overflow", [*EVAL, "--tds", BIG], "expected a positive integer up to 1,000"),
+    ("ev-tds-float", [*EVAL, "--tds", "1e30"], "expected a positive integer up to 1,000"),
+    ("ev-maxframes-huge", [*EVAL, "--max-frames", BIG], "expected a positive integer up to"),
+    ("ev-batch-huge", [*EVAL, "--batch-size", BIG], "expected a positive integer up to 65,536"),
+    ("ev-device-meta", [*EVAL, "--device", "meta"], "cannot run a model"),
+    ("ev-ckpt-fifo", ["evaluate", "--checkpoint", "{w}/fifo.pt"], "fifo.pt: is a FIFO"),
+    ("ev-ckpt-device", ["evaluate", "--checkpoint", "/dev/zero"], "/dev/zero: is a character device"),
+    ("ev-datadir-fifo", [*EVAL, "--data-dir", "{w}/fifodemo"], "data_2d_demo_gt.npz: is a FIFO"),
     # lift
     (
         "lf-missing",
@@ -372,6 +501,28 @@ ROWS: list[tuple[str, list[str], str]] = [
         ],
         "--tds 2",
     ),  # fmt: skip
+    # lift: numbers bounded, real devices, regular files, keypoint JSON that parses and orders (issue 18)
+    (
+        "lf-fps-huge",
+        ["lift", "{w}/kp.npz", *LIFT, "--fps", "1e30"],
+        "expected a positive finite number up to",
+    ),
+    ("lf-tds-huge", ["lift", "{w}/kp.npz", *LIFT, "--tds", BIG], "expected a positive integer up to 1,000"),
+    ("lf-width-huge", ["lift", "{w}/kp.npz", *LIFT, "--width", "1e30"], "up to 1e+06"),
+    ("lf-maxgap-overflow", ["lift", "{w}/kp.npz", *LIFT, "--max-gap", BIG], "max_gap=1e+30"),
+    ("lf-device-meta", ["lift", "{w}/kp.npz", *LIFT, "--device", "meta"], "cannot run a model"),
+    ("lf-fifo", ["lift", "{w}/fifo.json", *LIFT], "fifo.json: is a FIFO"),
+    ("lf-device-file", ["lift", "/dev/null", *LIFT], "/dev/null: is a character device"),
+    (
+        "lf-ckpt-fifo",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/fifo.pt", "--out", "{w}/out"],
+        "fifo.pt: is a FIFO",
+    ),
+    ("lf-deep-json", ["lift", "{w}/deep.json", *LIFT], "JSON nested too deeply"),
+    ("lf-ids-text", ["lift", "{w}/ids_text.json", *LIFT], "carries no frame number"),
+    ("lf-ids-two-clips", ["lift", "{w}/ids_two_clips.json", *LIFT], "differ in more than their frame number"),
+    ("lf-ids-same-number", ["lift", "{w}/ids_same_number.json", *LIFT], "carry the same frame number 1"),
+    ("lf-far-huge-gap", ["lift", "{w}/far.json", *LIFT, "--max-gap", str(2 * 10**9)], "GiB budget"),
     # sweep / reproduce
     ("sw-missing", ["sweep", "{w}/missing.ipynb", "--grid", "frames=9"], "not found"),
     ("sw-readme", ["sweep", "{w}/README.md", "--grid", "frames=9"], "README.md"),
@@ -388,6 +539,11 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("sw-fixed-unknown", ["sweep", "{w}/nb.ipynb", "--grid", "frames=9", "--set", "bogus=1"], "bogus"),
     ("rp-only", ["reproduce", "--only", "table99"], "table99"),
     ("rp-h36m", ["reproduce", "--dataset", "h36m"], "data"),
+    ("sw-fifo", ["sweep", "{w}/fifo.ipynb", "--grid", "frames=9"], "fifo.ipynb: is a FIFO"),
+    ("rp-device-meta", ["reproduce", "--device", "meta"], "cannot run a model"),
+    ("rp-jobs-huge", ["reproduce", "--jobs", BIG], "expected a positive integer up to 256"),
+    ("rp-seed-huge", ["reproduce", "--seed", BIG], "--seed"),
+    ("rp-datadir-fifo", ["reproduce", "--data-dir", "{w}/fifodemo"], "data_2d_demo_gt.npz: is a FIFO"),
     # bench
     ("bn-threads", ["bench", "--threads", "-1"], "threads"),
     ("bn-tasks", ["bench", "--tasks", "bogus"], "bogus"),
@@ -395,15 +551,40 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("bn-rounds", ["bench", "--rounds", "0"], "rounds"),
     ("bn-frames", ["bench", "--train-frames", "81", "-3"], "train-frames"),
     ("bn-sequence", ["bench", "--sequence-frames", "x"], "sequence-frames"),
+    ("bn-threads-huge", ["bench", "--threads", str(10**12)], "up to 1,024"),
+    ("bn-rounds-huge", ["bench", "--rounds", BIG], "up to 10,000"),
+    ("bn-batch-huge", ["bench", "--train-batch", BIG], "up to 65,536"),
+    ("bn-sequence-huge", ["bench", "--sequence-frames", BIG], "up to 1,000,000"),
+    ("bn-frames-huge", ["bench", "--train-frames", "6561"], "up to 2,187"),
 ]
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+    """Size and time of every entry (``lstat``: links and FIFOs are not followed nor opened)."""
+    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+class _Hung(BaseException):
+    """A row that blocks (a FIFO opened for reading): not an error the command could catch."""
+
+
+@pytest.fixture
+def time_limit():
+    """SIGALRM after 60 s: a command that blocks on a FIFO fails its row instead of hanging."""
+    import signal
+
+    def hung(signum, frame):
+        raise _Hung("the command blocked for 60 s (a FIFO opened for reading?)")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize(("argv", "words"), [pytest.param(a, w, id=i) for i, a, w in ROWS])
-def test_bad_input_is_one_line_exit_2_and_changes_nothing(work, capsys, argv, words):
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(work, capsys, time_limit, argv, words):
     before = _snapshot(work)
     argv = [a.format(w=work) for a in argv]
     try:

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pstmo
+from pstmo.commands import MAX_BATCH, MAX_FRAMES, MAX_THREADS, int_in
 from pstmo.errors import PstmoError
-from pstmo.options import positive_int
 from pstmo.paths import repo_root
 
 DESCRIPTION = (
@@ -52,21 +52,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="what to measure",
     )
     p.add_argument(
-        "--threads", type=positive_int, default=None, help="torch intra-op threads (default: torch's)"
+        "--threads",
+        type=int_in(1, MAX_THREADS),
+        default=None,
+        help="torch intra-op threads (default: torch's)",
     )
     p.add_argument(
         "--rounds",
-        type=positive_int,
+        type=int_in(1, 10_000),
         default=None,
         help="interleaved rounds per comparison (default per task)",
     )
     p.add_argument(
-        "--sequence-frames", type=positive_int, default=None, help="sequence length (default 2000, quick 200)"
+        "--sequence-frames",
+        type=int_in(1, 1_000_000),
+        default=None,
+        help="sequence length (default 2000, quick 200)",
     )
     p.add_argument(
-        "--train-frames", type=positive_int, nargs="+", default=[81, 243], help="N of the training steps"
+        "--train-frames",
+        type=int_in(1, MAX_FRAMES),
+        nargs="+",
+        default=[81, 243],
+        help="N of the training steps",
     )
-    p.add_argument("--train-batch", type=positive_int, default=32, help="training batch size")
+    p.add_argument("--train-batch", type=int_in(1, MAX_BATCH), default=32, help="training batch size")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from pstmo.commands import add_inference_arguments
-from pstmo.options import positive_float, positive_int
+from pstmo.commands import (
+    MAX_COUNT,
+    MAX_FPS,
+    MAX_PIXELS,
+    MAX_TDS,
+    add_inference_arguments,
+    check_bounds,
+    check_device,
+    float_in,
+    int_in,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,14 +35,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument(
-        "--width", type=positive_float, default=None, help="image width in pixels (required for .json/.npy)"
+        "--width",
+        type=float_in(0, MAX_PIXELS),
+        default=None,
+        help="image width in pixels (required for .json/.npy)",
     )
-    p.add_argument("--height", type=positive_float, default=None, help="image height in pixels")
+    p.add_argument("--height", type=float_in(0, MAX_PIXELS), default=None, help="image height in pixels")
     p.add_argument(
-        "--fps", type=positive_float, default=None, help="frame rate of the keypoints (models expect 50)"
+        "--fps",
+        type=float_in(0, MAX_FPS),
+        default=None,
+        help="frame rate of the keypoints (models expect 50)",
     )
     p.add_argument(
-        "--tds", type=positive_int, default=None, help="temporal downsampling rate (default: from --fps)"
+        "--tds",
+        type=int_in(1, MAX_TDS),
+        default=None,
+        help="temporal downsampling rate (default: from --fps)",
     )
     p.add_argument(
         "--min-score", type=float, default=0.3, help="joints below this confidence are interpolated"
@@ -44,13 +62,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="joint layout of the input (native: the model's own)")  # fmt: skip
     add_inference_arguments(p)
     p.add_argument("--no-animation", action="store_true", help="skip the GIF")
-    p.add_argument("--anim-stride", type=positive_int, default=1, help="draw every k-th frame in the GIF")
+    p.add_argument(
+        "--anim-stride", type=int_in(1, MAX_COUNT), default=1, help="draw every k-th frame in the GIF"
+    )
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from pstmo.data.files import check_regular_file
     from pstmo.lift import lift_keypoints
 
+    check_device(args.device)
+    # --max-gap: its memory (the frames a gap adds) is checked by pstmo.lift before allocating
+    check_bounds({"max_gap": args.max_gap}, {"max_gap": (0, MAX_COUNT)}, prefix="")
+    check_regular_file(args.keypoints, "a keypoint file (.json, .npy or .npz)")
+    check_regular_file(args.checkpoint, "a checkpoint (.pt / .pth / .bin)")
     res = lift_keypoints(
         args.keypoints, args.out, checkpoint=args.checkpoint, tds=args.tds, width=args.width, height=args.height,
         fps=args.fps, min_score=args.min_score, layout=args.layout, flip=args.flip, device=args.device,

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 
+from pstmo.commands import float_in
 from pstmo.official_verify import (
     FORWARD_TOLERANCE,
     TRAIN_TOLERANCE,
     StageCheck,
     verify_fixture,
 )
-from pstmo.options import positive_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("fixture", help="official_pstmo_tiny.npz or official_pstmo_train_step.npz format")
     verify.add_argument(
         "--tolerance",
-        type=positive_float,
+        type=float_in(0, 1.0),
         default=None,
         help=f"max abs error allowed (default {FORWARD_TOLERANCE:g} forward pass, {TRAIN_TOLERANCE:g} training step)",
     )
@@ -76,6 +76,9 @@ def _print_stage(c: StageCheck) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from pstmo.data.files import check_regular_file
+
+    check_regular_file(args.fixture, "an official fixture (.npz)")
     train_tol = TRAIN_TOLERANCE if args.tolerance is None else args.tolerance
     result = verify_fixture(args.fixture, attention=args.attention, tolerance=train_tol)
     if isinstance(result, list):  # a training-step fixture: one StageCheck per stage

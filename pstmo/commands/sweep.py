@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pstmo.options import positive_int
+from pstmo.commands import MAX_JOBS, MAX_SEED, check_device, int_in
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,9 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep.add_argument("--dataset", default="demo", choices=["demo", "h36m", "3dhp", "humaneva"])
     rep.add_argument("--data-dir", default=None)
     rep.add_argument("--device", default="auto")
-    rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
     rep.add_argument(
-        "--jobs", type=positive_int, default=None,
+        "--jobs", type=int_in(1, MAX_JOBS), default=None,
         help="notebooks run at once (default: one per core, at most 4, in the smoke profile; 1 in paper)",
     )  # fmt: skip
     rep.add_argument(
@@ -53,9 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from pstmo.data.files import check_regular_file
     from pstmo.errors import ConfigError
     from pstmo.sweep import parse_grid, run_sweep
 
+    check_regular_file(args.notebook, "a notebook (.ipynb)")
     if not args.grid:
         raise ConfigError("give at least one --grid key=v1,v2")
     grid = parse_grid(args.grid)
@@ -70,12 +72,14 @@ def _sweep(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from pstmo.data.files import check_data_dir
     from pstmo.errors import ConfigError
     from pstmo.reproduce import report, resolve_only, run_reproduce
     from pstmo.runtime import resolve_device
 
     resolve_only(args.only)  # an unknown table or notebook is refused before anything runs
-    resolve_device(args.device)
+    resolve_device(check_device(args.device))
+    check_data_dir(args.data_dir)
     if args.dataset != "demo" and not args.data_dir:
         raise ConfigError(f"--dataset {args.dataset} needs --data-dir (the folder with its .npz files)")
     if args.data_dir and not Path(args.data_dir).is_dir():

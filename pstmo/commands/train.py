@@ -21,10 +21,32 @@ import argparse
 import json
 from typing import Any
 
-from pstmo.commands import add_inference_arguments
+from pstmo.commands import (
+    MAX_BATCH,
+    MAX_COUNT,
+    MAX_REAL,
+    MAX_SEED,
+    MAX_TDS,
+    MAX_THREADS,
+    add_inference_arguments,
+    check_bounds,
+    check_device,
+    check_model,
+    int_in,
+)
 from pstmo.config import PROFILES, STAGES, TrainConfig
 from pstmo.models import PRESETS
-from pstmo.options import add_dataclass_arguments, field_types, parse_assignments, positive_int
+from pstmo.options import add_dataclass_arguments, field_types, parse_assignments
+
+#: Bounds of the numeric training options (TrainConfig checks the low ends and the ranges of
+#: fractions; these keep huge values from overflowing or allocating: --tds 1e30, --threads 10**12).
+TRAIN_BOUNDS: dict[str, tuple[float, float]] = {
+    "tds": (1, MAX_TDS), "batch_size": (1, MAX_BATCH), "threads": (1, MAX_THREADS), "seed": (0, MAX_SEED),
+    "epochs": (1, MAX_COUNT), "max_steps": (1, MAX_COUNT), "epoch_steps": (1, MAX_COUNT),
+    "eval_every": (1, MAX_COUNT), "eval_max_frames": (1, MAX_COUNT), "patience": (0, MAX_COUNT),
+    "warmup": (1, MAX_COUNT), "checkpoint_every": (0, MAX_COUNT),
+    "lr": (0, MAX_REAL), "noam_factor": (0, MAX_REAL), "lambda_multi": (0, MAX_REAL),
+}  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,10 +79,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--data-dir", default=None)
     e.add_argument("--keypoints", default="gt")
     e.add_argument("--split", default="test", choices=("test", "train"))
-    e.add_argument("--tds", type=positive_int, default=None,
+    e.add_argument("--tds", type=int_in(1, MAX_TDS), default=None,
                    help="TDS rate of the windows (default: the checkpoint's; official 243-frame models: 2)")  # fmt: skip
     e.add_argument("--pck", action="store_true", help="also PCK@150mm and AUC (MPI-INF-3DHP)")
-    e.add_argument("--max-frames", type=positive_int, default=None,
+    e.add_argument("--max-frames", type=int_in(1, MAX_COUNT), default=None,
                    help="score only the first frames of each sequence (not the papers' protocol)")  # fmt: skip
     e.add_argument("--p-mpjpe", choices=("correct", "official"), default="correct",
                    help="official: the official code's batch-mean P-MPJPE, to reproduce its printed numbers")  # fmt: skip
@@ -89,10 +111,27 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+def check_config(cfg: TrainConfig) -> None:
+    """What the command layer checks of a :class:`TrainConfig` before training starts (and
+    before the run folder exists): numeric options within :data:`TRAIN_BOUNDS`, a device that
+    can run a model, the model's window and weights within the memory budget (estimated from the
+    config, nothing built), and regular files only (checkpoints, the data folder's files)."""
+    from pstmo.data.files import check_data_dir, check_regular_file
+
+    check_bounds(vars(cfg), TRAIN_BOUNDS)
+    check_device(cfg.device)
+    check_model(cfg.model, cfg.stage)
+    for key in ("pretrained", "init_from"):
+        if getattr(cfg, key):
+            check_regular_file(getattr(cfg, key), "a checkpoint (.pt / .pth)")
+    check_data_dir(cfg.data_dir)
+
+
 def _train(args: argparse.Namespace) -> int:
     from pstmo.train import train
 
     cfg = config_from_args(args)
+    check_config(cfg)
     args.interrupt_hint = f"resume with the same command and --resume (run folder {cfg.run_dir})"
     run = train(cfg)
     if run.metrics:
@@ -102,9 +141,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from pstmo.data.files import check_data_dir, check_regular_file
     from pstmo.evaluate import evaluate
     from pstmo.io import check_writable, write_json
 
+    check_device(args.device)
+    check_regular_file(args.checkpoint, "a checkpoint (.pt / .pth / .bin)")
+    check_data_dir(args.data_dir)
     if args.output:
         check_writable(args.output)
     res = evaluate(
@@ -120,4 +163,4 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["STAGES", "config_from_args", "register"]
+__all__ = ["STAGES", "TRAIN_BOUNDS", "check_config", "config_from_args", "register"]
