@@ -647,7 +647,8 @@ def test_ctrl_c_in_evaluate_is_one_line_exit_130(work, tmp_path, after):
 
 def test_ctrl_c_in_train_is_one_line_exit_130_with_the_resume_hint(tmp_path):
     results = tmp_path / "results"
-    argv = ["train", "--profile", "smoke", "--epochs", "1000", "--results-dir", str(results), "--no-progress"]
+    argv = ["train", "--profile", "smoke", "--epochs", "1000", "--max-steps", str(10**6), "--no-progress",
+            "--results-dir", str(results)]  # fmt: skip
     run_dir = results / "lift-p-stmo-s-demo-f27"
     code, err = _interrupt(argv, tmp_path, after=0.5, wait_for=run_dir / "config.json")
     lines = [line for line in err.splitlines() if line.strip()]
