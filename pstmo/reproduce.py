@@ -232,6 +232,17 @@ def _postfix(counts: Callable[[], tuple[int, int]] | None, start: float, name: s
     return text
 
 
+class _InProcess:
+    """``submit`` runs the call at once, here (one notebook at a time: no process pool needed)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
 def run_reproduce(
     profile: str = "smoke",
     only: Sequence[str] | None = None,
@@ -279,7 +290,13 @@ def run_reproduce(
     bar = tqdm(total=len(names), desc=f"reproduce ({profile})", unit="notebook", disable=not progress)
     runs: dict[str, NotebookRun] = {}
     start = time.perf_counter()
-    with shared_cluster(profile, address) as counts, ProcessPoolExecutor(max_workers=jobs) as pool:
+    one_at_a_time = min(jobs, len(names)) == 1
+    with (
+        shared_cluster(profile, address) as counts,
+        contextlib.nullcontext(_InProcess())
+        if one_at_a_time
+        else ProcessPoolExecutor(max_workers=jobs) as pool,
+    ):
         # each notebook in its own process (papermill + kernel); the kernels inherit PSTMO_DASK_ADDRESS
         futures = {pool.submit(_run_one, n, nb_dir, out_dir, params, kernel_name): n for n in names}
         pending = set(futures)
