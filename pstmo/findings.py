@@ -489,10 +489,7 @@ def spread_sentence(
             )
         )
         if len(learned) > 1 and l_hi - l_lo < 0.25 * (baseline - l_lo):
-            text += (
-                ", much closer to each other than to it: early in training the variants differ more in how fast they "
-                "start to learn than in what they can represent"
-            )
+            text += ", much closer to each other than to it"
     return text
 
 
