@@ -129,7 +129,7 @@ def test_scale_and_spread_sentences_state_the_numbers():
     text = spread_sentence(cells, baseline=177.0)
     assert text.startswith("our rows span 5.0 mm, from SEM (129.0) to SEM+TEM (134.0)")
     assert "all are 43.0-48.0 mm below the error of predicting the average training pose (177.0)" in text
-    assert "how fast they start to learn" in text
+    assert "much closer to each other than to it" in text
     cells.append(("Transformer", seed_stats([176, 178, 180])))
     text = spread_sentence(cells, baseline=177.0)
     assert "Transformer is within 3% of the error of predicting the average training pose (177.0)" in text
