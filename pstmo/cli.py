@@ -98,6 +98,10 @@ def _interrupted(command: str | None, hint: str | None, program: bool) -> int:
     where = f"pstmo {command}" if command else "pstmo"
     with contextlib.suppress(OSError):
         print(f"{where}: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr, flush=True)
+    if program:  # end here: an interrupted interpreter's shutdown (threads, atexit) can still die of the signal
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        os._exit(130)
     return 130
 
 
