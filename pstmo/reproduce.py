@@ -290,7 +290,8 @@ def run_reproduce(
     bar = tqdm(total=len(names), desc=f"reproduce ({profile})", unit="notebook", disable=not progress)
     runs: dict[str, NotebookRun] = {}
     start = time.perf_counter()
-    one_at_a_time = min(jobs, len(names)) == 1
+    # one notebook and no shared cluster to report on: run it here (no process pool, no progress loop)
+    one_at_a_time = min(jobs, len(names)) == 1 and profile != "demo" and not address
     with (
         shared_cluster(profile, address) as counts,
         contextlib.nullcontext(_InProcess())
