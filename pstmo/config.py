@@ -256,6 +256,13 @@ def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
 #: Named profiles as data: settings common to all stages, per stage, per model preset, and the
 #: model sizes. ``get_profile`` merges ``common``, the stage's entry (``liftformer`` for LiftFormer)
 #: and the caller's overrides, in that order.
+#: The small model sizes of the CPU profiles (smoke and demo share them).
+SMALL_MODELS: dict[str, dict[str, int]] = {
+    "p-stmo-s": dict(channel=32, hidden=64, layers=2, heads=4),
+    "p-stmo": dict(channel=32, hidden=64, layers=3, heads=4),
+    "liftformer": dict(dim=32, ff_dim=64, blocks=2, heads=4),
+}
+
 PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {
         "doc": "embedded demo data, tiny models, 100 steps: seconds per run on a CPU (numbers are not the papers')",
@@ -280,11 +287,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             # 0.424 * 32^-0.5 * 20^-0.5 = 12 * 512^-0.5 * 1000^-0.5 = 0.0168 (LiftFormer Sec. 4)
             "liftformer": dict(lr=1.0, warmup=20, noam_factor=0.424),
         },
-        "models": {
-            "p-stmo-s": dict(channel=32, hidden=64, layers=2, heads=4),
-            "p-stmo": dict(channel=32, hidden=64, layers=3, heads=4),
-            "liftformer": dict(dim=32, ff_dim=64, blocks=2, heads=4),
-        },
+        "models": SMALL_MODELS,
     },
     "demo": {
         "doc": "embedded demo data, small models trained to a plateau on a CPU: early stopping on a split held "
@@ -313,11 +316,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             # Noam: warm-up 250 steps, peak lr 0.36 x 32^-0.5 x 250^-0.5 = 4.0e-3 at width 32
             "liftformer": dict(lr=1.0, warmup=250, noam_factor=0.36),
         },
-        "models": {
-            "p-stmo-s": dict(channel=32, hidden=64, layers=2, heads=4),
-            "p-stmo": dict(channel=32, hidden=64, layers=3, heads=4),
-            "liftformer": dict(dim=32, ff_dim=64, blocks=2, heads=4),
-        },
+        "models": SMALL_MODELS,
     },
     "paper": {
         "doc": "the papers' settings on real data, for a GPU: P-STMO from the official README recipes "
