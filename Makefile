@@ -62,9 +62,9 @@ notebooks: venv
 viz-baselines: venv
 	$(BIN)/pytest -q -p no:cacheprovider --mpl-generate-path=tests/baseline_images -k matches_baseline tests/test_viz.py
 
-# speed against the official code: make bench OFFICIAL=/path/to/P-STMO (see benchmarks/README.md)
+# speed against the official code: make bench OFFICIAL=/path/to/P-STMO [BENCH_ARGS=--quick] (benchmarks/README.md)
 bench: venv
-	$(BIN)/pstmo bench $(if $(OFFICIAL),--official-repo $(OFFICIAL))
+	$(BIN)/python -m benchmarks.bench $(if $(OFFICIAL),--official-repo $(OFFICIAL)) $(BENCH_ARGS)
 
 # one-shot GPU check (< 5 min, writes results/bench/gpu_check.json; exit code 3 without CUDA)
 gpu-check: venv

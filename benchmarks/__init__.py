@@ -1,5 +1,5 @@
 """Benchmark harness of the pstmo repository (not part of the installed package).
 
-``pstmo bench`` finds this folder in the checkout and runs :mod:`benchmarks.bench`; see
-``benchmarks/README.md``.
+Run from the repository root: ``python -m benchmarks.bench`` (``make bench``); it imports
+``pstmo``, never the other way round. See ``benchmarks/README.md``.
 """

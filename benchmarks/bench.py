@@ -1,4 +1,7 @@
-"""``pstmo bench`` / ``python -m benchmarks.bench``: speed of pstmo against the official P-STMO code.
+"""``python -m benchmarks.bench`` (``make bench``): speed of pstmo against the official P-STMO code.
+
+A program of the repository, not of the installed package: it imports ``pstmo``, never the
+other way round, and has its own options (:func:`build_parser`).
 
 Three tasks, each one group of implementations timed in interleaved rounds in one run
 (``benchmarks.harness``), with identical random weights and inputs:
@@ -34,14 +37,15 @@ import torch
 from torch import nn
 
 from benchmarks.harness import PEAK, Group, interleaved, machine, spread
-from benchmarks.official import OfficialClasses, build_official, from_official, import_official, to_official
-from benchmarks.train_step import _pstmo_train_step, official_train_step
-from pstmo.commands.bench import DESCRIPTION, add_arguments
+from benchmarks.train_step import official_train_step, pstmo_train_step
+from pstmo.commands import MAX_BATCH, MAX_FRAMES, MAX_THREADS, int_in
 from pstmo.data.windows import flip_poses, window_indices
+from pstmo.errors import PstmoError
 from pstmo.inference import Lifter
 from pstmo.io import write_json
 from pstmo.models import build_model, get_config
 from pstmo.official import official_to_pstmo
+from pstmo.official_code import OfficialCode, build_official, from_official, import_official, to_official
 from pstmo.paths import results_dir
 from pstmo.skeleton import flip_permutation
 
@@ -115,7 +119,7 @@ def _reference_copy(model: nn.Module) -> nn.Module:
 # ---------------------------------------------------------------------------------------------- tasks
 
 
-def task_inference(s: Settings, official: OfficialClasses | None, log: Callable[[str], None]) -> list[dict]:
+def task_inference(s: Settings, official: OfficialCode | None, log: Callable[[str], None]) -> list[dict]:
     """Output frames/s of one batch of windows, flip off."""
     model = lifting_model(s)
     x = 0.3 * torch.randn(s.inference_batch, s.frames, JOINTS, 2, generator=torch.Generator().manual_seed(1))
@@ -150,7 +154,7 @@ def official_sequence(official: nn.Module, pose: torch.Tensor, frames: int, batc
     return torch.cat(out)[:, 0]
 
 
-def task_sequence(s: Settings, official: OfficialClasses | None, log: Callable[[str], None]) -> list[dict]:
+def task_sequence(s: Settings, official: OfficialCode | None, log: Callable[[str], None]) -> list[dict]:
     """Frames/s of lifting every frame of one sequence with flip."""
     model = lifting_model(s)
     lifter = Lifter(model, s.frames)  # what evaluate / lift run: SEM once per frame, fast copy
@@ -174,11 +178,11 @@ def task_sequence(s: Settings, official: OfficialClasses | None, log: Callable[[
 
 
 def check_training_equality(
-    classes: OfficialClasses, stage: int, frames: int, batch: int = 4, seed: int = 0, **overrides: Any
+    classes: OfficialCode, stage: int, frames: int, batch: int = 4, seed: int = 0, **overrides: Any
 ) -> dict[str, float]:
     """Loss and gradients of pstmo's and the official step on one batch, dropout 0 (train-mode
     BatchNorm), same weights and masks: ``{"loss": |diff|, "grad": max |diff| over parameters}``."""
-    ours = _pstmo_train_step(stage, frames, batch, seed=seed, mask_mode="official", dropout=0.0, **overrides)
+    ours = pstmo_train_step(stage, frames, batch, seed=seed, mask_mode="official", dropout=0.0, **overrides)
     theirs = official_train_step(classes, stage, frames, batch, model=ours.model, seed=seed, dropout=False)
     loss_ours = ours.loss(torch.Generator().manual_seed(seed))
     loss_theirs = theirs.loss(torch.Generator().manual_seed(seed))
@@ -195,7 +199,7 @@ def check_training_equality(
     return {"loss": abs(loss_ours.item() - loss_theirs.item()), "grad": worst}
 
 
-def task_train(s: Settings, official: OfficialClasses | None, log: Callable[[str], None]) -> list[dict]:
+def task_train(s: Settings, official: OfficialCode | None, log: Callable[[str], None]) -> list[dict]:
     """Steps/s of one training step per stage and N."""
     rows = []
     for frames in s.train_frames:
@@ -205,7 +209,7 @@ def task_train(s: Settings, official: OfficialClasses | None, log: Callable[[str
             over = dict(preset=s.preset, seed=s.seed, **s.model_overrides)
             impls: dict[str, Callable[[], float]] = {}
             check = None
-            ours = _pstmo_train_step(stage, frames, s.train_batch, **over)
+            ours = pstmo_train_step(stage, frames, s.train_batch, **over)
             if official is not None:
                 log(f"{name} N={frames}: loss/gradient check against the official step (dropout 0)")
                 check = check_training_equality(official, stage, frames, **over)
@@ -213,7 +217,7 @@ def task_train(s: Settings, official: OfficialClasses | None, log: Callable[[str
                     official, stage, frames, s.train_batch, model=ours.model, seed=s.seed
                 ).step
             else:
-                ref = _pstmo_train_step(stage, frames, s.train_batch, attention="reference", **over)
+                ref = pstmo_train_step(stage, frames, s.train_batch, attention="reference", **over)
                 impls["pstmo reference"] = ref.step
             impls["pstmo"] = ours.step
             group = interleaved(f"{name} N={frames}", impls, s.rounds_for("train"), s.peak_size, log)
@@ -269,7 +273,7 @@ def format_table(result: dict[str, Any]) -> str:
     """The rows as a fixed-width text table with a header naming the machine and its load."""
     m = result["machine"]
     lines = [
-        f"pstmo bench  {m['date']}  {m['processor']}  {m['torch_threads']} torch threads on "
+        f"python -m benchmarks.bench  {m['date']}  {m['processor']}  {m['torch_threads']} torch threads on "
         f"{m['cpus_usable']} usable CPUs  torch {m['torch']}",
         f"load average (1 min) at start {result['load_start'][0]:.2f}, at end {result['load_end'][0]:.2f}"
         f"  baseline: {result['baseline']}",
@@ -344,8 +348,40 @@ def run(s: Settings, log: Callable[[str], None] | None = None) -> dict[str, Any]
     }
 
 
+DESCRIPTION = (
+    "Speed of pstmo against the official P-STMO code (or pstmo's reference path): inference, "
+    "whole-sequence lifting with flip and training steps, timed in interleaved rounds; medians with "
+    "interquartile ranges, the float32 matmul peak and the machine load of the same run."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of ``python -m benchmarks.bench``."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=DESCRIPTION)
+    p.add_argument(
+        "--official-repo", metavar="PATH", help="a clone of the official P-STMO code to compare with"
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="fewer rounds and a 200-frame sequence (a few minutes)"
+    )
+    p.add_argument(
+        "--json", nargs="?", const="-", default=None, metavar="PATH",
+        help="write the result as JSON to PATH; without PATH print it on stdout (the table then goes to "
+        "stderr). Default: the table on stdout, the JSON to <repository>/results/bench/bench.json",
+    )  # fmt: skip
+    p.add_argument("--tasks", nargs="+", choices=tuple(TASKS), default=list(TASKS), help="what to measure")
+    p.add_argument("--threads", type=int_in(1, MAX_THREADS), default=None, help="torch intra-op threads")
+    p.add_argument("--rounds", type=int_in(1, 10_000), default=None, help="interleaved rounds per comparison")
+    p.add_argument("--sequence-frames", type=int_in(1, 1_000_000), default=None,
+                   help="sequence length (default 2000, quick 200)")  # fmt: skip
+    p.add_argument("--train-frames", type=int_in(1, MAX_FRAMES), nargs="+", default=[81, 243],
+                   help="N of the training steps")  # fmt: skip
+    p.add_argument("--train-batch", type=int_in(1, MAX_BATCH), default=32, help="training batch size")
+    return p
+
+
 def main_args(args: argparse.Namespace) -> int:
-    """Run with the options of ``pstmo bench`` (``pstmo.commands.bench.add_arguments``)."""
+    """Run with parsed options (:func:`build_parser`)."""
     settings = Settings(
         official_repo=args.official_repo,
         tasks=tuple(args.tasks),
@@ -371,10 +407,13 @@ def main_args(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m benchmarks.bench [options]``, the same options as ``pstmo bench``."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=DESCRIPTION)
-    add_arguments(parser)
-    return main_args(parser.parse_args(argv))
+    """``python -m benchmarks.bench [options]``; a bad ``--official-repo`` is one line, exit 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return main_args(args)
+    except PstmoError as exc:
+        print(f"python -m benchmarks.bench: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import torch
 from torch.utils import benchmark
 
 from benchmarks.harness import machine, spread
-from benchmarks.train_step import _pstmo_train_step
+from benchmarks.train_step import pstmo_train_step
 from pstmo.io import write_json
 from pstmo.models import build_model, get_config
 from pstmo.models.fast import optimize_for_inference
@@ -149,7 +149,7 @@ def training_checks(c: Check, budget: Budget) -> dict[str, Any]:
             results[name] = {"skipped": "time budget spent"}
             continue
         amp = c.device == "cuda"  # the trainer applies AMP on CUDA only
-        step = _pstmo_train_step(stage, c.frames, c.train_batch, device=c.device, amp=amp, **c.overrides)
+        step = pstmo_train_step(stage, c.frames, c.train_batch, device=c.device, amp=amp, **c.overrides)
         results[name] = measure(step.step, torch.device(c.device), 1.0, c.min_run_time)
         del step
         if c.device == "cuda":

@@ -1,6 +1,6 @@
 """Training steps to time: pstmo's real step and the official code's, on the same batch and weights.
 
-:func:`_pstmo_train_step` is the one place the benchmark gets pstmo's training step from: a
+:func:`pstmo_train_step` is the one place the benchmark gets pstmo's training step from: a
 :class:`pstmo.train.Trainer` (Stage I ``pretrain`` or Stage II ``lift``, P-STMO-S sizes, on the
 synthetic data set so nothing is read from disk) whose :meth:`~pstmo.train.Trainer.step` runs on
 a fixed batch of random windows: the stage's loss (``pstmo.losses``, Stage I masks drawn per
@@ -22,12 +22,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from benchmarks.official import OfficialClasses, build_official, from_official, to_official, zero_dropout
 from pstmo.config import get_profile
 from pstmo.data.synthetic import synthetic_dataset
 from pstmo.data.windows import Batch
 from pstmo.masking import stage1_masks
 from pstmo.models import get_config
+from pstmo.official_code import OfficialCode, build_official, from_official, to_official, zero_dropout
 from pstmo.train import Trainer
 
 JOINTS = 17
@@ -58,7 +58,7 @@ def training_batch(frames: int, batch: int, seed: int = 0) -> Batch:
     return Batch(pose_2d=x, pose_3d=y, center_3d=y[:, mid : mid + 1].clone(), index=index, flipped=flipped)
 
 
-def _pstmo_train_step(
+def pstmo_train_step(
     stage: int,
     frames: int,
     batch: int,
@@ -94,7 +94,7 @@ def _pstmo_train_step(
 
 
 def official_train_step(
-    classes: OfficialClasses,
+    code: OfficialCode,
     stage: int,
     frames: int,
     batch: int,
@@ -105,7 +105,7 @@ def official_train_step(
     dropout: bool = True,
 ) -> TrainStep:
     """The official training step, starting from the weights of pstmo's ``model``."""
-    official = build_official(classes, stage, model)
+    official = build_official(code, stage, model)
     if not dropout:
         zero_dropout(official)
     optimizer = torch.optim.Adam(official.parameters(), lr=lr, amsgrad=True)

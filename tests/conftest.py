@@ -14,6 +14,7 @@ The package itself never reads it. Fixtures here replace cross-test imports: ``t
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TOOLS = ROOT / "tools"
+#: A clone of the official P-STMO code (``PSTMO_OFFICIAL`` to point elsewhere); tests that import
+#: the official classes skip without it (CI has none).
+OFFICIAL = Path(os.environ.get("PSTMO_OFFICIAL", "/work/official/P-STMO"))
 
 #: Tiny model sizes for the toy runs (seconds on a CPU).
 TOY_STMO = {"channel": 16, "hidden": 32, "layers": 2, "heads": 2}
@@ -128,6 +132,20 @@ def tools_on_path():
         yield TOOLS
     finally:
         sys.path.remove(str(TOOLS))
+
+
+@pytest.fixture(scope="session")
+def repo_on_path():
+    """The repository root on ``sys.path`` for the session, so that the build tooling beside the
+    package (``benchmarks``) imports as it does under ``python -m`` from the root."""
+    added = str(ROOT) not in sys.path
+    if added:
+        sys.path.insert(0, str(ROOT))
+    try:
+        yield ROOT
+    finally:
+        if added:
+            sys.path.remove(str(ROOT))
 
 
 @pytest.fixture(scope="session")

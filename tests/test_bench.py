@@ -1,26 +1,28 @@
-"""The benchmark harness (benchmarks/, run by ``pstmo bench``) on tiny models, one thread.
+"""The benchmark program (``python -m benchmarks.bench``, ``make bench``) on tiny models, one thread.
 
 No timing is asserted: only that every comparison is interleaved and complete, that speed-ups
 are per-round ratios against the stated baseline, that the implementations compared give the
 same outputs (and, with the official clone, the same training loss and gradients), that the
-result is JSON with the load and the peak, and that outside a checkout the command says so in
-one sentence. The official-code comparisons skip when the clone is absent (CI has none).
+result is JSON with the load and the peak, that the program has its own options and that the
+package never imports it (``pstmo bench`` is a one-line pointer). The official-code comparisons
+skip when the clone is absent (CI has none).
 """
 
 from __future__ import annotations
 
+import ast
 import json
-from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 import torch
-from conftest import ROOT
+from conftest import OFFICIAL, ROOT
 
 from pstmo.cli import main as cli_main
-from pstmo.commands.bench import find_harness, load_harness
 from pstmo.errors import PstmoError
+from pstmo.official_code import import_official
 
-OFFICIAL = Path("/work/official/P-STMO")
 needs_official = pytest.mark.skipif(
     not (OFFICIAL / "model" / "stmo.py").is_file(), reason=f"official clone not found: {OFFICIAL}"
 )
@@ -28,8 +30,10 @@ TINY = dict(channel=32, hidden=64, layers=2)
 
 
 @pytest.fixture(scope="module")
-def bench():
-    return load_harness()
+def bench(repo_on_path):
+    import benchmarks.bench
+
+    return benchmarks.bench
 
 
 def tiny_settings(bench, **kw):
@@ -47,18 +51,57 @@ def tiny_settings(bench, **kw):
     )
 
 
-def test_harness_is_found_in_the_checkout_not_in_the_package():
-    assert find_harness() == ROOT / "benchmarks"
-    assert not (ROOT / "pstmo" / "bench.py").exists()  # no harness code in the package
+def _imports(path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
 
 
-def test_outside_a_checkout_one_sentence(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PSTMO_ROOT", str(tmp_path))
-    with pytest.raises(PstmoError, match="clone of the pstmo repository"):
-        find_harness()
-    assert cli_main(["bench", "--quick"]) == 2
+def test_the_package_never_imports_the_benchmarks():
+    """One direction only: benchmarks -> pstmo (no circle, no private names across it)."""
+    for path in sorted((ROOT / "pstmo").rglob("*.py")):
+        assert not any(n.split(".")[0] == "benchmarks" for n in _imports(path)), path
+        assert 'import_module("benchmarks' not in path.read_text(), path
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        assert "pstmo.commands.bench" not in _imports(path), path
+        for node in ast.walk(ast.parse(path.read_text())):  # no private names between its modules
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("benchmarks"):
+                assert not any(a.name.startswith("_") for a in node.names), (path, node.module)
+
+
+def test_pstmo_bench_is_a_one_line_pointer(capsys):
+    for argv in (["bench"], ["bench", "--quick", "--official-repo", "/x"]):
+        assert cli_main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("pstmo bench: "), err
+        assert "python -m benchmarks.bench" in err[0] and "make bench" in err[0]
+
+
+def test_the_program_has_its_own_options(bench):
+    args = bench.build_parser().parse_args(
+        ["--quick", "--tasks", "train", "--train-frames", "27", "--json", "x.json"]
+    )
+    assert (args.quick, args.tasks, args.train_frames, args.json) == (True, ["train"], [27], "x.json")
+    with pytest.raises(SystemExit):
+        bench.build_parser().parse_args(["--tasks", "nothing"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and "--official-repo" in proc.stdout, proc.stderr
+
+
+def test_bad_official_repo_is_one_line_exit_2(bench, tmp_path, capsys):
+    assert bench.main(["--official-repo", str(tmp_path), "--tasks", "inference"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("pstmo bench: ") and "Traceback" not in err[0]
+    assert len(err) == 1 and "no model/stmo.py" in err[0] and str(tmp_path) in err[0], err
 
 
 def test_spread_and_interleaving(bench):
@@ -125,14 +168,10 @@ def test_tiny_run_against_the_official_classes(bench, one_thread):
 @needs_official
 @pytest.mark.parametrize("stage", [1, 2])
 def test_official_step_trains_like_pstmo(bench, one_thread, stage):
-    from benchmarks.official import import_official
-
     check = bench.check_training_equality(import_official(OFFICIAL), stage, 27, **TINY)
     assert check["loss"] < 1e-5 and check["grad"] < 1e-5
 
 
-def test_bad_official_repo_is_one_sentence(bench, tmp_path):  # bench: the checkout on sys.path
-    from benchmarks.official import import_official
-
+def test_bad_official_repo_is_one_sentence(tmp_path):
     with pytest.raises(PstmoError, match="no model/stmo.py"):
         import_official(tmp_path)

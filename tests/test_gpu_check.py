@@ -9,12 +9,9 @@ import pytest
 import torch
 from conftest import ROOT
 
-from pstmo.commands.bench import load_harness
-
 
 @pytest.fixture(scope="module")
-def gpu_check():
-    load_harness()  # puts the checkout on sys.path
+def gpu_check(repo_on_path):
     from benchmarks import gpu_check
 
     return gpu_check

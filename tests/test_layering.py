@@ -21,7 +21,7 @@ LAYERS: dict[str, int] = {
     "data": 2,
     "models": 3,
     "official": 4, "losses": 4, "viz": 4, "paper": 4, "complexity": 4, "recipes": 4, "findings": 4,
-    "config": 5, "official_verify": 5, "claims": 5,
+    "config": 5, "official_verify": 5, "claims": 5, "official_code": 5,  # official_code: above official
     "checkpoint": 6,
     "inference": 7,
     "evaluate": 8,

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SHARED
+from conftest import OFFICIAL, ROOT, SHARED
 
 from pstmo.cli import main
 
 TRAIN_STEP = SHARED / "fixtures" / "official_pstmo_train_step.npz"
-OFFICIAL = Path("/work/official/P-STMO")
 TOOL = ROOT / "tools" / "make_official_fixture.py"
 
 
