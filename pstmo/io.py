@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,10 +14,16 @@ import numpy as np
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
-    """Open a temporary file next to ``path``; on success rename it over ``path``."""
+def atomic_write(
+    path: str | os.PathLike, mode: str = "w", *, parents: bool = True,
+    before_replace: Callable[[], None] | None = None, **kwargs: Any,
+) -> Iterator[IO]:  # fmt: skip
+    """Open a temporary file next to ``path``; on success fsync it, rename it over ``path`` and
+    fsync the folder. ``parents=False``: a missing folder is :class:`FileNotFoundError` instead of
+    being created; ``before_replace`` runs after the fsync, just before the rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file ordinary permissions
     try:
@@ -25,11 +31,24 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Ite
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Flush a folder's entries (a rename in it) to disk, where the system allows it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -103,9 +122,9 @@ def check_writable_dir(path: str | os.PathLike, what: str = "output folder") -> 
     return path
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
-    with atomic_write(path, "w") as fh:
+def write_json(path: str | os.PathLike, obj: Any, parents: bool = True) -> None:
+    """Write ``obj`` as indented JSON, atomically (``parents``: as :func:`atomic_write`)."""
+    with atomic_write(path, "w", parents=parents) as fh:
         json.dump(obj, fh, indent=2, sort_keys=False, default=_jsonable)
         fh.write("\n")
 

@@ -118,12 +118,11 @@ def shipped_model() -> Path | None:
 def embedded_mpm(checkpoint: str | os.PathLike, device: str = "cpu") -> Any:
     """The Stage I model stored inside a Stage II checkpoint under the key ``"mpm"`` (as in the
     shipped model, ``tools/train_shipped_model.py``), in eval mode; None when there is none."""
-    from pstmo.checkpoint import build_model, config_of, is_pstmo_checkpoint
-    from pstmo.state import load_state_strict, read_torch_file
+    from pstmo.checkpoint import build_model, config_of, load_embedded
+    from pstmo.state import load_state_strict
 
-    raw = read_torch_file(checkpoint)
-    sub = raw.get("mpm") if is_pstmo_checkpoint(raw) else None
-    if not is_pstmo_checkpoint(sub):
+    sub = load_embedded(checkpoint, "mpm")  # checked with its container (pstmo.checkpoint.validate)
+    if sub is None:
         return None
     model = build_model(config_of(sub, f"{checkpoint} (key 'mpm')"))
     load_state_strict(model, sub["model"], source=f"{checkpoint} (key 'mpm')")
