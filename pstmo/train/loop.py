@@ -9,8 +9,11 @@ its test metrics of ``best.pt``. Files in ``<results>/<run>/``: ``config.json``,
 
 Robustness: one writer per run folder (a lock); a fresh run refuses to replace an existing one
 unless ``overwrite``; ``resume`` continues from ``last.pt`` (falling back to ``last.prev.pt`` when
-``last.pt`` is unreadable) and refuses a changed configuration; a non-finite loss stops the run
-with :class:`pstmo.errors.TrainingError`, keeping the last good checkpoint.
+``last.pt`` is unreadable) and refuses a changed configuration (paths excepted, :data:`PATH_FIELDS`:
+a run folder moved to another results folder resumes there); a non-finite loss stops the run
+with :class:`pstmo.errors.TrainingError`, keeping the last good checkpoint. ``last.pt`` is replaced
+atomically and never renamed away (:func:`pstmo.checkpoint.save`), so it always loads; a run folder
+that disappears while the run trains stops it (:class:`TrainingError`), it is not re-created.
 
 Scale-out: under ``torchrun`` every process draws the same global batch and trains on its
 ``rank::world_size`` slice, the loss weighted by the slice size, so the averaged gradient is the
@@ -26,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,12 +55,15 @@ from pstmo.runtime import (
 )
 from pstmo.runtime import progress as progress_bar
 from pstmo.state import load_state_strict
-from pstmo.train.stages import Stage, Validation, make_stage
+from pstmo.train.stages import Stage, Validation, make_stage, resumes
 
 #: Files of a run folder (a fresh run with ``overwrite`` removes the old ones first).
 RUN_FILES = ("config.json", "provenance.json", "history.csv", "steps.csv", "metrics.json", "per_action.csv",
              "last.pt", "last.prev.pt", "best.pt")  # fmt: skip
 HISTORY_COLUMNS = ["epoch", "step", "loss", "lr", "val_metric", "val_name"]
+#: Fields that name files or folders: they may differ when a run is resumed (a moved run folder or
+#: data set); the weights they led to are in ``last.pt``.
+PATH_FIELDS = ("results_dir", "data_dir", "pretrained", "init_from")
 Hook = Callable[["Trainer"], None]
 
 
@@ -180,19 +185,29 @@ class Trainer:
             ckpt["mid_epoch"],
         )
 
+    def require_run_dir(self) -> None:
+        """Stop (:class:`TrainingError`) when the run folder has disappeared: it is not re-created."""
+        if not self.run_dir.is_dir():
+            raise TrainingError(
+                f"run folder {self.run_dir} disappeared during training (epoch {self.epoch + 1}, step "
+                f"{self.step_count}); stopping without re-creating it"
+            )
+
     def save_last(self, mid_epoch: bool) -> None:
-        """``last.pt`` (atomically), keeping the previous one as ``last.prev.pt``."""
+        """``last.pt``, keeping the one before as ``last.prev.pt``: written beside it and replaced
+        atomically, never renamed away (:func:`pstmo.checkpoint.save`), so it always loads."""
         if not self.dist.main:
             return
-        last = self.run_dir / "last.pt"
-        if last.is_file():
-            os.replace(last, self.run_dir / "last.prev.pt")
-        checkpoint.save(last, self.state_dict(mid_epoch))
+        self.require_run_dir()
+        state = self.state_dict(mid_epoch)
+        checkpoint.save(
+            self.run_dir / "last.pt", state, previous=self.run_dir / "last.prev.pt", parents=False
+        )
 
     def _write_logs(self) -> None:
-        with atomic_write(self.run_dir / "history.csv") as fh:
+        with atomic_write(self.run_dir / "history.csv", parents=False) as fh:
             pd.DataFrame(self.history, columns=HISTORY_COLUMNS).to_csv(fh, index=False)
-        with atomic_write(self.run_dir / "steps.csv") as fh:
+        with atomic_write(self.run_dir / "steps.csv", parents=False) as fh:
             pd.DataFrame(self.step_log, columns=["step", "epoch", "loss", "lr"]).to_csv(fh, index=False)
 
     def prepare_run_dir(self) -> list[Path]:
@@ -203,7 +218,7 @@ class Trainer:
         """
         cfg, run_dir = self.cfg, self.run_dir
         existing = [n for n in RUN_FILES if (run_dir / n).exists()]
-        resuming = cfg.resume and any(n in existing for n in ("last.pt", "last.prev.pt"))
+        resuming = resumes(cfg)
         if resuming:
             ckpt, source = self._read_last()
             self._check_resume_config(ckpt, source)
@@ -237,12 +252,12 @@ class Trainer:
         diff = [
             f"{k}: {old.get(k)!r} -> {new[k]!r}"
             for k in new
-            if k not in RESUMABLE_CHANGES and old.get(k) != new[k]
+            if k not in RESUMABLE_CHANGES and k not in PATH_FIELDS and old.get(k) != new[k]
         ]
         if diff:
             raise ConfigError(
                 f"{source}: cannot resume with a changed configuration ({'; '.join(diff[:4])}); "
-                f"only {', '.join(RESUMABLE_CHANGES[2:])} may change"
+                f"only {', '.join(RESUMABLE_CHANGES[2:])} and the paths ({', '.join(PATH_FIELDS)}) may change"
             )
 
     # ------------------------------------------------------------------ training
@@ -338,7 +353,9 @@ class Trainer:
         self.save_last(mid_epoch=False)
         if improved and self.dist.main:
             checkpoint.save(
-                self.run_dir / "best.pt", checkpoint.payload(self.model, cfg, self.stage.skeleton)
+                self.run_dir / "best.pt",
+                checkpoint.payload(self.model, cfg, self.stage.skeleton),
+                parents=False,
             )
         if self.dist.main:
             self._write_logs()
@@ -364,8 +381,10 @@ class Trainer:
             metrics: dict[str, Any] = {}
             best_path = run_dir / "best.pt"
             if self.dist.main:
+                self.require_run_dir()
                 if not best_path.is_file():  # no validation ever ran: keep the final weights
-                    checkpoint.save(best_path, checkpoint.payload(self.model, cfg, self.stage.skeleton))
+                    payload = checkpoint.payload(self.model, cfg, self.stage.skeleton)
+                    checkpoint.save(best_path, payload, parents=False)
                 best, _ = checkpoint.load_model(best_path, device=self.device)
                 metrics = self.stage.final_metrics(best, run_dir, self.best_val)
             self.dist.barrier()

@@ -41,6 +41,11 @@ from pstmo.skeleton import H36M_SKELETON
 from pstmo.state import load_state_strict, unwrap
 
 
+def resumes(cfg: TrainConfig) -> bool:
+    """Whether a run of ``cfg`` continues from its run folder's ``last.pt`` (or ``last.prev.pt``)."""
+    return bool(cfg.resume) and any((cfg.run_dir / n).is_file() for n in ("last.pt", "last.prev.pt"))
+
+
 @dataclass
 class Validation:
     """A validation result: metric ``name`` (lower is better), its ``value``, and the full
@@ -178,7 +183,7 @@ class PretrainStage(Stage):
     def final_metrics(self, best: nn.Module, run_dir: Any, val: Validation | None) -> dict[str, Any]:
         val = val or self.validate(best)
         out = {"stage": self.name, val.name: val.value}
-        write_json(run_dir / "metrics.json", out)
+        write_json(run_dir / "metrics.json", out, parents=False)
         return out
 
     def state_dict(self) -> dict[str, Any]:
@@ -200,23 +205,29 @@ class LiftStage(Stage):
     name = "lift"
 
     def build(self) -> nn.Module:
-        model = build_model(self.cfg)
-        if self.cfg.pretrained:
-            state = read_encoder_state(self.cfg.pretrained)
+        """The model, initialised from ``pretrained`` / ``init_from`` unless the run resumes (then
+        ``last.pt`` holds its weights, and those files need not be where they were)."""
+        cfg = self.cfg
+        resuming = resumes(cfg)
+        encoder = None
+        if cfg.pretrained and not resuming:  # read (and checked) before anything is built
+            encoder = read_encoder_state(cfg.pretrained, fit=cfg.model)
+        model = build_model(cfg)
+        if encoder is not None:
             try:
-                model.load_pretrained_encoder(state)
+                model.load_pretrained_encoder(encoder)
             except (RuntimeError, KeyError) as exc:
                 raise CheckpointError(
-                    f"{self.cfg.pretrained}: Stage I encoder does not fit this model: {exc}"
+                    f"{cfg.pretrained}: Stage I encoder does not fit this model: {exc}"
                 ) from None
-        if self.cfg.init_from:
-            self.initialise_from(model, self.cfg.init_from)
+        if cfg.init_from and not resuming:
+            self.initialise_from(model, cfg.init_from)
         return model
 
     @staticmethod
     def initialise_from(model: nn.Module, path: str) -> None:
         """Load a ``pstmo`` checkpoint's weights; a refinement module it lacks keeps its initial weights."""
-        state = dict(load_checkpoint(path)["model"])
+        state = dict(load_checkpoint(path, expect="lift", option="--init-from")["model"])
         own = model.state_dict()
         state = {k: v for k, v in state.items() if not k.startswith("refiner.")}
         state.update({k: v for k, v in own.items() if k.startswith("refiner.")})
@@ -259,8 +270,8 @@ class LiftStage(Stage):
                 "value": val.value,
                 "eval_max_frames": self.cfg.eval_max_frames,
             }
-        write_json(run_dir / "metrics.json", out)
-        with atomic_write(run_dir / "per_action.csv") as fh:
+        write_json(run_dir / "metrics.json", out, parents=False)
+        with atomic_write(run_dir / "per_action.csv", parents=False) as fh:
             res.per_action.to_csv(fh)
         return out
 
