@@ -7,7 +7,11 @@ frame the centre of its edge-padded window, flip averaging on by default) and sc
   only); MPJVE (velocity error, mm per frame); all in millimetres, root-relative;
 - averaged **per action, then over actions** (the papers' tables), in the papers' column order;
 - MPI-INF-3DHP frames marked invalid are predicted but not scored; ``pck=True`` adds PCK@150mm
-  and AUC over the data set's PCK joints.
+  and AUC over the data set's PCK joints;
+- a clip with fewer than :data:`MIN_SCORED_FRAMES` scored frames (a one-frame clip has no
+  velocity error) is skipped, and counted (``EvalResult.skipped``, ``skipped_clips`` in the
+  metrics, the protocol text); no clip left to score is a :class:`~pstmo.errors.DataError`, and
+  so is any metric that is not a finite number: no metric is ever NaN.
 
 The protocol is spelled out in :attr:`EvalResult.protocol` so that tables can say which one
 produced a number. Validation during training may cap the frames per sequence
@@ -51,7 +55,8 @@ class EvalResult:
 
     ``per_action``: DataFrame with rows MPJPE / P-MPJPE / N-MPJPE / MPJVE and the action columns
     in the papers' order plus ``Avg``; ``num_scored``: frames scored; ``per_subject_action``:
-    HumanEva P-MPJPE per (action, subject) (LiftFormer Table 5); ``protocol``: in words.
+    HumanEva P-MPJPE per (action, subject) (LiftFormer Table 5); ``protocol``: in words;
+    ``skipped``: clips too short to score (fewer than :data:`MIN_SCORED_FRAMES` scored frames).
     """
 
     mpjpe: float
@@ -65,6 +70,7 @@ class EvalResult:
     pck: float | None = None
     auc: float | None = None
     per_subject_action: pd.DataFrame | None = None
+    skipped: int = 0
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -77,6 +83,8 @@ class EvalResult:
         if self.pck is not None:
             out.update(pck=self.pck, auc=self.auc)
         out.update(num_scored=self.num_scored, protocol=self.protocol)
+        if self.skipped:
+            out["skipped_clips"] = self.skipped
         return out
 
 
@@ -148,6 +156,36 @@ def predict_sequences(
 
 
 P_MPJPE_MODES = ("correct", "official")
+#: Clips with fewer scored frames are skipped (and counted): one frame has no velocity (MPJVE).
+MIN_SCORED_FRAMES = 2
+
+
+def scoreable(
+    preds: list[SequencePrediction], keep: list[np.ndarray]
+) -> tuple[list[SequencePrediction], list[np.ndarray], int]:
+    """The clips with at least :data:`MIN_SCORED_FRAMES` scored frames, their masks, and how many
+    were skipped; :class:`DataError` when none is left."""
+    kept = [i for i, k in enumerate(keep) if int(k.sum()) >= MIN_SCORED_FRAMES]
+    skipped = len(preds) - len(kept)
+    if not kept:
+        raise DataError(
+            f"none of the {len(preds)} clip(s) has {MIN_SCORED_FRAMES} or more frames to score (a one-frame "
+            "clip has no velocity error): nothing to evaluate",
+            key="sequences",
+        )
+    return [preds[i] for i in kept], [keep[i] for i in kept], skipped
+
+
+def check_metrics(result: EvalResult) -> EvalResult:
+    """Refuse a result whose metrics are not finite numbers (a NaN must never look like a score)."""
+    for name, value in result.metrics.items():
+        if isinstance(value, float) and not np.isfinite(value):
+            raise DataError(
+                f"{name} is {value} over {result.num_scored} scored frames: the predictions or the targets "
+                "hold non-finite values",
+                key="metrics",
+            )
+    return result
 
 
 def score(
@@ -172,8 +210,18 @@ def score(
         np.ones(len(p.pred), bool) if v is None else np.asarray(v, bool)[: len(p.pred)]
         for p, v in zip(preds, valid)
     ]
+    all_preds = preds
+    preds, keep, skipped = scoreable(preds, keep)
+    if skipped:
+        protocol += f"; {skipped} clip(s) with fewer than {MIN_SCORED_FRAMES} scored frames skipped"
     pred_all = np.concatenate([p.pred[k] for p, k in zip(preds, keep)])
     tgt_all = np.concatenate([p.target[k] for p, k in zip(preds, keep)])
+    for what, arr in (("predictions", pred_all), ("targets", tgt_all)):
+        if not np.isfinite(arr).all():
+            bad = int((~np.isfinite(arr)).any(axis=(1, 2)).sum())
+            raise DataError(
+                f"the {what} of {bad} of {len(arr)} scored frames are NaN or infinite", key="metrics"
+            )
     actions = [p.action for p, k in zip(preds, keep) for _ in range(int(k.sum()))]
     per_frame = {
         "MPJPE": M.mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none"),
@@ -203,12 +251,12 @@ def score(
     if pck_joints is not None:
         pck_v = float(M.pck(pred_all, tgt_all, scale=1000.0, joints=pck_joints))
         auc_v = float(M.auc(pred_all, tgt_all, scale=1000.0, joints=pck_joints))
-    return EvalResult(
+    return check_metrics(EvalResult(
         mpjpe=float(table.loc["MPJPE", "Avg"]), p_mpjpe=float(table.loc["P-MPJPE", "Avg"]),
         n_mpjpe=float(table.loc["N-MPJPE", "Avg"]), mpjve=float(table.loc["MPJVE", "Avg"]) if vel else float("nan"),
-        per_action=table, predictions=preds, num_scored=len(pred_all), protocol=protocol, pck=pck_v, auc=auc_v,
-        per_subject_action=humaneva,
-    )  # fmt: skip
+        per_action=table, predictions=all_preds, num_scored=len(pred_all), protocol=protocol, pck=pck_v, auc=auc_v,
+        per_subject_action=humaneva, skipped=skipped,
+    ))  # fmt: skip
 
 
 def pck_joints_of(dataset: Any, joints: int) -> list[int]:

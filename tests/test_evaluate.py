@@ -206,3 +206,51 @@ def test_seq2seq_preview_scores_every_frame_once_and_says_it_is_a_preview(toy_cf
     assert preview.num_scored == papers.num_scored
     assert "PREVIEW" in preview.protocol and "PREVIEW" not in papers.protocol
     assert math.isfinite(preview.mpjpe) and preview.mpjpe != papers.mpjpe  # another head, other numbers
+
+
+class _Shortened:
+    """A data set whose test clips are cut to ``lengths`` frames (issue 18: clips too short to score)."""
+
+    def __init__(self, data, lengths):
+        self.data, self.lengths = data, lengths
+
+    def sequences(self, split, subjects=None, actions=None):
+        import dataclasses
+
+        seqs = self.data.sequences(split, subjects=subjects, actions=actions)
+        if split != "test":
+            return seqs
+        return [
+            dataclasses.replace(s, pose_2d=s.pose_2d[:n], pose_3d=s.pose_3d[:n])
+            for s, n in zip(seqs, self.lengths)
+        ]
+
+
+def test_one_frame_clips_are_skipped_and_counted_never_nan(toy_cfg, one_thread):
+    from pstmo.errors import DataError
+
+    data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Eating"), ("S11", "Eating")))
+    model = build_model(toy_cfg())
+    res = evaluate(model, dataset=_Shortened(data, [1, 30, 40]), frames=9)
+    assert res.skipped == 1 and res.metrics["skipped_clips"] == 1 and res.num_scored == 70
+    assert "1 clip(s) with fewer than 2 scored frames skipped" in res.protocol
+    assert all(math.isfinite(v) for k, v in res.metrics.items() if isinstance(v, float))
+    full = evaluate(model, dataset=data, frames=9)
+    assert full.skipped == 0 and "skipped_clips" not in full.metrics
+    with pytest.raises(DataError, match="none of the 3 clip\\(s\\) has 2 or more frames to score"):
+        evaluate(model, dataset=_Shortened(data, [1, 1, 1]), frames=9)
+    with pytest.raises(DataError, match="none of the 3 clip"):
+        evaluate(model, dataset=data, frames=9, max_frames=1)
+
+
+def test_a_non_finite_metric_is_an_error_not_a_score(toy_cfg, one_thread):
+    from pstmo.errors import DataError
+
+    data = synthetic_dataset()
+    model = build_model(toy_cfg())
+    with torch.no_grad():
+        next(p for p in model.parameters() if p.dim() > 1).fill_(float("inf"))
+    with pytest.raises(
+        DataError, match=r"key .metrics.: the predictions of \d+ of \d+ scored frames are NaN or infinite"
+    ):
+        evaluate(model, dataset=data, frames=9)
