@@ -122,7 +122,49 @@ def work(tmp_path_factory) -> Path:
                                          "outputs": [], "execution_count": None}],
                               "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
                               "nbformat": 4, "nbformat_minor": 5}))  # fmt: skip
+    _checkpoint_files(w, cfg)
     return w
+
+
+def _checkpoint_files(w: Path, cfg) -> None:
+    """Checkpoints that are not what they claim (issue 18, round 2): a flipped tensor byte, NaN
+    weights, garbled skeleton lists, an unknown stage, a 272 TB model, official weights of the
+    wrong stage or size; and a run folder whose last.pt and last.prev.pt are both corrupted."""
+    from pstmo.checkpoint import CHECKSUM_KEY, save
+    from pstmo.models import MPM, STMO, get_config
+    from pstmo.official import export_official_state_dict
+
+    good = torch.load(w / "stage2.pt", weights_only=True)
+    tensor = next(v for v in good["model"].values() if v.is_floating_point() and v.numel() > 4)
+    data = bytearray((w / "stage2.pt").read_bytes())
+    data[data.find(tensor.reshape(-1)[:4].numpy().tobytes())] ^= 0x40
+    (w / "corrupt.pt").write_bytes(bytes(data))
+    run = w / "results" / "corrupt"
+    run.mkdir()
+    for name in ("last.pt", "last.prev.pt"):
+        (run / name).write_bytes(bytes(data))
+
+    def variant(name: str, change) -> None:
+        ckpt = {k: v for k, v in torch.load(w / "stage2.pt", weights_only=True).items() if k != CHECKSUM_KEY}
+        change(ckpt)
+        save(w / name, ckpt)  # a valid checksum: the other checks are their own
+
+    variant("nan.pt", lambda c: c["model"]["sem.fc_in.weight"].fill_(float("nan")))
+    variant("skeleton_range.pt", lambda c: c["skeleton"].update(left=[4, 5, 99, 11, 12, 13]))
+    variant("skeleton_unbalanced.pt", lambda c: c["skeleton"].update(left=[4, 5, 6]))
+    variant("skeleton_missing.pt", lambda c: c.pop("skeleton"))
+    variant("stage_bogus.pt", lambda c: c.update(stage="bogus"))
+    variant("huge.pt", lambda c: c["train_config"]["model"].update(channel=2**21, hidden=2**21))
+    paper = get_config("p-stmo-s", frames=243)
+    torch.save(
+        {"module." + k: v for k, v in export_official_state_dict(MPM(paper)).items()},
+        w / "official_stage1.pth",
+    )
+    small = get_config("p-stmo-s", frames=9, channel=32, hidden=64, layers=2, heads=4)
+    torch.save(
+        {"module." + k: v for k, v in export_official_state_dict(STMO(small)).items()},
+        w / "official_stage2.pth",
+    )
 
 
 TRAIN = ["--results-dir", "{w}/results", "--no-progress"]
@@ -349,6 +391,73 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("ev-ckpt-fifo", ["evaluate", "--checkpoint", "{w}/fifo.pt"], "fifo.pt: is a FIFO"),
     ("ev-ckpt-device", ["evaluate", "--checkpoint", "/dev/zero"], "/dev/zero: is a character device"),
     ("ev-datadir-fifo", [*EVAL, "--data-dir", "{w}/fifodemo"], "data_2d_demo_gt.npz: is a FIFO"),
+    # checkpoints checked as data from a stranger (issue 18, round 2)
+    (
+        "ev-ckpt-corrupt",
+        ["evaluate", "--checkpoint", "{w}/corrupt.pt"],
+        "corrupt.pt: corrupted: its tensors do not",
+    ),
+    ("ev-ckpt-nan", ["evaluate", "--checkpoint", "{w}/nan.pt"], "tensor 'model.sem.fc_in.weight' holds"),
+    (
+        "ev-skeleton-range",
+        ["evaluate", "--checkpoint", "{w}/skeleton_range.pt"],
+        "'skeleton.left' is [4, 5, 99",
+    ),
+    (
+        "ev-skeleton-unbalanced",
+        ["evaluate", "--checkpoint", "{w}/skeleton_unbalanced.pt"],
+        "of the same length",
+    ),
+    (
+        "ev-skeleton-missing",
+        ["evaluate", "--checkpoint", "{w}/skeleton_missing.pt"],
+        "key 'skeleton' is None",
+    ),
+    (
+        "ev-stage-bogus",
+        ["evaluate", "--checkpoint", "{w}/stage_bogus.pt"],
+        "key 'stage' is 'bogus', expected one of",
+    ),
+    ("ev-ckpt-huge", ["evaluate", "--checkpoint", "{w}/huge.pt"], "GiB budget; refusing to build it"),
+    (
+        "ev-official-stage1",
+        ["evaluate", "--checkpoint", "{w}/official_stage1.pth"],
+        "official Stage I weights",
+    ),
+    (
+        "lf-ckpt-corrupt",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/corrupt.pt", "--out", "{w}/out"],
+        "corrupted",
+    ),
+    (
+        "lf-ckpt-nan",
+        ["lift", "{w}/kp.npz", "--checkpoint", "{w}/nan.pt", "--out", "{w}/out"],
+        "NaN or infinite",
+    ),
+    ("tr-initfrom-corrupt", ["train", *TRAIN, "--frames", "9", "--init-from", "{w}/corrupt.pt"], "corrupted"),
+    (
+        "tr-initfrom-stage1",
+        ["train", *TRAIN, "--frames", "9", "--init-from", "{w}/stage1.pt"],
+        "key 'stage' is 'pretrain' (Stage I weights), expected a Stage II (lift or refine) run for --init-from",
+    ),
+    (
+        "tr-pretrained-official-stage2",
+        ["train", *TRAIN, "--frames", "9", "--pretrained", "{w}/official_stage2.pth"],
+        "official Stage II weights (Model: keys 'Transformer_reduce.*', 'fcn.*'), expected official Stage I",
+    ),
+    (
+        "tr-pretrained-official-size",
+        ["train", *TRAIN, "--pretrained", "{w}/official_stage1.pth"],
+        "to start from them use --frames 243 --set channel=256 --set hidden=512 --set layers=3",
+    ),
+    ("tr-pretrained-huge", ["train", *TRAIN, "--pretrained", "{w}/huge.pt"], "GiB budget"),
+    (
+        "tr-resume-corrupt",
+        ["train", *TRAIN, "--frames", "9", "--run-name", "corrupt", "--resume"],
+        "no readable checkpoint to resume from",
+    ),
+    # no metric is ever NaN (issue 18, round 2): one frame per clip has no velocity error
+    ("ev-maxframes1", [*EVAL, "--max-frames", "1"], "none of the"),
     # lift
     (
         "lf-missing",
@@ -603,6 +712,35 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(work, capsys, time_lim
 
 def test_the_battery_is_large():
     assert len(ROWS) >= 100 and len({i for i, *_ in ROWS}) == len(ROWS)
+
+
+def test_a_run_folder_that_disappears_during_training_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    """The run folder is removed after the first step: the run stops at the next checkpoint with
+    one line and exit 2, and the folder is not re-created (issue 18, round 2)."""
+    import shutil
+
+    import pstmo.train
+
+    real = pstmo.train.train
+
+    def with_removal(cfg, dataset=None, hooks=()):
+        def remove(trainer):
+            if trainer.step_count == 1:
+                shutil.rmtree(trainer.run_dir)
+
+        return real(cfg, dataset, [*hooks, remove])
+
+    monkeypatch.setattr(pstmo.train, "train", with_removal)
+    results = tmp_path / "results"
+    argv = ["train", "--results-dir", str(results), "--no-progress", "--frames", "9", "--max-steps", "3",
+            "--checkpoint-every", "1", "--run-name", "gone"]  # fmt: skip
+    code = main(argv)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, f"exit {code}; stderr: {err[-800:]}"
+    assert len(lines) == 1 and "Traceback" not in err, err[-1500:]
+    assert "gone disappeared during training (epoch 1, step 1); stopping without re-creating it" in lines[0]
+    assert not (results / "gone").exists()
 
 
 # ----------------------------------------------------------------------------------------------
