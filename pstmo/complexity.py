@@ -58,7 +58,7 @@ from torch import nn
 from torch.utils import benchmark
 
 from pstmo.errors import ConfigError
-from pstmo.models import LiftFormer, build_model, get_config
+from pstmo.models import LiftFormer, build_model
 
 THOP_CONVENTION = (
     "P-STMO (thop 0.1.x): parameters of the Conv/Linear/BatchNorm/nn.LayerNorm modules that run; "
@@ -323,45 +323,3 @@ def check_model_memory(cfg: Any, stage: str = "lift", budget: int = MEMORY_BUDGE
             f"of float32 weights, more than the {budget / 2**30:g} GiB budget; lower its sizes"
         )
     return n
-
-
-MODEL_CHOICES = ("p-stmo-s", "p-stmo", "liftformer")
-
-
-#: ``pstmo complexity`` flags that apply to one family only (flag -> config field)
-STMO_FLAGS = {"layers": "layers", "channel": "channel", "hidden": "hidden", "sem": "sem",
-              "sem_blocks": "sem_blocks", "components": "components"}  # fmt: skip
-LIFTFORMER_FLAGS = {"dim": "dim", "ff_dim": "ff_dim", "blocks": "blocks", "weight_sharing": "weight_sharing"}
-
-
-def config_from_options(model: str, frames: int, heads: int | None = None, **options: Any) -> Any:
-    """The config of ``pstmo complexity``'s options (None: the preset's value).
-
-    Each model keeps its paper's names: P-STMO ``layers`` (TEM layers), ``channel`` (C),
-    ``hidden`` (FFN width H), ``sem``, ``sem_blocks`` (L), ``components``; LiftFormer ``dim``
-    (d, "hd" in Table 7), ``ff_dim`` (FFN width), ``blocks`` (B), ``weight_sharing``; ``heads``
-    both. An option of the other family raises :class:`~pstmo.errors.ConfigError`, and so does
-    a value the model config refuses.
-    """
-    if model not in MODEL_CHOICES:
-        raise ConfigError(f"unknown model {model!r}; choose one of {MODEL_CHOICES}")
-    given = {k: v for k, v in options.items() if v is not None and v is not False}
-    unknown = sorted(set(given) - set(STMO_FLAGS) - set(LIFTFORMER_FLAGS))
-    if unknown:
-        raise ConfigError(f"unknown option(s) {unknown}")
-    own, other = (
-        (LIFTFORMER_FLAGS, "p-stmo / p-stmo-s") if model == "liftformer" else (STMO_FLAGS, "liftformer")
-    )
-    misplaced = sorted(k for k in given if k not in own)
-    if misplaced:
-        flags = ", ".join("--" + k.replace("_", "-") for k in misplaced)
-        raise ConfigError(
-            f"{flags} {'applies' if len(misplaced) == 1 else 'apply'} to {other}, not to {model}"
-        )
-    overrides = {own[k]: (tuple(v) if k == "components" else v) for k, v in given.items()}
-    if heads is not None:
-        overrides["heads"] = heads
-    try:
-        return get_config(model, frames=frames, **overrides)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(str(exc)) from None

@@ -26,18 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pstmo.data.windows import PAD_MODES
+from pstmo import registry
 from pstmo.errors import ConfigError
-from pstmo.masking import MASK_MODES, STRATEGIES
-from pstmo.models import PRESETS, LiftFormerConfig, STMOConfig, get_config
+from pstmo.models.config import PRESETS, LiftFormerConfig, STMOConfig, get_config
 from pstmo.options import option
+from pstmo.registry import MASK_MODES, PAD_MODES
+from pstmo.registry import MASK_STRATEGIES as STRATEGIES
 
 STAGES = ("pretrain", "lift", "refine")
 #: Which split selects ``best.pt``: "val" (held out from the training subjects, the default) or
 #: "test" (the official code's behaviour: it selects on the test split, see docs/FIDELITY.md).
 SELECTIONS = ("val", "test")
 PRETRAIN_SELECTIONS = ("recon", "official")
-DATASETS = ("demo", "h36m", "3dhp", "humaneva")
+DATASETS = tuple(registry.DATASETS)  # the names of pstmo.registry.DATASETS
 ModelConfig = STMOConfig | LiftFormerConfig
 #: Fields that may change when a run is resumed (everything else must match the checkpoint).
 RESUMABLE_CHANGES = (
@@ -323,7 +324,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "(pstmo.recipes.OFFICIAL_RECIPES), LiftFormer from its paper (Sec. 4)",
         "frames": 243,
         "seeds": 1,
-        "common": dict(dataset="h36m", keypoints="cpn_ft_h36m_dbb", batch_size=160, lr_decay=0.97),
+        "common": dict(dataset="h36m", batch_size=160, lr_decay=0.97),  # keypoints: the data set's (registry)
         "stages": {
             # LiftFormer Sec. 4: 80 epochs on Human3.6M (1000 on HumanEva), Noam warm-up 1000, factor 12,
             # batch 5120 / 3072 / 1536 for N = 27 / 81 / 243; no TDS
@@ -338,7 +339,6 @@ PROFILES: dict[str, dict[str, Any]] = {
 #: How the paper profile reads a recipe: TrainConfig field <- OFFICIAL_RECIPES field.
 RECIPE_TO_CONFIG = {"tds": "tds", "batch_size": "batch_size", "lr": "lr", "lr_decay": "lr_decay",
                     "epochs": "epochs", "mask_ratio": "mask_ratio", "mask_joints": "mask_joints"}  # fmt: skip
-_DETECTOR_ALIASES = {"det": "cpn_ft_h36m_dbb", "cpn": "cpn_ft_h36m_dbb"}
 
 
 def official_recipe(stage: str, model: str, dataset: str, keypoints: str) -> dict[str, Any]:
@@ -348,7 +348,7 @@ def official_recipe(stage: str, model: str, dataset: str, keypoints: str) -> dic
     from pstmo.recipes import OFFICIAL_RECIPES
 
     official_stage = {"pretrain": "pretrain", "lift": "train", "refine": "train"}[stage]
-    keypoints = _DETECTOR_ALIASES.get(keypoints, keypoints)
+    keypoints = registry.dataset(dataset).detector(keypoints)
     rows = [r for r in OFFICIAL_RECIPES.values() if r["stage"] == official_stage and r["dataset"] == dataset]
     for match in (
         lambda r: r["model"] == model and r["keypoints"] == keypoints,
@@ -413,15 +413,14 @@ def get_profile(
     default_frames = prof["frames"]
     if name == "paper":
         dataset = overrides.get("dataset", values["dataset"])
-        values["keypoints"] = overrides.get(
-            "keypoints", "gt" if dataset in ("3dhp", "demo", "humaneva") else values["keypoints"]
-        )
+        values["keypoints"] = overrides.get("keypoints", registry.dataset(dataset).keypoints)
         paper, default_frames = _paper_values(stage, model, dataset, values["keypoints"], frames)
         values.update(paper)
     values.update(overrides)
     mo = dict(copy.deepcopy(prof["models"].get(model, {})))
-    if values.get("dataset") == "humaneva":
-        mo["joints"] = 15
+    info = registry.DATASETS.get(values.get("dataset"))  # an unknown name: TrainConfig says so
+    if info is not None and info.joints != 17:  # HumanEva-I's 15 joints
+        mo["joints"] = info.joints
     if stage == "refine":
         mo["refine"] = True
     mo.update(model_overrides or {})

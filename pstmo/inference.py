@@ -83,16 +83,20 @@ def predict(
     flip: bool = True,
     perm: Sequence[int] | None = None,
     batch_size: int = 1024,
+    input_perm: Sequence[int] | None = None,
 ) -> torch.Tensor:
     """Middle-frame 3D poses of windows ``(B, N, J, 2) -> (B, J, 3)`` (CPU float32 tensor).
 
     Runs on the model's device in chunks of ``batch_size`` windows; ``flip`` averages with the
-    prediction of the flipped windows (``perm``: left/right permutation, default Human3.6M's).
+    prediction of the flipped windows (``perm``: left/right permutation of the 3D output, default
+    Human3.6M's; ``input_perm``: that of the 2D input where its joint order differs, e.g. the
+    COCO-ordered input of the official in-the-wild model; default ``perm``).
     """
     if batch_size < 1:
         raise DataError(f"batch_size must be >= 1, got {batch_size}", key="batch_size")
     if flip and perm is None:
         perm = flip_permutation(windows.shape[-2])
+    perm_in = perm if input_perm is None else input_perm
     device = device_of(model)
     outs = []
     with torch.inference_mode():
@@ -101,7 +105,7 @@ def predict(
             if not flip:
                 outs.append(_center(model(chunk)).cpu())
                 continue
-            both = _center(model(torch.cat([chunk, flip_poses(chunk, perm)])))
+            both = _center(model(torch.cat([chunk, flip_poses(chunk, perm_in)])))
             b = chunk.shape[0]
             outs.append(((both[:b] + flip_poses(both[b:], perm)) / 2).cpu())
     return torch.cat(outs) if outs else torch.zeros(0, windows.shape[-2], 3)
@@ -117,7 +121,10 @@ class Lifter:
     ``batch_size``: windows per forward pass (None: :func:`default_batch_size` of the device:
     64 on CPU, where the windows of tokens then stay in the cache, 1024 on a GPU); ``embed_once``: whole-sequence lifting (every frame
     embedded once, see the module docstring; models without ``embed_frames``/``lift_tokens`` use
-    the window-by-window path).
+    the window-by-window path); ``input_flip``: the left/right permutation of the 2D input when
+    its joint order is not the output's (the official in-the-wild model takes COCO-17 keypoints
+    and returns Human3.6M joints: ``pstmo.skeleton.coco_flip_permutation()``); None: the
+    skeleton's, as for every model trained on Human3.6M-ordered input.
     """
 
     model: nn.Module
@@ -127,6 +134,7 @@ class Lifter:
     fast: bool = True
     batch_size: int | None = None
     embed_once: bool = True
+    input_flip: Sequence[int] | None = None
     _runner: nn.Module | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +144,11 @@ class Lifter:
             raise DataError(f"the TDS rate must be >= 1, got {self.tds}", key="tds")
         if self.batch_size is not None and self.batch_size < 1:
             raise DataError(f"batch_size must be >= 1, got {self.batch_size}", key="batch_size")
+        if self.input_flip is not None and sorted(self.input_flip) != list(range(self.joints)):
+            raise DataError(
+                f"input_flip must be a permutation of the model's {self.joints} joints, got {list(self.input_flip)}",
+                key="input_flip",
+            )
 
     @classmethod
     def from_checkpoint(
@@ -175,7 +188,7 @@ class Lifter:
         """``(B, N, J, 2) -> (B, J, 3)``: see :func:`predict`."""
         perm = flip_permutation(windows.shape[-2], self.skeleton) if flip else None
         runner = self.runner
-        return predict(runner, windows, flip, perm, self._batch(device_of(runner)))
+        return predict(runner, windows, flip, perm, self._batch(device_of(runner)), self.input_flip)
 
     def lift(
         self,
@@ -208,13 +221,14 @@ class Lifter:
         runner = self.runner
         device = device_of(runner)
         perm = flip_permutation(J, self.skeleton) if flip else None
+        perm_in = perm if self.input_flip is None else list(self.input_flip)  # 2D input in another order
         centres = tiling_centres(T, self.frames, self.tds) if seq2seq else torch.arange(T)
         windows = window_indices(centres, torch.full_like(centres, T), self.frames, self.tds)  # (W, N)
         out = np.empty((T, J, 3), dtype=np.float32)
         with torch.inference_mode():
             seq = x.to(device, torch.float32)[None]  # (1, T, J, 2)
             if flip:
-                seq = torch.cat([seq, flip_poses(seq, perm)])  # (S=2, T, J, 2): plain, flipped
+                seq = torch.cat([seq, flip_poses(seq, perm_in)])  # (S=2, T, J, 2): plain, flipped
             if self.embed_once and all(hasattr(self.model, a) for a in ("embed_frames", "lift_tokens")):
                 # SEM once per frame (per frame, so chunks of frames give the same tokens)
                 source = torch.cat([runner.embed_frames(c) for c in seq.split(_EMBED_CHUNK, dim=1)], dim=1)

@@ -5,7 +5,9 @@ The pipeline, one function per step:
 1. ``read_keypoints(path)``: a COCO results JSON (list of ``{image_id, keypoints [51], score,
    category_id}``, ``image_id`` = frame), or an ``.npy``/``.npz`` array ``(T, 17, 2|3)``
    (x, y pixels and optionally a confidence score) -> :class:`Keypoints` ``(T, 17, 3)``.
-2. ``to_h36m``: COCO-17 -> Human3.6M-17 layout (``pstmo.skeleton.coco_to_h36m``).
+2. ``to_h36m``: COCO-17 -> Human3.6M-17 layout (``pstmo.skeleton.coco_to_h36m``), unless the
+   model itself takes COCO-17 (``layout="coco-native"``: the official in-the-wild checkpoint, see
+   :data:`LAYOUTS`).
 3. ``fill_missing``: joints with score < ``min_score`` or missing frames are filled by linear
    interpolation in time (held constant before the first / after the last detection).
 4. ``normalize_screen``: pixels -> ``X / w * 2 - [1, h / w]`` (VideoPose3D / P-STMO).
@@ -32,7 +34,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +49,25 @@ from pstmo.errors import DataError
 from pstmo.inference import Lifter
 from pstmo.io import atomic_write, check_writable_dir, write_json
 from pstmo.runtime import resolve_device
-from pstmo.skeleton import H36M_SKELETON, NUM_JOINTS, ROOT, coco_to_h36m
+from pstmo.skeleton import (
+    COCO_LEFT_JOINTS,
+    COCO_RIGHT_JOINTS,
+    H36M_SKELETON,
+    NUM_JOINTS,
+    ROOT,
+    coco_flip_permutation,
+    coco_to_h36m,
+)
 
 MODEL_FPS: float = 50.0
 FPS_TOLERANCE: float = 1.5
-LAYOUTS: tuple[str, ...] = ("coco", "h36m", "native")
+#: Joint layouts of the keypoint file: ``coco`` (COCO-17, reordered to Human3.6M-17 for a model
+#: trained on Human3.6M-ordered 2D), ``h36m`` (already Human3.6M-17), ``native`` (the model's own
+#: layout, e.g. 15 HumanEva joints) and ``coco-native``: COCO-17 fed as they are to a model trained
+#: on COCO-ordered 2D, such as the official in-the-wild checkpoint (``run_in_the_wild.py -k
+#: detectron_pt_coco``); its flipped copy swaps the COCO left/right keypoints, its 3D output (in
+#: Human3.6M order) is flipped back with the checkpoint's skeleton, as the official demo does.
+LAYOUTS: tuple[str, ...] = ("coco", "h36m", "native", "coco-native")
 #: Default longest run of missing frames (image ids) between two detections that is interpolated.
 MAX_GAP: int = 250
 #: Pixel coordinates beyond this magnitude are refused as corrupt.
@@ -360,7 +376,8 @@ def keypoints_from_array(
 
 
 def to_h36m(kp: Keypoints, layout: str = "coco") -> Keypoints:
-    """COCO-17 -> Human3.6M-17 (``layout="coco"``); other layouts are passed through."""
+    """COCO-17 -> Human3.6M-17 (``layout="coco"``); other layouts (``coco-native`` included) are
+    passed through."""
     if layout not in LAYOUTS:
         raise DataError(f"layout must be one of {LAYOUTS}, got {layout!r}", key="layout")
     if layout != "coco":
@@ -433,6 +450,32 @@ def check_frame_rate(fps: float | None, tds: int = 1, model_tds: int = 1) -> Non
 
 # ----------------------------------------------------------------------------------------------
 # 6. the whole pipeline
+
+
+def trained_on_coco(lifter: Lifter) -> bool:
+    """Whether a checkpoint says its model takes COCO-ordered 2D: a ``pstmo`` run trained on a
+    COCO-ordered 2D file records that file's left/right keypoints (COCO's) in its skeleton. An
+    official ``.pth`` holds weights only, which do not tell (``layout="coco-native"`` says it)."""
+    sk = lifter.skeleton
+    return sk is not None and (tuple(sk.left), tuple(sk.right)) == (COCO_LEFT_JOINTS, COCO_RIGHT_JOINTS)
+
+
+def input_layout(lifter: Lifter, layout: str, source: str) -> Lifter:
+    """The lifter for keypoints in ``layout``: COCO flip of the input for ``coco-native``; a
+    model trained on COCO-ordered 2D refuses every other layout (it would get the wrong joints)."""
+    if layout == "coco-native":
+        if lifter.joints != NUM_JOINTS:
+            raise DataError(
+                f"--layout coco-native needs a 17-joint model, this one lifts {lifter.joints}", key="layout"
+            )
+        return replace(lifter, input_flip=coco_flip_permutation())
+    if trained_on_coco(lifter):
+        raise DataError(
+            f"the model was trained on COCO-ordered 2D keypoints (its left/right joints are COCO's), "
+            f"--layout {layout} would feed it other joints: pass --layout coco-native",
+            path=source, key="layout",
+        )  # fmt: skip
+    return lifter
 
 
 def _check_options(
@@ -518,7 +561,10 @@ def lift_keypoints(
 
     Give either ``checkpoint`` or an in-memory ``model`` (an ``nn.Module`` with ``frames``, or a
     :class:`~pstmo.inference.Lifter`). ``layout``: ``"coco"`` (converted to Human3.6M-17),
-    ``"h36m"`` or ``"native"`` (already in the model's joint layout, e.g. 15 HumanEva joints).
+    ``"h36m"``, ``"native"`` (already in the model's joint layout, e.g. 15 HumanEva joints) or
+    ``"coco-native"`` (COCO-17 as they are, for a model trained on COCO-ordered 2D: the official
+    in-the-wild checkpoint; see :data:`LAYOUTS`). A checkpoint that records COCO-ordered training
+    input refuses the other layouts.
     ``tds`` defaults to the model's training TDS rate scaled by ``fps / 50``; ``flip`` averages
     with the flipped input (as ``evaluate``); ``device="auto"`` picks CUDA if present; ``seq2seq``:
     the preview mode of :meth:`~pstmo.inference.Lifter.lift` (P-STMO's multi-frame head).
@@ -535,11 +581,10 @@ def lift_keypoints(
         lifter = Lifter(model, frames, model_tds, fast=fast, batch_size=batch_size)
     else:
         lifter = Lifter.from_checkpoint(checkpoint, resolve_device(device), fast=fast, batch_size=batch_size)
+    lifter = input_layout(lifter, layout, str(checkpoint or "model"))
     model_tds = lifter.tds
-    joints = NUM_JOINTS if layout in ("coco", "h36m") else lifter.joints
-    kp = to_h36m(
-        read_keypoints(keypoints, width, height, max_gap, joints), "h36m" if layout == "native" else layout
-    )
+    joints = lifter.joints if layout == "native" else NUM_JOINTS
+    kp = to_h36m(read_keypoints(keypoints, width, height, max_gap, joints), layout)
     pixels, filled = fill_missing(kp.xy, kp.score, min_score)
     if tds is None:
         tds = model_tds if fps is None else max(1, round(model_tds * fps / MODEL_FPS))
@@ -564,7 +609,8 @@ def lift_keypoints(
 
         stride = max(anim_stride, math.ceil(len(poses_3d) / anim_max_frames))
         anim_path = viz.animate_sequence(
-            poses_3d, Path(out_dir) / "poses_3d.gif", poses_2d=pixels, width=kp.width, height=kp.height,
+            poses_3d, Path(out_dir) / "poses_3d.gif", width=kp.width,
+            poses_2d=coco_to_h36m(pixels) if layout == "coco-native" else pixels, height=kp.height,
             stride=stride, fps=(fps or MODEL_FPS) / stride, skeleton=lifter.skeleton or H36M_SKELETON,
             progress=progress,
         )  # fmt: skip

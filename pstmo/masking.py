@@ -35,6 +35,8 @@ import math
 
 import torch
 
+from pstmo.registry import MASK_MODES, MASK_STRATEGIES
+
 __all__ = [
     "MASK_MODES",
     "OFFICIAL_SPATIAL_JOINTS",
@@ -49,11 +51,9 @@ __all__ = [
     "temporal_mask",
 ]
 
-#: Stage I masking strategies (P-STMO Fig. 3 / Table 2).
-STRATEGIES = ("temporal", "spatial", "spatio-temporal")
-
-#: Readings of the Stage I masks: the paper's (default) and the official code's (module docstring).
-MASK_MODES = ("paper", "official")
+#: Stage I masking strategies (P-STMO Fig. 3 / Table 2) and the readings of the masks, the paper's
+#: (default) and the official code's (module docstring): named in :mod:`pstmo.registry`.
+STRATEGIES = MASK_STRATEGIES
 
 #: The official code draws spatially masked joints from ``range(0, 16)``: joints 0..15.
 OFFICIAL_SPATIAL_JOINTS = 16

@@ -274,8 +274,8 @@ def setup(
     ``out_dir`` None: tables to the repository's ``results/`` and figures to its ``figures/``
     (``pstmo.paths``, also when the kernel runs in ``notebooks/``) for the ``demo`` profile, whose
     outputs are the stored ones, and to ``results/<profile>/``, ``figures/<profile>/`` for the others; else ``<out_dir>/`` and
-    ``<out_dir>/figures/``. In the smoke profile torch runs one thread (tiny models: fastest,
-    and a shared CPU is not oversubscribed). ``seeds``: seeds per ablation cell (None: the
+    ``<out_dir>/figures/``. Torch runs the profile's ``threads`` (smoke and demo: one; tiny models
+    run fastest so, and a shared CPU is not oversubscribed). ``seeds``: seeds per ablation cell (None: the
     profile's). ``extra_meta`` is stored with every table. The parameters are checked here, where
     they enter, with one sentence each (:class:`pstmo.errors.ConfigError`).
     """
@@ -297,10 +297,13 @@ def setup(
     )  # fmt: skip
     viz.set_style()
     register_figure_formatter()
-    if profile in ("smoke", "demo"):
+    from pstmo.config import PROFILES
+
+    threads = PROFILES[profile]["common"].get("threads")  # the CPU profiles train on one thread each
+    if threads:
         import torch
 
-        torch.set_num_threads(1)
+        torch.set_num_threads(threads)
     if verbose:
         print(nb)
     return nb

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pstmo.io import write_json, write_text
+from pstmo.registry import DATASETS
 
 if TYPE_CHECKING:  # pandas is imported lazily: `import pstmo.paper` stays cheap
     import pandas as pd
@@ -529,8 +530,8 @@ def ours_label(dataset: str = "demo", profile: str = "smoke") -> str:
     The label always names the data and the profile, so numbers from the bundled demo data
     are never read as Human3.6M numbers.
     """
-    names = {"demo": "demo", "h36m": "Human3.6M", "3dhp": "MPI-INF-3DHP", "humaneva": "HumanEva-I"}
-    return f"ours ({names.get(dataset, dataset)} data, {profile} profile)"
+    info = DATASETS.get(dataset)
+    return f"ours ({info.title if info else dataset} data, {profile} profile)"
 
 
 def _is_missing(value: Any) -> bool:
@@ -547,9 +548,11 @@ def keypoints_label(dataset: str, keypoints: str) -> str:
         return "ground-truth 2D"
     if dataset == "demo":
         return "demo 'det' 2D (simulated detector noise on the ground truth, not CPN)"
-    if dataset == "h36m" and keypoints in ("det", "cpn", "cpn_ft_h36m_dbb"):
+    info = DATASETS.get(dataset)
+    detector = info.detector(keypoints) if info else keypoints
+    if detector == "cpn_ft_h36m_dbb":
         return "CPN-detected 2D (cpn_ft_h36m_dbb)"
-    return f"detected 2D ({keypoints})"
+    return f"detected 2D ({detector})"
 
 
 def _cell(value: Any, decimals: int) -> str:

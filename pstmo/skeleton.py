@@ -121,6 +121,10 @@ COCO_JOINT_NAMES: tuple[str, ...] = (
     "left_ankle",
     "right_ankle",
 )
+#: COCO-17 left / right keypoints, pairwise (``left_eye`` <-> ``right_eye``, ...): the
+#: ``keypoints_symmetry`` of COCO-ordered 2D files and of the official in-the-wild demo.
+COCO_LEFT_JOINTS: tuple[int, ...] = (1, 3, 5, 7, 9, 11, 13, 15)
+COCO_RIGHT_JOINTS: tuple[int, ...] = (2, 4, 6, 8, 10, 12, 14, 16)
 
 
 def flip_permutation(
@@ -165,6 +169,11 @@ class Skeleton:
 
 
 H36M_SKELETON = Skeleton()
+
+
+def coco_flip_permutation() -> list[int]:
+    """The left/right permutation of COCO-17 keypoints (a horizontal flip of COCO-ordered 2D input)."""
+    return flip_permutation(len(COCO_JOINT_NAMES), COCO_LEFT_JOINTS, COCO_RIGHT_JOINTS)
 
 
 def coco_to_h36m(keypoints: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from pstmo.checkpoint import build_model, save_model
 from pstmo.cli import main
 from pstmo.config import get_profile
 from pstmo.data import demo_dir
+from pstmo.skeleton import COCO_LEFT_JOINTS, COCO_RIGHT_JOINTS, Skeleton
 
 
 class _Payload:
@@ -73,6 +74,8 @@ def work(tmp_path_factory) -> Path:
     save_model(build_model(cfg), cfg, w / "stage2.pt")
     pre = get_profile("smoke", "pretrain", frames=9)
     save_model(build_model(pre), pre, w / "stage1.pt")
+    # issue 18: a run trained on COCO-ordered 2D (its skeleton's left/right are COCO's)
+    save_model(build_model(cfg), cfg, w / "stage2_coco.pt", Skeleton(left=COCO_LEFT_JOINTS, right=COCO_RIGHT_JOINTS))
     torch.save(
         {"format": "pstmo-checkpoint-v2", "stage": "lift", "train_config": cfg.to_dict()}, w / "no_model.pt"
     )
@@ -223,33 +226,33 @@ ROWS: list[tuple[str, list[str], str]] = [
         "sequence ' Seq1': expected a subject name",
     ),
     # complexity
-    ("cx-heads0", ["complexity", "--model", "p-stmo-s", "--heads", "0"], "heads"),
-    ("cx-hidden0", ["complexity", "--model", "p-stmo-s", "--hidden", "0"], "hidden"),
-    ("cx-layers0", ["complexity", "--model", "p-stmo-s", "--layers", "0"], "layers"),
-    ("cx-layers-neg", ["complexity", "--model", "p-stmo-s", "--layers", "-1"], "layers"),
+    ("cx-heads0", ["complexity", "--model", "p-stmo-s", "--set", "heads=0"], "heads"),
+    ("cx-hidden0", ["complexity", "--model", "p-stmo-s", "--set", "hidden=0"], "hidden"),
+    ("cx-layers0", ["complexity", "--model", "p-stmo-s", "--set", "layers=0"], "layers"),
+    ("cx-layers-neg", ["complexity", "--model", "p-stmo-s", "--set", "layers=-1"], "layers"),
     ("cx-frames-even", ["complexity", "--model", "p-stmo-s", "--frames", "10"], "odd"),
     ("cx-frames0", ["complexity", "--model", "p-stmo-s", "--frames", "0"], "frames"),
     ("cx-frames-nostrides", ["complexity", "--model", "p-stmo-s", "--frames", "101"], "strides"),
     ("cx-device", ["complexity", "--model", "p-stmo-s", "--device", "foo"], "device"),
     ("cx-cuda", ["complexity", "--model", "p-stmo-s", "--device", "cuda"], "CUDA"),
     ("cx-model", ["complexity", "--model", "bogus"], "invalid choice"),
-    ("cx-components", ["complexity", "--model", "p-stmo-s", "--components", "sem,bogus"], "components"),
-    ("cx-misplaced", ["complexity", "--model", "p-stmo-s", "--blocks", "2"], "liftformer"),
-    ("cx-sem", ["complexity", "--model", "p-stmo-s", "--sem", "bogus"], "sem"),
-    ("cx-semblocks", ["complexity", "--model", "p-stmo-s", "--sem-blocks", "0"], "sem-blocks"),
-    ("cx-heads-div", ["complexity", "--model", "p-stmo-s", "--heads", "3"], "divisible"),
+    ("cx-components", ["complexity", "--model", "p-stmo-s", "--set", "components=sem,bogus"], "components"),
+    ("cx-misplaced", ["complexity", "--model", "p-stmo-s", "--set", "blocks=2"], "not an option here"),
+    ("cx-sem", ["complexity", "--model", "p-stmo-s", "--set", "sem=bogus"], "sem"),
+    ("cx-semblocks", ["complexity", "--model", "p-stmo-s", "--set", "sem_blocks=0"], "sem_blocks"),
+    ("cx-heads-div", ["complexity", "--model", "p-stmo-s", "--set", "heads=3"], "divisible"),
     # complexity: sizes within the memory budget, before anything is built (issue 18)
-    ("cx-channel-huge", ["complexity", "--model", "p-stmo-s", "--channel", str(2**30)], "GiB budget"),
-    ("cx-layers-huge", ["complexity", "--model", "p-stmo-s", "--layers", str(10**9)], "GiB budget"),
+    ("cx-channel-huge", ["complexity", "--model", "p-stmo-s", "--set", f"channel={2**30}"], "GiB budget"),
+    ("cx-layers-huge", ["complexity", "--model", "p-stmo-s", "--set", f"layers={10**9}"], "GiB budget"),
     (
         "cx-dim-huge",
-        ["complexity", "--model", "liftformer", "--dim", str(2**30), "--heads", "1"],
+        ["complexity", "--model", "liftformer", "--set", f"dim={2**30}", "--set", "heads=1"],
         "GiB budget",
     ),
     (
         "cx-channel-overflow",
-        ["complexity", "--model", "p-stmo-s", "--channel", BIG],
-        "positive integer up to",
+        ["complexity", "--model", "p-stmo-s", "--set", f"channel={BIG}"],
+        "GiB budget",
     ),
     ("cx-frames-huge", ["complexity", "--model", "p-stmo-s", "--frames", "6561"], "up to 2,187"),
     ("cx-mps", ["complexity", "--model", "p-stmo-s", "--device", "mps"], "MPS is not available"),
@@ -653,18 +656,17 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("rp-jobs-huge", ["reproduce", "--jobs", BIG], "expected a positive integer up to 256"),
     ("rp-seed-huge", ["reproduce", "--seed", BIG], "--seed"),
     ("rp-datadir-fifo", ["reproduce", "--data-dir", "{w}/fifodemo"], "data_2d_demo_gt.npz: is a FIFO"),
-    # bench
-    ("bn-threads", ["bench", "--threads", "-1"], "threads"),
-    ("bn-tasks", ["bench", "--tasks", "bogus"], "bogus"),
-    ("bn-batch", ["bench", "--train-batch", "0"], "train-batch"),
-    ("bn-rounds", ["bench", "--rounds", "0"], "rounds"),
-    ("bn-frames", ["bench", "--train-frames", "81", "-3"], "train-frames"),
-    ("bn-sequence", ["bench", "--sequence-frames", "x"], "sequence-frames"),
-    ("bn-threads-huge", ["bench", "--threads", str(10**12)], "up to 1,024"),
-    ("bn-rounds-huge", ["bench", "--rounds", BIG], "up to 10,000"),
-    ("bn-batch-huge", ["bench", "--train-batch", BIG], "up to 65,536"),
-    ("bn-sequence-huge", ["bench", "--sequence-frames", BIG], "up to 1,000,000"),
-    ("bn-frames-huge", ["bench", "--train-frames", "6561"], "up to 2,187"),
+    # bench: not part of the package; its own program checks its options (tests/test_bench.py)
+    ("bn-moved", ["bench"], "python -m benchmarks.bench"),
+    ("bn-moved-options", ["bench", "--threads", "-1", "--official-repo", "{w}/missing"], "make bench"),
+    # issue 18: the official in-the-wild layout and the official windows of short clips
+    ("lf-coco-trained-as-h36m", ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2_coco.pt", "--out", "{w}/out"],
+     "trained on COCO-ordered 2D keypoints"),  # fmt: skip
+    ("lf-coco-trained-native", ["lift", "{w}/kp.npz", "--checkpoint", "{w}/stage2_coco.pt", "--out", "{w}/out",
+                                "--layout", "native"], "pass --layout coco-native"),  # fmt: skip
+    ("lf-layout-bogus", ["lift", "{w}/kp.npz", *LIFT, "--layout", "coco-wild"], "invalid choice"),
+    ("tr-official-pad-short", ["train", *TRAIN, "--pad-mode", "official", "--frames", "27", "--tds", "9"],
+     "official generator yields windows as short as"),  # fmt: skip
 ]
 
 

@@ -98,6 +98,31 @@ def test_the_program_has_its_own_options(bench):
     assert proc.returncode == 0 and "--official-repo" in proc.stdout, proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--threads", "-1"], "--threads"),
+        (["--tasks", "bogus"], "bogus"),
+        (["--train-batch", "0"], "--train-batch"),
+        (["--rounds", "0"], "--rounds"),
+        (["--train-frames", "81", "-3"], "--train-frames"),
+        (["--sequence-frames", "x"], "--sequence-frames"),
+        (["--threads", str(10**12)], "up to 1,024"),
+        (["--rounds", str(10**30)], "up to 10,000"),
+        (["--train-batch", str(10**30)], "up to 65,536"),
+        (["--sequence-frames", str(10**30)], "up to 1,000,000"),
+        (["--train-frames", "6561"], "up to 2,187"),
+    ],
+)
+def test_bad_options_exit_2_naming_the_option_before_any_work(bench, capsys, argv, words):
+    """The checks of the former ``pstmo bench`` rows of the bad-input battery, on the program's own parser."""
+    with pytest.raises(SystemExit) as exc:
+        bench.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
+
+
 def test_bad_official_repo_is_one_line_exit_2(bench, tmp_path, capsys):
     assert bench.main(["--official-repo", str(tmp_path), "--tasks", "inference"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

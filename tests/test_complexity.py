@@ -17,7 +17,8 @@ import pytest
 import torch
 from torch import nn
 
-from pstmo.complexity import config_from_options, count, thop_count
+from pstmo.complexity import count, thop_count
+from pstmo.models import get_config
 
 # --------------------------------------------------------------------------------------
 # Hand-made modules with hand-computed multiply-accumulates (MACs)
@@ -100,8 +101,8 @@ def test_liftformer_closed_form_flops_with_and_without_attention():
 
 def test_meta_device_gives_the_same_counts_as_cpu():
     for cfg in (
-        config_from_options("p-stmo-s", 27),
-        config_from_options("liftformer", 27, dim=64, blocks=2),
+        get_config("p-stmo-s", frames=27),
+        get_config("liftformer", frames=27, dim=64, blocks=2),
     ):
         assert count(cfg, device="meta") == count(cfg, device="cpu")
 
@@ -113,7 +114,7 @@ def test_meta_device_gives_the_same_counts_as_cpu():
 @cache
 def _count(model: str, frames: int, **options) -> dict:
     opts = {k: (tuple(v.split(",")) if k == "components" else v) for k, v in options.items()}
-    return count(config_from_options(model, frames, **opts), device="meta")
+    return count(get_config(model, frames=frames, **opts), device="meta")
 
 
 def _row(table, label, expected, model, frames, marks=(), **options):
@@ -285,33 +286,29 @@ def test_cli_json_p_stmo_s_27():
 
 def test_cli_liftformer_options_and_table():
     res = json.loads(
-        _cli(
-            "--model",
-            "liftformer",
-            "--frames",
-            "27",
-            "--dim",
-            "256",
-            "--blocks",
-            "2",
-            "--weight-sharing",
-            "--json",
-        )
-    )
+        _cli("--model", "liftformer", "--frames", "27", "--set", "dim=256", "--set", "blocks=2",
+             "--set", "weight_sharing=true", "--json")
+    )  # fmt: skip
     assert round(res["params_paper"] / 1e6, 1) == 2.4  # LiftFormer Table 7, B=2, hd=256, WS
-    text = _cli("--model", "liftformer", "--frames", "27", "--dim", "128")
+    text = _cli("--model", "liftformer", "--frames", "27", "--set", "dim=128")
     assert "3.57M" in text and "convention" in text
 
 
-def test_cli_rejects_options_of_the_other_model(capsys):
+def test_cli_set_takes_the_fields_of_the_model_config():
+    # Table 3's SEM+TEM row (2.2M / 1094M in the paper) through --set, as pstmo train takes it
+    res = json.loads(_cli("--model", "p-stmo-s", "--set", "components=sem,tem", "--json"))
+    assert (res["params_paper_m"], res["flops_paper_m"]) == (2.2, 1094)
+
+
+def test_cli_rejects_fields_of_the_other_model(capsys):
     from pstmo.cli import main
 
-    assert main(["complexity", "--model", "p-stmo-s", "--blocks", "4"]) == 2
-    assert "--blocks applies to liftformer, not to p-stmo-s" in capsys.readouterr().err
-    assert main(["complexity", "--model", "liftformer", "--hidden", "256"]) == 2  # LiftFormer's is --ff-dim
-    assert "--hidden applies to p-stmo / p-stmo-s, not to liftformer" in capsys.readouterr().err
-    assert main(["complexity", "--model", "liftformer", "--layers", "2", "--sem", "fc"]) == 2
-    assert "--layers, --sem apply to p-stmo / p-stmo-s" in capsys.readouterr().err
+    assert main(["complexity", "--model", "p-stmo-s", "--set", "blocks=4"]) == 2
+    assert "--set blocks: a field of LiftFormer's configuration, not of P-STMO-S's" in capsys.readouterr().err
+    assert main(["complexity", "--model", "liftformer", "--set", "hidden=256"]) == 2  # LiftFormer's is ff_dim
+    assert "--set hidden: a field of P-STMO-S's configuration, not of LiftFormer's" in capsys.readouterr().err
+    assert main(["complexity", "--model", "liftformer", "--set", "bogus=1"]) == 2
+    assert "--set bogus: not an option here" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------

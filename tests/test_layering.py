@@ -16,9 +16,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pstmo"
 
 #: layer of each top-level module / sub-package (DESIGN.md, "Layers")
 LAYERS: dict[str, int] = {
-    "errors": 0, "io": 0, "skeleton": 0, "paths": 0, "masking": 0,
-    "options": 1, "state": 1, "cameras": 1, "metrics": 1, "runtime": 1,
-    "data": 2,
+    "errors": 0, "io": 0, "skeleton": 0, "paths": 0,
+    "options": 1, "state": 1, "cameras": 1, "metrics": 1, "runtime": 1, "registry": 1,
+    "data": 2, "masking": 2,
     "models": 3,
     "official": 4, "losses": 4, "viz": 4, "paper": 4, "complexity": 4, "recipes": 4, "findings": 4,
     "config": 5, "official_verify": 5, "claims": 5, "official_code": 5,  # official_code: above official

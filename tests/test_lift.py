@@ -8,6 +8,7 @@ so frame order, normalisation and TDS windowing can be compared with closed-form
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -426,3 +427,90 @@ def test_cli_lift_output_that_is_a_file(tmp_path, capsys, random_checkpoint):
     target.write_text("mine")
     assert cli.main(["lift", str(kp), "--checkpoint", str(random_checkpoint()), "--out", str(target)]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err and target.read_text() == "mine"
+
+
+# ----------------------------------------------------------------------------------------------
+# the official in-the-wild checkpoint: COCO-ordered input, COCO flip of the input (issue 18)
+
+OFFICIAL_WILD = Path(__file__).parent / "fixtures" / "official_wild_tiny.npz"
+
+
+@pytest.fixture(scope="module")
+def wild() -> dict[str, np.ndarray]:
+    """The official in-the-wild demo on a random tiny model (tools/make_official_fixture.py --kind wild)."""
+    return dict(np.load(OFFICIAL_WILD))
+
+
+def _wild_files(wild: dict[str, np.ndarray], tmp_path: Path) -> tuple[Path, Path]:
+    """The fixture's keypoints as a ``.npz`` and its weights as the official ``run.py`` saves them."""
+    state = {
+        k.removeprefix("state_dict/"): torch.from_numpy(v)
+        for k, v in wild.items()
+        if k.startswith("state_dict/")
+    }
+    pth = tmp_path / "PSTMOS_no_refine_in_the_wild.pth"
+    torch.save({f"module.{k}": v for k, v in state.items()}, pth)  # DataParallel names
+    kp = tmp_path / "wild.npz"
+    np.savez(kp, keypoints=wild["keypoints"], width=wild["width"], height=wild["height"])
+    return kp, pth
+
+
+def _lift_wild(kp: Path, pth: Path, out: Path, layout: str) -> np.ndarray:
+    # the official demo feeds contiguous frames (tds 1) and flips; the fixture's scores are all 1
+    res = lift.lift_keypoints(
+        kp,
+        out,
+        checkpoint=pth,
+        layout=layout,
+        tds=1,
+        flip=True,
+        animation=False,
+        progress=False,
+        device="cpu",
+    )
+    return res.poses_3d
+
+
+def test_official_in_the_wild_checkpoint_matches_the_official_demo(wild, tmp_path, one_thread):
+    kp, pth = _wild_files(wild, tmp_path)
+    ours = _lift_wild(kp, pth, tmp_path / "native", "coco-native")
+    assert ours.shape == wild["output"].shape == (len(wild["keypoints"]), 17, 3)
+    assert np.abs(ours - wild["output"]).max() < 1e-4
+    # what pstmo did before: COCO reordered to Human3.6M, or COCO order flipped with Human3.6M's pairs
+    for layout in ("coco", "h36m"):
+        assert np.abs(_lift_wild(kp, pth, tmp_path / layout, layout) - wild["output"]).max() > 1e-3
+
+
+def test_a_model_trained_on_coco_order_refuses_other_layouts(tmp_path):
+    from pstmo.data.windows import flip_poses
+    from pstmo.inference import Lifter
+    from pstmo.skeleton import (
+        COCO_LEFT_JOINTS,
+        COCO_RIGHT_JOINTS,
+        H36M_SKELETON,
+        Skeleton,
+        coco_flip_permutation,
+    )
+
+    coco = Lifter(ProbeModel(3), 3, skeleton=Skeleton(left=COCO_LEFT_JOINTS, right=COCO_RIGHT_JOINTS))
+    kp = tmp_path / "kp.npz"
+    np.savez(kp, keypoints=_pixels(), width=W, height=H)
+    for layout in ("coco", "h36m", "native"):
+        with pytest.raises(DataError, match="trained on COCO-ordered 2D keypoints.*--layout coco-native"):
+            lift.lift_keypoints(
+                kp, tmp_path / layout, model=coco, layout=layout, animation=False, progress=False
+            )
+    res = lift.lift_keypoints(
+        kp, tmp_path / "ok", model=coco, layout="coco-native", flip=False, animation=False, progress=False
+    )
+    expected = lift.normalize_screen(_pixels(), W, H)  # the probe returns its input: COCO order kept
+    np.testing.assert_allclose(res.poses_3d[:, 1:, :2], expected[:, 1:], atol=1e-6)
+    # the flipped copy of the input swaps COCO pairs (eyes, ears, ...); the 3D output flips back
+    # with the skeleton's (here Human3.6M's) pairs
+    probe, h36m, cocop = ProbeModel(3), H36M_SKELETON.flip_permutation(), coco_flip_permutation()
+    x = torch.as_tensor(expected[:2, None], dtype=torch.float32).repeat(1, 3, 1, 1)
+    want = (probe(x).center[:, 0] + flip_poses(probe(flip_poses(x, cocop)).center[:, 0], h36m)) / 2
+    np.testing.assert_allclose(Lifter(probe, 3, input_flip=cocop).predict(x).numpy(), want.numpy(), atol=1e-6)
+    assert (Lifter(probe, 3).predict(x) - want).abs().max() > 1e-3  # Human3.6M pairs on COCO input
+    with pytest.raises(DataError, match="input_flip must be a permutation"):
+        Lifter(ProbeModel(3), 3, input_flip=[0, 1])

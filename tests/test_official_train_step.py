@@ -195,3 +195,33 @@ def test_forward_fixture_of_other_sizes_passes(tmp_path, capsys):
     code, out, _ = _verify(path, capsys, "--attention", "sdpa")
     assert code == 0, out
     assert "PASS (forward pass" in out
+
+
+FIXTURE_ARGS = {  # the committed fixtures of tests/fixtures/ and the tool options that wrote them
+    "official_wild_tiny.npz": [
+        "--kind",
+        "wild",
+        "--frames",
+        "27",
+        "--layers",
+        "2",
+        "--channel",
+        "16",
+        "--hidden",
+        "32",
+    ],
+    "official_windows.npz": ["--kind", "windows", "--channel", "16", "--hidden", "32"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FIXTURE_ARGS))
+def test_committed_fixtures_are_what_the_tool_writes_from_the_official_code(tmp_path, name):
+    ours = np.load(_make(tmp_path, name, *FIXTURE_ARGS[name]))
+    committed = np.load(ROOT / "tests" / "fixtures" / name)
+    assert sorted(ours.files) == sorted(committed.files)
+    for key in ours.files:
+        if ours[key].dtype.kind == "f":
+            np.testing.assert_allclose(ours[key], committed[key], atol=1e-6, err_msg=key)
+        else:
+            np.testing.assert_array_equal(ours[key], committed[key], err_msg=key)

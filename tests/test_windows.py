@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,7 @@ from pstmo.data.windows import (
     PAD_MODES,
     WindowBatcher,
     flip_poses,
+    official_window,
     window_indices,
     window_span,
 )
@@ -219,3 +222,53 @@ def test_reused_buffers_give_the_same_batches_and_keep_the_previous_one():
             assert torch.equal(plain[i - 1].pose_2d, previous.pose_2d)
             assert b.pose_2d.data_ptr() != previous.pose_2d.data_ptr()
         previous = b
+
+
+# --------------------------------------------------------------------------- official short-clip windows
+
+OFFICIAL_WINDOWS = Path(__file__).parent / "fixtures" / "official_windows.npz"
+
+
+@pytest.fixture(scope="module")
+def official_windows() -> dict[str, np.ndarray]:
+    """Windows of the official ``ChunkedGenerator.get_batch`` (tools/make_official_fixture.py --kind windows)."""
+    return dict(np.load(OFFICIAL_WINDOWS))
+
+
+def _cases(data: dict[str, np.ndarray]):
+    k = 0
+    while f"case{k}/length" in data:
+        T, N, s = (int(data[f"case{k}/{key}"]) for key in ("length", "frames", "tds"))
+        sizes = data[f"case{k}/sizes"]
+        yield T, N, s, np.split(data[f"case{k}/indices"], np.cumsum(sizes)[:-1])
+        k += 1
+
+
+def test_official_window_matches_the_official_generator(official_windows):
+    """Every window of the official generator, the short ones of clips under (N-1)*s frames included."""
+    cases = list(_cases(official_windows))
+    assert (200, 243, 3) in [c[:3] for c in cases]  # the issue's example: every window overflows both ends
+    short = 0
+    for T, N, s, windows in cases:
+        assert len(windows) == T
+        for t, theirs in enumerate(windows):
+            ours = official_window(t, T, N, s)
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"T={T} N={N} s={s} t={t}")
+            np.testing.assert_array_equal(ours, _official_window(np.arange(T), t, (N - 1) // 2, s))
+            if len(theirs) == N:  # one side or none overflows: the batcher's official windows
+                row = window_indices(torch.tensor([t]), torch.tensor([T]), N, s, "official")[0]
+                np.testing.assert_array_equal(row.numpy(), theirs)
+            short += len(theirs) < N
+    assert short > 200  # the fixture holds short windows (all 200 of the first case, and more)
+
+
+def test_the_official_model_rejects_short_windows_so_the_batcher_refuses(official_windows):
+    assert not bool(official_windows["short_window_accepted"])  # recorded from the official Model
+    assert "RuntimeError" in str(official_windows["short_window_error"])
+    sizes = [len(official_window(t, 200, 243, 3)) for t in range(200)]
+    assert (min(sizes), max(sizes)) == (122, 188)
+    with pytest.raises(DataError, match="yields windows as short as 122 frames instead of 243"):
+        WindowBatcher([_seq(200)], 243, tds=3, pad_mode="official")
+    with pytest.raises(DataError, match="yields 188 frames there instead of 243"):
+        window_indices(torch.tensor([0]), torch.tensor([200]), 243, 3, "official")
+    assert len(WindowBatcher([_seq(200)], 243, tds=3, pad_mode="edge")) == 1  # edge pads both ends

@@ -1,26 +1,26 @@
-"""``pstmo complexity``: parameters and FLOPs counted as the P-STMO and LiftFormer papers count."""
+"""``pstmo complexity``: parameters and FLOPs counted as the P-STMO and LiftFormer papers count.
+
+Examples::
+
+    pstmo complexity --model p-stmo-s --frames 243 --json
+    pstmo complexity --model p-stmo-s --frames 243 --set components=sem,tem        # Table 3 row
+    pstmo complexity --model liftformer --frames 27 --set dim=256 --set weight_sharing=true
+
+``--set KEY=VALUE`` sets a field of the model configuration, as for ``pstmo train``; the fields
+keep the papers' names (P-STMO: ``layers``, ``channel``, ``hidden``, ``sem``, ``sem_blocks``,
+``components``; LiftFormer: ``dim``, ``ff_dim``, ``blocks``, ``weight_sharing``; ``heads`` both).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from pstmo.commands import MAX_COUNT, MAX_FRAMES, check_device, check_model, int_in
-from pstmo.complexity import MODEL_CHOICES, config_from_options, count, format_table
-from pstmo.models.config import COMPONENTS, SEM_KINDS
-from pstmo.runtime import resolve_device
-
-size = int_in(1, MAX_COUNT)
-
-
-def _components(text: str) -> tuple[str, ...]:
-    parts = tuple(c.strip() for c in text.split(",") if c.strip())
-    bad = [c for c in parts if c not in COMPONENTS]
-    if bad or not parts:
-        raise argparse.ArgumentTypeError(
-            f"expected a comma-separated subset of {','.join(COMPONENTS)}, got {text!r}"
-        )
-    return parts
+from pstmo.commands import MAX_FRAMES, check_device, check_model, int_in
+from pstmo.errors import ConfigError
+from pstmo.models.config import get_config
+from pstmo.options import field_types, parse_assignments
+from pstmo.registry import PRESETS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,32 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Build a model and count its parameters and FLOPs for one N-frame clip (one output "
         "frame): params_total (every parameter), params_paper / flops_paper (P-STMO: thop's convention, "
         "Conv/Linear/BatchNorm only, FLOPs = 2 x MACs; LiftFormer: all parameters) and flops_total "
-        "(torch FlopCounterMode, attention included). See pstmo.complexity for the exact rules. "
-        "Each model keeps its paper's names: P-STMO --layers/--channel/--hidden/--sem/--sem-blocks/"
-        "--components, LiftFormer --dim/--ff-dim/--blocks/--weight-sharing; --heads both.",
+        "(torch FlopCounterMode, attention included). See pstmo.complexity for the exact rules.",
     )
-    p.add_argument("--model", required=True, choices=MODEL_CHOICES)
+    p.add_argument("--model", required=True, choices=tuple(PRESETS), help="model preset")
     p.add_argument(
         "--frames", type=int_in(1, MAX_FRAMES), default=243, help="N, input frames per clip (default 243)"
     )
-    p.add_argument("--heads", type=size, default=None, help="attention heads (default 8)")
-    stmo = p.add_argument_group("P-STMO (p-stmo-s, p-stmo)")
-    stmo.add_argument("--layers", type=size, default=None, help="TEM layers (preset: 3 for -s, 4)")
-    stmo.add_argument("--channel", type=size, default=None, help="C, token width (default 256)")
-    stmo.add_argument("--hidden", type=size, default=None, help="H, FFN hidden size (default 512)")
-    stmo.add_argument("--sem", choices=SEM_KINDS, default=None, help="SEM backbone (Table 4)")
-    stmo.add_argument("--sem-blocks", type=size, default=None, help="L, sub-blocks of the SEM")
-    stmo.add_argument(
-        "--components",
-        type=_components,
-        default=None,
-        help="comma-separated subset of sem,tem,mofa (Table 3)",
-    )
-    lf = p.add_argument_group("LiftFormer")
-    lf.add_argument("--dim", type=size, default=None, help="d, the model width ('hd', default 512)")
-    lf.add_argument("--ff-dim", type=size, default=None, help="feed-forward width (default 2048)")
-    lf.add_argument("--blocks", type=size, default=None, help="B, encoder blocks (default 6)")
-    lf.add_argument("--weight-sharing", action="store_true", help="share the attention layers across blocks")
+    p.add_argument("--set", dest="model_set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a field of the model configuration, e.g. --set layers=4 (repeatable)")  # fmt: skip
     p.add_argument(
         "--device",
         default="meta",
@@ -65,12 +47,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
+def model_config(model: str, frames: int, assignments: list[str]):
+    """The model config of ``--model``, ``--frames`` and the ``--set`` assignments; a value the
+    config refuses is a :class:`~pstmo.errors.ConfigError` naming it."""
+    own = field_types(type(get_config(model)))
+    other = next(p for p in PRESETS.values() if p.family != PRESETS[model].family)
+    for item in assignments:
+        key = str(item).partition("=")[0].strip()
+        if key not in own and key in field_types(type(get_config(other.name))):
+            raise ConfigError(
+                f"--set {key}: a field of {other.title}'s configuration, not of {PRESETS[model].title}'s"
+            )
+    overrides = parse_assignments(assignments, own, what="--set")
+    overrides.setdefault("frames", frames)
+    try:
+        return get_config(model, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def main(args: argparse.Namespace) -> int:
-    cfg = config_from_options(
-        args.model, args.frames, heads=args.heads, layers=args.layers, channel=args.channel,
-        hidden=args.hidden, sem=args.sem, sem_blocks=args.sem_blocks, components=args.components,
-        dim=args.dim, ff_dim=args.ff_dim, blocks=args.blocks, weight_sharing=args.weight_sharing,
-    )  # fmt: skip
+    from pstmo.complexity import count, format_table
+    from pstmo.runtime import resolve_device
+
+    cfg = model_config(args.model, args.frames, args.model_set)
     check_model(cfg)  # sizes within the memory budget, before anything is built (even on meta)
     device = check_device(args.device, extra=("meta",))
     device = "meta" if device == "meta" else resolve_device(device)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pstmo.registry import DATASETS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -15,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     info = sub.add_parser("info", help="subjects, clips, frames and cameras of a data set")
-    info.add_argument("--dataset", default="demo", choices=("demo", "h36m", "3dhp", "humaneva"))
+    info.add_argument("--dataset", default="demo", choices=tuple(DATASETS))
     info.add_argument(
         "--data-dir", default=None, help="folder with the data set's .npz files (not needed for demo)"
     )

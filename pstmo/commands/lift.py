@@ -59,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-gap", type=int, default=MAX_GAP,
                    help=f"longest run of missing frames to interpolate (default {MAX_GAP})")  # fmt: skip
     p.add_argument("--layout", choices=LAYOUTS, default="coco",
-                   help="joint layout of the input (native: the model's own)")  # fmt: skip
+                   help="joint layout of the input (native: the model's own; coco-native: COCO-17 as they are, "
+                   "for a model trained on COCO-ordered 2D such as the official in-the-wild checkpoint)")  # fmt: skip
     add_inference_arguments(p)
     p.add_argument("--no-animation", action="store_true", help="skip the GIF")
     p.add_argument(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from pstmo.commands import MAX_JOBS, MAX_SEED, check_device, int_in
+from pstmo.config import PROFILES
+from pstmo.registry import DATASETS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--grid", action="append", default=[], metavar="KEY=V1,V2",
         help="a parameter and its values (Python literals when possible); repeat for more keys",
     )  # fmt: skip
-    sweep.add_argument("--profile", default="smoke", choices=["smoke", "demo", "paper"])
+    sweep.add_argument("--profile", default="smoke", choices=tuple(PROFILES))
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a fixed parameter")
     sweep.add_argument("--out", default=None, help="sweep folder (default results/<notebook>-<keys>/)")
     sweep.add_argument("--name", default=None, help="sweep name (folder under results/)")
@@ -29,11 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run every notebook in order and write all tables and figures",
         description="Runs every notebook (00-12 but the interactive 11) with papermill into results/notebooks/.",
     )
-    rep.add_argument("--profile", default="smoke", choices=["smoke", "demo", "paper"])
+    rep.add_argument("--profile", default="smoke", choices=tuple(PROFILES))
     rep.add_argument(
         "--only", nargs="+", default=None, metavar="TABLE", help="notebook names or ids like table3 fig4"
     )
-    rep.add_argument("--dataset", default="demo", choices=["demo", "h36m", "3dhp", "humaneva"])
+    rep.add_argument("--dataset", default="demo", choices=tuple(DATASETS))
     rep.add_argument("--data-dir", default=None)
     rep.add_argument("--device", default="auto")
     rep.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)

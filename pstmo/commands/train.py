@@ -35,8 +35,9 @@ from pstmo.commands import (
     int_in,
 )
 from pstmo.config import PROFILES, STAGES, TrainConfig
-from pstmo.models import PRESETS
+from pstmo.models.config import PRESETS
 from pstmo.options import add_dataclass_arguments, field_types, parse_assignments
+from pstmo.registry import DATASETS
 
 #: Bounds of the numeric training options (TrainConfig checks the low ends and the ranges of
 #: fractions; these keep huge values from overflowing or allocating: --tds 1e30, --threads 10**12).
@@ -75,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "split, per-action means then their mean) of a checkpoint.",
     )
     e.add_argument("--checkpoint", required=True, help="pstmo best.pt/last.pt or an official checkpoint")
-    e.add_argument("--dataset", default="demo", choices=("demo", "h36m", "3dhp", "humaneva"))
+    e.add_argument("--dataset", default="demo", choices=tuple(DATASETS))
     e.add_argument("--data-dir", default=None)
     e.add_argument("--keypoints", default="gt")
     e.add_argument("--split", default="test", choices=("test", "train"))

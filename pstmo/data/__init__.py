@@ -27,6 +27,7 @@ from typing import Any
 from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, demo_dir
 from pstmo.errors import DataError
 from pstmo.metrics import fold_action
+from pstmo.registry import DATASETS as _REGISTRY_DATASETS
 
 __all__ = [
     "Sequence",
@@ -41,7 +42,7 @@ __all__ = [
     "Batch",
 ]
 
-DATASETS: tuple[str, ...] = ("demo", "h36m", "3dhp", "humaneva")
+DATASETS: tuple[str, ...] = tuple(_REGISTRY_DATASETS)  # the names of pstmo.registry.DATASETS
 #: File name of the trained model shipped beside the demo data (:func:`demo_model_path`).
 DEMO_MODEL = "p-stmo-s_demo_f27.pt"
 
@@ -62,24 +63,20 @@ def load_dataset(
     detector: CPN ``cpn_ft_h36m_dbb`` for Human3.6M, the noisy variant for the demo) or a
     detector name (``data_2d_<dataset>_<detector>.npz``).
     """
-    name = name.lower().replace("-", "").replace("_", "")
-    if name == "demo":
-        from pstmo.data.h36m import load_demo
+    import importlib
 
-        return load_demo(data_dir, keypoints=keypoints)
-    if name in ("h36m", "human36m"):
-        from pstmo.data.h36m import load_h36m
+    from pstmo.errors import ConfigError
+    from pstmo.registry import dataset
 
-        return load_h36m(_need_dir(data_dir, "h36m"), keypoints=keypoints)
-    if name in ("3dhp", "mpiinf3dhp", "mpi"):
-        from pstmo.data.mpi_inf_3dhp import load_3dhp
-
-        return load_3dhp(_need_dir(data_dir, "3dhp"))
-    if name in ("humaneva", "humaneva15", "humanevai"):
-        from pstmo.data.humaneva import load_humaneva
-
-        return load_humaneva(_need_dir(data_dir, "humaneva"), keypoints=keypoints)
-    raise DataError(f"unknown data set {name!r}; expected one of {list(DATASETS)}", key="name")
+    try:
+        info = dataset(name)
+    except ConfigError as exc:
+        raise DataError(str(exc), key="name") from None
+    module, function = info.loader.split(":")
+    load = getattr(importlib.import_module(module), function)
+    if info.needs_dir:
+        return load(_need_dir(data_dir, info.name), keypoints=keypoints)
+    return load(data_dir, keypoints=keypoints)
 
 
 def _need_dir(data_dir: str | os.PathLike | None, name: str) -> Path:

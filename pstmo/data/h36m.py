@@ -37,10 +37,10 @@ from pstmo.data.check import (
 from pstmo.data.dataset import ClipInfo, PoseDataset, Sequence, demo_dir
 from pstmo.errors import DataError
 from pstmo.metrics import fold_action
+from pstmo.registry import DATASETS
 from pstmo.skeleton import H36M32_TO_17, H36M_SKELETON, H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, Skeleton
 
 #: 2D keypoint files of Human3.6M by short name.
-H36M_DETECTORS = {"gt": "gt", "det": "cpn_ft_h36m_dbb", "cpn": "cpn_ft_h36m_dbb"}
 
 
 def load_videopose3d(
@@ -222,7 +222,7 @@ def load_h36m(
     Train S1, S5, S6, S7, S8; test S9, S11.
     """
     data_dir = Path(data_dir)
-    detector = H36M_DETECTORS.get(keypoints, keypoints)
+    detector = DATASETS["h36m"].detector(keypoints)  # "det" / "cpn" -> cpn_ft_h36m_dbb
     return load_videopose3d(
         data_dir / "data_3d_h36m.npz",
         data_dir / f"data_2d_h36m_{detector}.npz",

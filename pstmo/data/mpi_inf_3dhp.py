@@ -138,8 +138,13 @@ def _sequence(subject, clip, cam, p2, p3, res, fps, valid=None) -> Sequence:
     )
 
 
-def load_3dhp(data_dir: str | os.PathLike) -> PoseDataset:
-    """MPI-INF-3DHP from ``data_dir`` (either or both of the train and test files)."""
+def load_3dhp(data_dir: str | os.PathLike, keypoints: str = "gt") -> PoseDataset:
+    """MPI-INF-3DHP from ``data_dir`` (either or both of the train and test files). Its files hold
+    ground-truth 2D only (``keypoints="gt"``), as the papers use it."""
+    if keypoints != "gt":
+        raise DataError(
+            f"MPI-INF-3DHP has ground-truth 2D keypoints only ('gt'), not {keypoints!r}", key="keypoints"
+        )
     data_dir = Path(data_dir)
     train_path, test_path = data_dir / "data_train_3dhp.npz", data_dir / "data_test_3dhp.npz"
     if not train_path.exists() and not test_path.exists():

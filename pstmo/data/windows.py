@@ -13,11 +13,16 @@ temporal downsampling, Sec. 3.4). Frames outside ``[0, T-1]`` are padded:
   frame. When one side overflows, that is "edge" padding, and "official" returns the same
   windows. When **both** sides overflow (some target frame is closer than ``(N-1)/2 * s`` to
   both ends, which happens exactly in the sequences of fewer than ``(N-1)*s`` frames), the
-  official code pads only the left gap and returns a window of fewer than N frames, which
-  the official DataLoader then fails to stack (or the model rejects); Human3.6M clips are
-  far longer than L and never trigger it. There is no official window to reproduce there, so
-  "official" raises a :class:`pstmo.errors.DataError` naming the sequence (when the batcher
-  is built, rather than at some batch of an epoch); use "edge" for such data.
+  official code pads only the left gap and returns a window of fewer than N frames:
+  :func:`official_window` reproduces it, index for index (e.g. 122 to 188 frames for every
+  target of a 200-frame clip with N = 243, s = 3; tested against the official generator in
+  ``tests/fixtures/official_windows.npz``). Such a window cannot be lifted: the official model
+  adds its N positional embeddings to it and fails (``RuntimeError``, recorded in the same
+  fixture), and the official DataLoader cannot stack windows of different lengths. Human3.6M
+  clips are far longer and never trigger it. So "official" raises a
+  :class:`pstmo.errors.DataError` naming the sequence and the official window's length (when
+  the batcher is built, rather than at some batch of an epoch, where the official run fails);
+  use "edge" for such data.
 
 The multi-frame 3D targets (``pose_3d``) use the same indices as the 2D input; ``center_3d``
 is the middle window frame ``pose_3d[:, (N-1)//2]`` (as the official code takes it).
@@ -41,10 +46,8 @@ import numpy as np
 import torch
 
 from pstmo.errors import DataError
+from pstmo.registry import PAD_MODES  # padding of windows that overflow a sequence end (module docstring)
 from pstmo.skeleton import H36M_SKELETON, Skeleton
-
-#: Padding of windows that overflow a sequence end (module docstring): the single list of names.
-PAD_MODES = ("edge", "official")
 
 
 @dataclass
@@ -94,6 +97,23 @@ def flip_poses(x: torch.Tensor, skeleton: Skeleton | SequenceABC[int] = H36M_SKE
 def window_span(frames: int, tds: int = 1) -> int:
     """Frames a window covers in the sequence: ``L = (N - 1) * s + 1``."""
     return (frames - 1) * tds + 1
+def official_window(frame: int, length: int, frames: int, tds: int = 1) -> np.ndarray:
+    """The frame indices of the official ``ChunkedGenerator.get_batch`` window of target ``frame``
+    in a ``length``-frame sequence (chunk length 1): copies of frame 0 for a left overflow, **else**
+    copies of the last frame for a right overflow, then every ``tds``-th frame. ``N`` indices,
+    or fewer where the window overflows both ends (only the left gap is padded)."""
+    pad = (frames - 1) // 2 * tds
+    start, end = frame - pad, frame + pad + 1
+    inside = np.arange(max(start, 0), min(end, length))
+    if start < 0:
+        idx = np.concatenate([np.zeros(-start, dtype=np.int64), inside])
+    elif end > length:
+        idx = np.concatenate([inside, np.full(end - length, length - 1, dtype=np.int64)])
+    else:
+        idx = inside
+    return idx[::tds]
+
+
 
 
 def window_indices(
@@ -112,12 +132,14 @@ def window_indices(
     last = (length - 1)[:, None]
     if pad_mode == "official":
         both = (frame - pad * tds < 0) & (frame + pad * tds > length - 1)
+            t, n = int(frame[i]), int(length[i])
         if bool(both.any()):
             i = int(both.nonzero()[0, 0])
             raise DataError(
-                f"pad_mode 'official': the window of frame {int(frame[i])} overflows both ends of a "
-                f"{int(length[i])}-frame sequence (window span {window_span(frames, tds)}); the official generator "
-                "yields a short window there and fails. Use pad_mode 'edge'."
+                f"pad_mode 'official': the window of frame {t} overflows both ends of a {n}-frame sequence "
+                f"(window span {window_span(frames, tds)}); the official generator yields "
+                f"{len(official_window(t, n, frames, tds))} frames there instead of {frames}, which the official "
+                "model cannot take. Use pad_mode 'edge'."
             )
     return torch.minimum(idx.clamp_min(0), last)
 
@@ -137,12 +159,13 @@ def _check_official_padding(
     need = (frames - 1) * tds
     short = [i for i, p in enumerate(poses_2d) if p.shape[0] < need]
     if short:
-        i = short[0]
+        i, n = short[0], poses_2d[short[0]].shape[0]
+        sizes = [len(official_window(t, n, frames, tds)) for t in range(n)]
         raise DataError(
-            f"pad_mode 'official': {_sequence_name(sequences[i], i)} has {poses_2d[i].shape[0]} frames, "
-            f"fewer than (N-1)*tds = {need} (N={frames}, tds={tds}), so some of its windows overflow "
-            f"both ends, where the official generator yields short windows and fails ({len(short)} "
-            "such sequences). Use pad_mode 'edge'."
+            f"pad_mode 'official': {_sequence_name(sequences[i], i)} has {n} frames, fewer than "
+            f"(N-1)*tds = {need} (N={frames}, tds={tds}), so some of its windows overflow both ends, where the "
+            f"official generator yields windows as short as {min(sizes)} frames instead of {frames}, "
+            f"which the official model cannot take ({len(short)} such sequences). Use pad_mode 'edge'."
         )
 
 

@@ -14,6 +14,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from pstmo.registry import PRESETS as _REGISTRY_PRESETS
+
 #: MOFA strides of the official code per number of input frames N (product = N).
 OFFICIAL_STRIDES: dict[int, tuple[int, ...]] = {
     9: (1, 3, 3),
@@ -162,7 +164,8 @@ class LiftFormerConfig:
 #: Stage I (MPM) is configured by the same dataclass: it shares SEM + TEM with Stage II.
 MPMConfig = STMOConfig
 
-PRESETS: tuple[str, ...] = ("p-stmo-s", "p-stmo", "liftformer")
+#: The papers' model names (:data:`pstmo.registry.PRESETS`), in order.
+PRESETS: tuple[str, ...] = tuple(_REGISTRY_PRESETS)
 
 _STMO_PRESETS: dict[str, dict[str, Any]] = {
     "p-stmo-s": dict(layers=3, channel=256, hidden=512, heads=8),
@@ -187,8 +190,9 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 
 def get_config(preset: str, **overrides: Any):
     """Configuration of a preset (``PRESETS``) with field overrides, e.g. ``frames=81``."""
-    if preset == "liftformer":
-        return LiftFormerConfig(**overrides)
-    if preset not in _STMO_PRESETS:
+    info = _REGISTRY_PRESETS.get(preset)
+    if info is None:
         raise ValueError(f"unknown preset {preset!r}; choose one of {PRESETS}")
+    if info.family == "liftformer":
+        return LiftFormerConfig(**overrides)
     return STMOConfig(**{**_STMO_PRESETS[preset], **overrides})
