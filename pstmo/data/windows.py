@@ -97,6 +97,8 @@ def flip_poses(x: torch.Tensor, skeleton: Skeleton | SequenceABC[int] = H36M_SKE
 def window_span(frames: int, tds: int = 1) -> int:
     """Frames a window covers in the sequence: ``L = (N - 1) * s + 1``."""
     return (frames - 1) * tds + 1
+
+
 def official_window(frame: int, length: int, frames: int, tds: int = 1) -> np.ndarray:
     """The frame indices of the official ``ChunkedGenerator.get_batch`` window of target ``frame``
     in a ``length``-frame sequence (chunk length 1): copies of frame 0 for a left overflow, **else**
@@ -112,8 +114,6 @@ def official_window(frame: int, length: int, frames: int, tds: int = 1) -> np.nd
     else:
         idx = inside
     return idx[::tds]
-
-
 
 
 def window_indices(
@@ -132,9 +132,9 @@ def window_indices(
     last = (length - 1)[:, None]
     if pad_mode == "official":
         both = (frame - pad * tds < 0) & (frame + pad * tds > length - 1)
-            t, n = int(frame[i]), int(length[i])
         if bool(both.any()):
             i = int(both.nonzero()[0, 0])
+            t, n = int(frame[i]), int(length[i])
             raise DataError(
                 f"pad_mode 'official': the window of frame {t} overflows both ends of a {n}-frame sequence "
                 f"(window span {window_span(frames, tds)}); the official generator yields "
