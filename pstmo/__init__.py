@@ -1,14 +1,17 @@
 """pstmo: a runnable companion to P-STMO (ECCV 2022) and LiftFormer.
 
-Modules, one per concept:
+Where things are (DESIGN.md has the layers and the rules):
 
+- ``pstmo.registry``   the names: data sets, model presets, pad and mask modes (torch-free)
 - ``pstmo.skeleton``   the Human3.6M 17-joint layout, left/right, COCO conversion
 - ``pstmo.cameras``    camera tables, projection, world <-> camera transforms
 - ``pstmo.data``       dataset loaders (Human3.6M, MPI-INF-3DHP, HumanEva, demo) and windows
 - ``pstmo.masking``    MPM masks (temporal, spatial, spatio-temporal)
 - ``pstmo.models``     STMO (SEM/TEM/MOFA), the MPM pre-training model, LiftFormer
 - ``pstmo.metrics``    MPJPE, P-MPJPE, N-MPJPE, MPJVE, PCK, AUC
-- ``pstmo.engine``     training and evaluation loops
+- ``pstmo.config``     a run's configuration and the profiles (smoke, demo, paper)
+- ``pstmo.train``      the training loop and the stages; ``pstmo.evaluate`` the papers' protocol
+- ``pstmo.runner``     ablation cells x seeds on a Dask cluster, cached and resumable
 - ``pstmo.complexity`` parameter and FLOP counting as the papers do
 - ``pstmo.viz``        skeleton figures and animations
 """

@@ -48,6 +48,7 @@ from pstmo.data.safe_npz import load_npy
 from pstmo.errors import DataError
 from pstmo.inference import Lifter
 from pstmo.io import atomic_write, check_writable_dir, write_json
+from pstmo.registry import LAYOUTS, MAX_GAP  # named there, torch-free, for the command line
 from pstmo.runtime import resolve_device
 from pstmo.skeleton import (
     COCO_LEFT_JOINTS,
@@ -61,15 +62,6 @@ from pstmo.skeleton import (
 
 MODEL_FPS: float = 50.0
 FPS_TOLERANCE: float = 1.5
-#: Joint layouts of the keypoint file: ``coco`` (COCO-17, reordered to Human3.6M-17 for a model
-#: trained on Human3.6M-ordered 2D), ``h36m`` (already Human3.6M-17), ``native`` (the model's own
-#: layout, e.g. 15 HumanEva joints) and ``coco-native``: COCO-17 fed as they are to a model trained
-#: on COCO-ordered 2D, such as the official in-the-wild checkpoint (``run_in_the_wild.py -k
-#: detectron_pt_coco``); its flipped copy swaps the COCO left/right keypoints, its 3D output (in
-#: Human3.6M order) is flipped back with the checkpoint's skeleton, as the official demo does.
-LAYOUTS: tuple[str, ...] = ("coco", "h36m", "native", "coco-native")
-#: Default longest run of missing frames (image ids) between two detections that is interpolated.
-MAX_GAP: int = 250
 #: Pixel coordinates beyond this magnitude are refused as corrupt.
 MAX_PIXEL: float = 1e6
 #: Memory one frame of a clip takes through the pipeline (keypoints, filled copy, normalised

@@ -8,7 +8,8 @@ labels of the tables read them without importing a model.
 - :data:`PRESETS`: the papers' models by name (``p-stmo-s``, ``p-stmo``, ``liftformer``); their
   sizes live in :mod:`pstmo.models.config`.
 - :data:`PAD_MODES` (:mod:`pstmo.data.windows`), :data:`MASK_MODES` and :data:`MASK_STRATEGIES`
-  (:mod:`pstmo.masking`).
+  (:mod:`pstmo.masking`), the keypoint :data:`LAYOUTS` and the default :data:`MAX_GAP` of
+  :mod:`pstmo.lift`.
 
 The training profiles (``smoke``, ``demo``, ``paper``) are data in :data:`pstmo.config.PROFILES`.
 """
@@ -98,7 +99,20 @@ MASK_MODES: tuple[str, ...] = ("paper", "official")
 #: What MPM masks: whole frames, joints, or both (P-STMO Fig. 4).
 MASK_STRATEGIES: tuple[str, ...] = ("temporal", "spatial", "spatio-temporal")
 
+# ------------------------------------------------------------- lifting your own keypoints (pstmo.lift)
+#: Joint layouts of the keypoint file: ``coco`` (COCO-17, reordered to Human3.6M-17 for a model
+#: trained on Human3.6M-ordered 2D), ``h36m`` (already Human3.6M-17), ``native`` (the model's own
+#: layout, e.g. 15 HumanEva joints) and ``coco-native``: COCO-17 fed as they are to a model trained
+#: on COCO-ordered 2D, such as the official in-the-wild checkpoint (``run_in_the_wild.py -k
+#: detectron_pt_coco``); its flipped copy swaps the COCO left/right keypoints, its 3D output (in
+#: Human3.6M order) is flipped back with the checkpoint's skeleton, as the official demo does.
+LAYOUTS: tuple[str, ...] = ("coco", "h36m", "native", "coco-native")
+#: Default longest run of missing frames (image ids) between two detections that is interpolated.
+MAX_GAP: int = 250
+
 __all__ = [
+    "LAYOUTS",
+    "MAX_GAP",
     "DATASETS",
     "MASK_MODES",
     "MASK_STRATEGIES",

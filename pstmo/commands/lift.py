@@ -15,11 +15,10 @@ from pstmo.commands import (
     float_in,
     int_in,
 )
+from pstmo.registry import LAYOUTS, MAX_GAP
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from pstmo.lift import LAYOUTS, MAX_GAP
-
     p = subparsers.add_parser(
         "lift",
         help="lift 2D keypoints of your own video (COCO JSON / .npy / .npz) to 3D with a checkpoint",
