@@ -9,7 +9,7 @@ labels of the tables read them without importing a model.
   sizes live in :mod:`pstmo.models.config`.
 - :data:`PAD_MODES` (:mod:`pstmo.data.windows`), :data:`MASK_MODES` and :data:`MASK_STRATEGIES`
   (:mod:`pstmo.masking`), the keypoint :data:`LAYOUTS` and the default :data:`MAX_GAP` of
-  :mod:`pstmo.lift`.
+  :mod:`pstmo.lift`; the :data:`MEMORY_BUDGET` of models and lifted clips.
 
 The training profiles (``smoke``, ``demo``, ``paper``) are data in :data:`pstmo.config.PROFILES`.
 """
@@ -110,9 +110,16 @@ LAYOUTS: tuple[str, ...] = ("coco", "h36m", "native", "coco-native")
 #: Default longest run of missing frames (image ids) between two detections that is interpolated.
 MAX_GAP: int = 250
 
+# ------------------------------------------------------------- limits
+#: Memory that one model's float32 weights, or one lifted clip, may take: what the commands
+#: check before they allocate anything (a size from an option or a file is refused above it;
+#: :func:`pstmo.complexity.check_model_memory`, :func:`pstmo.data.keypoints.frame_span`).
+MEMORY_BUDGET: int = 8 * 2**30
+
 __all__ = [
     "LAYOUTS",
     "MAX_GAP",
+    "MEMORY_BUDGET",
     "DATASETS",
     "MASK_MODES",
     "MASK_STRATEGIES",

@@ -10,9 +10,10 @@ import pytest
 from pstmo.cli import main
 from pstmo.data import load_dataset
 from pstmo.data.files import check_files
+from pstmo.data.keypoints import read_keypoints, to_h36m
 from pstmo.data.windows import WindowBatcher
 from pstmo.errors import DataError
-from pstmo.lift import normalize_screen, read_keypoints, to_h36m
+from pstmo.lift import normalize_screen
 
 
 def _obj(v):

@@ -16,7 +16,10 @@ import pytest
 import torch
 
 from pstmo import lift
+from pstmo.data import keypoints
 from pstmo.errors import DataError
+from pstmo.inference import Lifter
+from pstmo.lift import LiftOptions
 
 W, H = 1000, 800
 
@@ -52,17 +55,10 @@ def test_lift_npz_frame_order_normalisation_windowing(tmp_path, tds):
     pix = _pixels()
     path = tmp_path / "kp.npz"
     np.savez(path, keypoints=pix, width=W, height=H)
-    res = lift.lift_keypoints(
-        path,
-        tmp_path / "out",
-        model=ProbeModel(5),
-        frames=5,
-        flip=False,
-        tds=tds,
-        layout="h36m",
-        animation=False,
-        progress=False,
-    )
+    probe = Lifter(ProbeModel(5), 5)
+    options = LiftOptions(flip=False, tds=tds, layout="h36m", animation=False, progress=False)
+    res = lift.lift_keypoints(path, probe, tmp_path / "out", options)
+    assert probe.tds == 1  # the caller's Lifter is unchanged: the windows' TDS rate went to a copy
     T = pix.shape[0]
     expected_xy = pix / W * 2 - [1, H / W]
     first = np.clip(np.arange(T) - 2 * tds, 0, T - 1)  # window t - 2*tds .. t + 2*tds, edge padded
@@ -109,9 +105,9 @@ def test_coco_json_order_conversion_and_gap_filling(tmp_path):
     path = tmp_path / "dets.json"
     path.write_text(json.dumps(dets))
 
-    kp = lift.to_h36m(lift.read_keypoints(path, W, H))
+    kp = keypoints.to_h36m(keypoints.read_keypoints(path, W, H))
     assert len(kp) == 6 and kp.frame_ids == list(range(10, 16))
-    filled, was_filled = lift.fill_missing(kp.xy, kp.score, min_score=0.3)
+    filled, was_filled = keypoints.fill_missing(kp.xy, kp.score, min_score=0.3)
     # limbs map one to one; pelvis = mid-hips, thorax = mid-shoulders, spine between them
     # (pix is linear in time, so interpolated frames land exactly on it too)
     for h in (1, 2, 3, 4, 5, 6, 9, 11, 12, 13, 14, 15, 16):
@@ -147,7 +143,7 @@ def test_string_image_ids_are_ordered_by_their_frame_number(tmp_path, names):
     ]
     path = tmp_path / "dets.json"
     path.write_text(json.dumps(dets))
-    kp = lift.read_keypoints(path, W, H)
+    kp = keypoints.read_keypoints(path, W, H)
     assert kp.frame_ids == list(range(2, 11))  # the frame numbers the ids carry
     assert np.array_equal(kp.xy[:, 0, 0], np.arange(2, 11)) and np.array_equal(
         kp.xy[:, 5, 1], 2 * np.arange(2, 11)
@@ -161,12 +157,12 @@ def test_string_image_ids_with_a_gap_become_missing_frames(tmp_path):
     ]
     path = tmp_path / "dets.json"
     path.write_text(json.dumps(dets))
-    kp = lift.read_keypoints(path, W, H)
+    kp = keypoints.read_keypoints(path, W, H)
     assert kp.frame_ids == [0, 1, 2, 3, 4] and np.isnan(kp.xy[2:4]).all() and (kp.score[2:4] == 0).all()
-    filled, was = lift.fill_missing(kp.xy, kp.score)
+    filled, was = keypoints.fill_missing(kp.xy, kp.score)
     assert np.allclose(filled[:, 0, 0], [0, 1, 2, 3, 4]) and was[2:4].all()
     with pytest.raises(DataError, match=r"2 missing frames between frame 1 and 4 \(more than --max-gap 1\)"):
-        lift.read_keypoints(path, W, H, max_gap=1)
+        keypoints.read_keypoints(path, W, H, max_gap=1)
 
 
 @pytest.mark.parametrize(
@@ -183,33 +179,59 @@ def test_image_ids_that_cannot_be_ordered_are_refused(tmp_path, ids, match):
     path = tmp_path / "dets.json"
     path.write_text(json.dumps([{"image_id": i, "keypoints": [1.0] * 51, "score": 1.0} for i in ids]))
     with pytest.raises(DataError, match=match):
-        lift.read_keypoints(path, W, H)
+        keypoints.read_keypoints(path, W, H)
 
 
 def test_deep_json_and_a_huge_span_are_one_sentence_before_any_allocation(tmp_path):
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(DataError, match=r"deep\.json: JSON nested too deeply to read"):
-        lift.read_keypoints(deep, W, H)
+        keypoints.read_keypoints(deep, W, H)
     far = tmp_path / "far.json"
     far.write_text(json.dumps([{"image_id": i, "keypoints": [1.0] * 51} for i in (0, 10**12)]))
     # 10**12 frames would be ~4 PB of arrays: refused by the estimate, not by MemoryError
     with pytest.raises(
         DataError, match=r"span 1,000,000,000,001 frames, about 3.81e\+06 GiB to lift, more than the 8 GiB"
     ):
-        lift.read_keypoints(far, W, H, max_gap=10**13)
+        keypoints.read_keypoints(far, W, H, max_gap=10**13)
 
 
 def test_fill_missing_holds_edges_and_rejects_never_seen_joint():
     xy = np.arange(5 * 17 * 2, dtype=float).reshape(5, 17, 2)
     score = np.ones((5, 17))
     score[:2, 4] = 0.0  # first two frames of LHip missing -> hold frame 2's value
-    out, filled = lift.fill_missing(xy, score, 0.5)
+    out, filled = keypoints.fill_missing(xy, score, 0.5)
     assert np.allclose(out[0, 4], xy[2, 4]) and np.allclose(out[1, 4], xy[2, 4])
     assert filled[:2, 4].all() and filled.sum() == 2
     score[:, 7] = 0.0
     with pytest.raises(DataError, match="joint 7"):
-        lift.fill_missing(xy, score, 0.5)
+        keypoints.fill_missing(xy, score, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        (dict(layout="mpii"), "layout must be one of coco, h36m, native, coco-native, got 'mpii'"),
+        (dict(min_score=1.5), r"min_score must be in \[0, 1\], got 1.5"),
+        (dict(min_score="0.3"), r"min_score must be in \[0, 1\], got '0.3'"),
+        (dict(batch_size=0), "batch_size must be a positive integer, got 0"),
+        (dict(anim_stride=True), "anim_stride must be a positive integer, got True"),
+        (dict(tds=1.5), "tds must be a positive integer, got 1.5"),
+        (dict(fps=float("inf")), "fps must be a positive number, got inf"),
+        (dict(max_gap=-1), "max_gap must be an integer >= 0, got -1"),
+    ],
+)
+def test_lift_options_are_checked_when_made(options, match):
+    with pytest.raises(DataError, match=match):
+        LiftOptions(**options)
+
+
+def test_lift_options_give_the_windows_tds_rate():
+    assert LiftOptions().window_tds(model_tds=2) == 2  # no fps: the model's own rate
+    assert LiftOptions(fps=100).window_tds(model_tds=1) == 2  # twice training's rate
+    assert LiftOptions(fps=100, tds=3).window_tds(model_tds=1) == 3  # given: kept (within tolerance)
+    with pytest.raises(DataError, match="--tds 2"):
+        LiftOptions(fps=100, tds=1).window_tds(model_tds=1)
 
 
 def test_frame_rate_check_suggests_tds():
@@ -232,19 +254,10 @@ def test_frame_rate_check_suggests_tds():
 def test_default_tds_follows_fps(tmp_path):
     path = tmp_path / "kp.npy"
     np.save(path, _pixels(T=9))
-    res = lift.lift_keypoints(
-        path,
-        tmp_path / "o",
-        model=ProbeModel(3),
-        frames=3,
-        flip=False,
-        fps=100,
-        width=W,
-        height=H,
-        layout="h36m",
-        animation=False,
-        progress=False,
+    options = LiftOptions(
+        flip=False, fps=100, width=W, height=H, layout="h36m", animation=False, progress=False
     )
+    res = lift.lift_keypoints(path, Lifter(ProbeModel(3), 3), tmp_path / "o", options)
     first = np.clip(np.arange(9) - 2, 0, 8)  # fps 100 -> tds 2
     assert np.allclose(
         res.poses_3d[:, 1:, 2], lift.normalize_screen(_pixels(T=9), W, H)[first][:, 1:, 0], atol=1e-6
@@ -263,7 +276,7 @@ def test_bad_arrays_are_clear_errors(tmp_path, content, match):
     path = tmp_path / "bad.npy"
     np.save(path, content)
     with pytest.raises(DataError, match=match) as info:
-        lift.read_keypoints(path, W, H)
+        keypoints.read_keypoints(path, W, H)
     assert "bad.npy" in str(info.value)
 
 
@@ -271,17 +284,17 @@ def test_bad_json_and_missing_size(tmp_path):
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
     with pytest.raises(DataError, match="empty"):
-        lift.read_keypoints(empty, W, H)
+        keypoints.read_keypoints(empty, W, H)
     short = tmp_path / "short.json"
     short.write_text(json.dumps([{"image_id": 0, "keypoints": [0.0] * 50, "score": 1.0, "category_id": 1}]))
     with pytest.raises(DataError, match="51"):
-        lift.read_keypoints(short, W, H)
+        keypoints.read_keypoints(short, W, H)
     npy = tmp_path / "kp.npy"
     np.save(npy, _pixels(T=3))
     with pytest.raises(DataError, match="--width"):
-        lift.read_keypoints(npy)
+        keypoints.read_keypoints(npy)
     with pytest.raises(DataError, match="not found"):
-        lift.read_keypoints(tmp_path / "nope.npy", W, H)
+        keypoints.read_keypoints(tmp_path / "nope.npy", W, H)
 
 
 def test_animation_is_written(tmp_path):
@@ -289,16 +302,8 @@ def test_animation_is_written(tmp_path):
 
     path = tmp_path / "kp.npz"
     np.savez(path, keypoints=_pixels(T=7), res_w=W, res_h=H)
-    res = lift.lift_keypoints(
-        path,
-        tmp_path / "o",
-        model=ProbeModel(3),
-        frames=3,
-        flip=False,
-        layout="h36m",
-        anim_stride=3,
-        progress=False,
-    )
+    options = LiftOptions(flip=False, layout="h36m", anim_stride=3, progress=False)
+    res = lift.lift_keypoints(path, Lifter(ProbeModel(3), 3), tmp_path / "o", options)
     with Image.open(res.animation_path) as im:
         assert im.n_frames == 3  # frames 0, 3, 6
 
@@ -366,9 +371,9 @@ def test_a_nan_coordinate_is_a_missing_joint_not_a_confident_origin(tmp_path):
     kps[1][0] = float("nan")  # x of joint 0 in frame 1 (json.dumps writes NaN)
     path = tmp_path / "nan.json"
     path.write_text(json.dumps(_coco(enumerate(kps))))
-    kp = lift.read_keypoints(path, W, H)
+    kp = keypoints.read_keypoints(path, W, H)
     assert kp.score[1, 0] == 0.0 and np.isnan(kp.xy[1, 0]).all()
-    filled, was = lift.fill_missing(kp.xy, kp.score)
+    filled, was = keypoints.fill_missing(kp.xy, kp.score)
     assert was[1, 0] and np.allclose(filled[1, 0], (good[0, 0] + good[2, 0]) / 2)
 
 
@@ -387,14 +392,14 @@ def test_bad_coco_files_are_one_sentence(tmp_path, content, match):
     path = tmp_path / "kp.json"
     path.write_text(json.dumps(content))
     with pytest.raises(DataError, match=match):
-        lift.read_keypoints(path, W, H)
+        keypoints.read_keypoints(path, W, H)
 
 
 def test_non_utf8_json(tmp_path):
     path = tmp_path / "kp.json"
     path.write_bytes(b"\xff\xfe[\x00")
     with pytest.raises(DataError, match="not UTF-8"):
-        lift.read_keypoints(path, W, H)
+        keypoints.read_keypoints(path, W, H)
 
 
 @pytest.mark.parametrize(
@@ -457,17 +462,8 @@ def _wild_files(wild: dict[str, np.ndarray], tmp_path: Path) -> tuple[Path, Path
 
 def _lift_wild(kp: Path, pth: Path, out: Path, layout: str) -> np.ndarray:
     # the official demo feeds contiguous frames (tds 1) and flips; the fixture's scores are all 1
-    res = lift.lift_keypoints(
-        kp,
-        out,
-        checkpoint=pth,
-        layout=layout,
-        tds=1,
-        flip=True,
-        animation=False,
-        progress=False,
-        device="cpu",
-    )
+    options = LiftOptions(layout=layout, tds=1, flip=True, animation=False, progress=False, device="cpu")
+    res = lift.lift_keypoints(kp, pth, out, options)
     return res.poses_3d
 
 
@@ -483,7 +479,6 @@ def test_official_in_the_wild_checkpoint_matches_the_official_demo(wild, tmp_pat
 
 def test_a_model_trained_on_coco_order_refuses_other_layouts(tmp_path):
     from pstmo.data.windows import flip_poses
-    from pstmo.inference import Lifter
     from pstmo.skeleton import (
         COCO_LEFT_JOINTS,
         COCO_RIGHT_JOINTS,
@@ -497,12 +492,10 @@ def test_a_model_trained_on_coco_order_refuses_other_layouts(tmp_path):
     np.savez(kp, keypoints=_pixels(), width=W, height=H)
     for layout in ("coco", "h36m", "native"):
         with pytest.raises(DataError, match="trained on COCO-ordered 2D keypoints.*--layout coco-native"):
-            lift.lift_keypoints(
-                kp, tmp_path / layout, model=coco, layout=layout, animation=False, progress=False
-            )
-    res = lift.lift_keypoints(
-        kp, tmp_path / "ok", model=coco, layout="coco-native", flip=False, animation=False, progress=False
-    )
+            lift.lift_keypoints(kp, coco, tmp_path / layout, LiftOptions(layout=layout, animation=False))
+    options = LiftOptions(layout="coco-native", flip=False, animation=False, progress=False)
+    res = lift.lift_keypoints(kp, coco, tmp_path / "ok", options)
+    assert coco.input_flip is None  # the caller's Lifter is unchanged: the COCO input flip went to a copy
     expected = lift.normalize_screen(_pixels(), W, H)  # the probe returns its input: COCO order kept
     np.testing.assert_allclose(res.poses_3d[:, 1:, :2], expected[:, 1:], atol=1e-6)
     # the flipped copy of the input swaps COCO pairs (eyes, ears, ...); the 3D output flips back

@@ -28,7 +28,7 @@ MAX_TDS: int = 1_000
 MAX_FRAMES: int = 2_187
 #: Frames per second of keypoints (high-speed cameras included).
 MAX_FPS: float = 10_000.0
-#: Image width / height in pixels (as ``pstmo.lift.MAX_PIXEL``).
+#: Image width / height in pixels (as ``pstmo.data.keypoints.MAX_PIXEL``).
 MAX_PIXELS: float = 1e6
 #: Torch CPU threads, benchmark rounds, notebooks at once.
 MAX_THREADS: int = 1_024

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from pstmo.commands import (
     MAX_COUNT,
@@ -16,6 +17,9 @@ from pstmo.commands import (
     int_in,
 )
 from pstmo.registry import LAYOUTS, MAX_GAP
+
+if TYPE_CHECKING:  # pstmo.lift imports torch: the command line imports it only when it runs
+    from pstmo.lift import LiftOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,21 +72,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
+def options_from_args(args: argparse.Namespace) -> LiftOptions:
+    """The :class:`~pstmo.lift.LiftOptions` of parsed ``pstmo lift`` flags (checked when made)."""
+    from pstmo.lift import LiftOptions
+
+    return LiftOptions(
+        width=args.width, height=args.height, fps=args.fps, tds=args.tds, min_score=args.min_score,
+        max_gap=args.max_gap, layout=args.layout, flip=args.flip, fast=args.fast, batch_size=args.batch_size,
+        seq2seq=args.seq2seq, device=args.device, animation=not args.no_animation, anim_stride=args.anim_stride,
+    )  # fmt: skip
+
+
 def main(args: argparse.Namespace) -> int:
     from pstmo.data.files import check_regular_file
     from pstmo.lift import lift_keypoints
 
     check_device(args.device)
-    # --max-gap: its memory (the frames a gap adds) is checked by pstmo.lift before allocating
+    # --max-gap: its memory (the frames a gap adds) is checked by pstmo.data.keypoints before allocating
     check_bounds({"max_gap": args.max_gap}, {"max_gap": (0, MAX_COUNT)}, prefix="")
     check_regular_file(args.keypoints, "a keypoint file (.json, .npy or .npz)")
     check_regular_file(args.checkpoint, "a checkpoint (.pt / .pth / .bin)")
-    res = lift_keypoints(
-        args.keypoints, args.out, checkpoint=args.checkpoint, tds=args.tds, width=args.width, height=args.height,
-        fps=args.fps, min_score=args.min_score, layout=args.layout, flip=args.flip, device=args.device,
-        batch_size=args.batch_size, animation=not args.no_animation, anim_stride=args.anim_stride,
-        max_gap=args.max_gap, fast=args.fast, seq2seq=args.seq2seq,
-    )  # fmt: skip
+    res = lift_keypoints(args.keypoints, args.checkpoint, args.out, options_from_args(args))
     print(f"lifted {len(res.poses_3d)} frames ({int(res.filled.sum())} joints interpolated)")
     print(f"wrote {res.npz_path}")
     if res.animation_path is not None:
