@@ -45,7 +45,7 @@ from pstmo.complexity import check_model_memory
 from pstmo.config import STAGES, TrainConfig
 from pstmo.errors import CheckpointError, ConfigError
 from pstmo.io import atomic_write
-from pstmo.official import (
+from pstmo.official.weights import (
     config_from_state_dict,
     load_official_checkpoint,
     map_official_state_dict,
@@ -89,11 +89,17 @@ class ModelInfo:
     path: str = ""
 
 
-def build_model(cfg: TrainConfig) -> nn.Module:
-    """The network a stage trains: ``MPM`` (Stage I), ``STMO`` or ``LiftFormer``."""
+def build_run_model(cfg: TrainConfig) -> nn.Module:
+    """The network a run's stage trains: ``MPM`` (Stage I), ``STMO`` or ``LiftFormer``
+    (:func:`pstmo.models.build_model` builds a model from a model configuration alone)."""
     if cfg.stage == "pretrain":
         return models.MPM(cfg.model)
     return models.build_model(cfg.model)
+
+
+#: The old name of :func:`build_run_model` (it collided with :func:`pstmo.models.build_model`), kept
+#: only until ``pstmo.experiments.widgets`` imports the new one; not exported: remove it then.
+build_model = build_run_model
 
 
 def skeleton_to_dict(skeleton: Skeleton) -> dict[str, list]:
@@ -387,7 +393,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> t
     raw = read_torch_file(path)
     if is_pstmo_checkpoint(raw):
         cfg = validate(raw, path)
-        model = build_model(cfg)
+        model = build_run_model(cfg)
         load_state_strict(model, raw["model"], source=str(path))
         skeleton = check_skeleton(raw["skeleton"], cfg.model.joints, path)
         info = ModelInfo(cfg.stage, cfg.frames, cfg.tds, skeleton, cfg, path=str(path))
@@ -430,7 +436,7 @@ def _official_state(raw: Any, path: str | os.PathLike) -> dict[str, torch.Tensor
 
 def infer_official_config(state: Mapping[str, torch.Tensor], source: str = "checkpoint") -> models.STMOConfig:
     """The ``STMOConfig`` of an official Stage II state dict, read off its shapes
-    (:func:`pstmo.official.config_from_state_dict`)."""
+    (:func:`pstmo.official.weights.config_from_state_dict`)."""
     if not any(k.removeprefix("module.").startswith("Transformer_reduce.") for k in state):
         raise CheckpointError(
             f"{source}: no 'Transformer_reduce.*' (MOFA) keys: not an official Stage II state dict"
@@ -489,7 +495,7 @@ def check_encoder_fits(path: str | os.PathLike, have: models.STMOConfig, want: A
 def read_encoder_state(path: str | os.PathLike, fit: Any = None) -> dict[str, torch.Tensor]:
     """The Stage I weights that initialise Stage II (``--pretrained``), with ``pstmo`` names
     (for ``STMO.load_pretrained_encoder``): a ``pstmo`` pretrain checkpoint or an official
-    Stage I ``.pth`` (its names mapped by :func:`pstmo.official.map_official_state_dict`).
+    Stage I ``.pth`` (its names mapped by :func:`pstmo.official.weights.map_official_state_dict`).
     Stage II weights are refused; ``fit``: the Stage II model's configuration, whose sizes the
     weights must have (:func:`check_encoder_fits`)."""
     raw = read_torch_file(path)
@@ -522,7 +528,7 @@ __all__ = [
     "CHECKSUM_KEY",
     "FORMAT",
     "ModelInfo",
-    "build_model",
+    "build_run_model",
     "checksum",
     "load_checkpoint",
     "load_embedded",

@@ -113,13 +113,13 @@ def random_checkpoint(tmp_path):
     """``random_checkpoint(frames=9, model="p-stmo-s", seed=1, path=None)``: a pstmo Stage II
     checkpoint of the smoke-size model with random weights (a fixed function is all a
     comparison needs)."""
-    from pstmo.checkpoint import build_model, save_model
+    from pstmo.checkpoint import build_run_model, save_model
     from pstmo.config import get_profile
 
     def make(frames: int = 9, model: str = "p-stmo-s", seed: int = 1, path=None, **overrides):
         cfg = get_profile("smoke", "lift", model=model, frames=frames, **overrides)
         torch.manual_seed(seed)
-        return save_model(build_model(cfg), cfg, path or tmp_path / f"random-{model}-{frames}.pt")
+        return save_model(build_run_model(cfg), cfg, path or tmp_path / f"random-{model}-{frames}.pt")
 
     return make
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from pstmo.checkpoint import build_model, save_model
+from pstmo.checkpoint import build_run_model, save_model
 from pstmo.cli import main
 from pstmo.config import get_profile
 from pstmo.data import demo_dir
@@ -71,11 +71,12 @@ def work(tmp_path_factory) -> Path:
     (w / "gap.json").write_text(json.dumps([{**det, "keypoints": [1.0] * 51}, {**det, "image_id": 200_000, "keypoints": [1.0] * 51}]))  # fmt: skip
     (w / "short.json").write_text(json.dumps([{**det, "keypoints": [1.0] * 50}]))
     cfg = get_profile("smoke", "lift", frames=9)
-    save_model(build_model(cfg), cfg, w / "stage2.pt")
+    save_model(build_run_model(cfg), cfg, w / "stage2.pt")
     pre = get_profile("smoke", "pretrain", frames=9)
-    save_model(build_model(pre), pre, w / "stage1.pt")
+    save_model(build_run_model(pre), pre, w / "stage1.pt")
     # issue 18: a run trained on COCO-ordered 2D (its skeleton's left/right are COCO's)
-    save_model(build_model(cfg), cfg, w / "stage2_coco.pt", Skeleton(left=COCO_LEFT_JOINTS, right=COCO_RIGHT_JOINTS))
+    coco_skeleton = Skeleton(left=COCO_LEFT_JOINTS, right=COCO_RIGHT_JOINTS)
+    save_model(build_run_model(cfg), cfg, w / "stage2_coco.pt", coco_skeleton)
     torch.save(
         {"format": "pstmo-checkpoint-v2", "stage": "lift", "train_config": cfg.to_dict()}, w / "no_model.pt"
     )
@@ -135,7 +136,7 @@ def _checkpoint_files(w: Path, cfg) -> None:
     wrong stage or size; and a run folder whose last.pt and last.prev.pt are both corrupted."""
     from pstmo.checkpoint import CHECKSUM_KEY, save
     from pstmo.models import MPM, STMO, get_config
-    from pstmo.official import export_official_state_dict
+    from pstmo.official.weights import export_official_state_dict
 
     good = torch.load(w / "stage2.pt", weights_only=True)
     tensor = next(v for v in good["model"].values() if v.is_floating_point() and v.numel() > 4)

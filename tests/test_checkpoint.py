@@ -10,7 +10,7 @@ import torch
 
 from pstmo.checkpoint import (
     CHECKSUM_KEY,
-    build_model,
+    build_run_model,
     checksum,
     load_checkpoint,
     load_model,
@@ -19,14 +19,14 @@ from pstmo.checkpoint import (
     save_model,
 )
 from pstmo.errors import CheckpointError
-from pstmo.official import export_official_state_dict
+from pstmo.official.weights import export_official_state_dict
 from pstmo.state import load_state_strict
 
 
 def test_checkpoint_into_other_configuration_fails_clearly(toy_cfg, tmp_path):
     cfg = toy_cfg()
-    path = save_model(build_model(cfg), cfg, tmp_path / "a.pt")
-    other = build_model(toy_cfg(model_overrides={"dim": 24}))
+    path = save_model(build_run_model(cfg), cfg, tmp_path / "a.pt")
+    other = build_run_model(toy_cfg(model_overrides={"dim": 24}))
     with pytest.raises(
         CheckpointError, match=r"a.pt: does not fit LiftFormer.*shape mismatches, e.g. .*\(16"
     ):
@@ -55,7 +55,7 @@ def test_unreadable_checkpoints_are_one_sentence(tmp_path, content, match):
 
 def test_truncated_checkpoint(toy_cfg, tmp_path):
     cfg = toy_cfg()
-    path = save_model(build_model(cfg), cfg, tmp_path / "a.pt")
+    path = save_model(build_run_model(cfg), cfg, tmp_path / "a.pt")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(CheckpointError, match="cannot be read"):
         load_model(path)
@@ -69,7 +69,7 @@ def test_official_stage1_weights_initialise_stage2(official_tiny, toy_cfg):
     cfg = toy_cfg("lift", "p-stmo-s", frames=int(data["config/frames"]),
                   model_overrides={"channel": int(data["config/channel"]), "hidden": int(data["config/d_hid"]),
                                    "layers": int(data["config/layers"]), "heads": 8})  # fmt: skip
-    model = build_model(cfg)
+    model = build_run_model(cfg)
     copied = model.load_pretrained_encoder(encoder)
     assert copied and all(k.startswith(("sem.", "tem.")) for k in copied)
     compared = 0
@@ -91,7 +91,7 @@ SHAPES = (
 
 def _saved(toy_cfg, tmp_path, stage="lift", model="p-stmo-s"):
     cfg = toy_cfg(stage, model)
-    return save_model(build_model(cfg), cfg, tmp_path / f"{stage}.pt"), cfg
+    return save_model(build_run_model(cfg), cfg, tmp_path / f"{stage}.pt"), cfg
 
 
 def _resave(path, change):
@@ -251,7 +251,7 @@ def test_a_huge_model_is_refused_before_anything_is_built(toy_cfg, tmp_path, mon
         )
 
     _resave(path, grow)
-    monkeypatch.setattr("pstmo.checkpoint.build_model", lambda cfg: pytest.fail("a model was built"))
+    monkeypatch.setattr("pstmo.checkpoint.build_run_model", lambda cfg: pytest.fail("a model was built"))
     with pytest.raises(
         CheckpointError,
         match=r"lift.pt: key 'train_config': this STMOConfig would have about .* GiB budget; refusing",
@@ -328,7 +328,7 @@ def test_official_stage1_of_other_sizes_says_which_options_fit(tmp_path):
     fitting = get_profile(
         "smoke", "lift", frames=243, model_overrides={"channel": 256, "hidden": 512, "layers": 3}
     )
-    model = build_model(fitting)
+    model = build_run_model(fitting)
     assert len(model.load_pretrained_encoder(read_encoder_state(path, fit=fitting.model))) > 50
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 import torch.multiprocessing as mp
 
-from pstmo.checkpoint import build_model, load_checkpoint
+from pstmo.checkpoint import build_run_model, load_checkpoint
 from pstmo.config import TrainConfig, get_profile
 from pstmo.data.synthetic import synthetic_dataset
 from pstmo.train import train
@@ -54,7 +54,7 @@ def test_two_process_gloo_matches_single_process(tmp_path):
     b = load_checkpoint(single.run_dir / "last.pt")
     assert a["step"] == b["step"] == 4
     torch.manual_seed(0)
-    init = build_model(make_cfg(tmp_path, "x"))  # same seed -> same initial weights
+    init = build_run_model(make_cfg(tmp_path, "x"))  # same seed -> same initial weights
     moved = False
     for name, tensor in b["model"].items():
         if name.endswith("attn.k.bias"):

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from pstmo import checkpoint, io
-from pstmo.checkpoint import build_model, load_checkpoint, payload
+from pstmo.checkpoint import build_run_model, load_checkpoint, payload
 from pstmo.train import train
 
 
@@ -28,7 +28,7 @@ class Crash(BaseException):
 def _write(tmp_path: Path, toy_cfg, seed: int) -> tuple[Path, dict]:
     cfg = toy_cfg("lift", "p-stmo-s")
     torch.manual_seed(seed)
-    data = payload(build_model(cfg), cfg)
+    data = payload(build_run_model(cfg), cfg)
     checkpoint.save(tmp_path / "last.pt", data, previous=tmp_path / "last.prev.pt")
     return tmp_path / "last.pt", data
 
@@ -65,7 +65,7 @@ def test_an_interrupted_save_leaves_a_loadable_last_pt(tmp_path, toy_cfg, monkey
     last, old = _write(tmp_path, toy_cfg, seed=3)
     cfg = toy_cfg("lift", "p-stmo-s")
     torch.manual_seed(4)
-    new = payload(build_model(cfg), cfg)
+    new = payload(build_run_model(cfg), cfg)
     if where == "while-writing":
         monkeypatch.setattr(checkpoint.torch, "save", _partial_torch_save)
     elif where == "before-linking":
@@ -118,7 +118,7 @@ def test_a_run_folder_moved_to_another_results_folder_resumes_there(tmp_path, to
     the files they named need not exist any more: the weights are in last.pt."""
     old, new = tmp_path / "old", tmp_path / "new"
     pre = toy_cfg("pretrain", "p-stmo-s", root=old)
-    checkpoint.save_model(build_model(pre), pre, old / "stage1.pt")
+    checkpoint.save_model(build_run_model(pre), pre, old / "stage1.pt")
     first = train(_resumable(toy_cfg, old, pretrained=str(old / "stage1.pt")), dataset=toy_data)
     assert first.run_dir == old / "run" and load_checkpoint(old / "run" / "last.pt")["step"] == 2
     shutil.move(old, new)

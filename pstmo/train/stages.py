@@ -28,7 +28,7 @@ from torch import nn
 
 from pstmo import masking
 from pstmo.cameras import sequence_intrinsics, sequence_root_depth
-from pstmo.checkpoint import build_model, load_checkpoint, read_encoder_state
+from pstmo.checkpoint import build_run_model, load_checkpoint, read_encoder_state
 from pstmo.config import TrainConfig
 from pstmo.data.windows import Batch, WindowBatcher, flip_poses
 from pstmo.errors import CheckpointError
@@ -81,7 +81,7 @@ class Stage:
         self.model = self.build().to(device)
 
     def build(self) -> nn.Module:
-        return build_model(self.cfg)
+        return build_run_model(self.cfg)
 
     def optimizer(self, params: list[nn.Parameter]) -> tuple[torch.optim.Optimizer, Any]:
         opt = torch.optim.Adam(params, lr=self.cfg.lr, amsgrad=True)
@@ -212,7 +212,7 @@ class LiftStage(Stage):
         encoder = None
         if cfg.pretrained and not resuming:  # read (and checked) before anything is built
             encoder = read_encoder_state(cfg.pretrained, fit=cfg.model)
-        model = build_model(cfg)
+        model = build_run_model(cfg)
         if encoder is not None:
             try:
                 model.load_pretrained_encoder(encoder)
