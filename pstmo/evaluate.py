@@ -21,7 +21,7 @@ produced a number. Validation during training may cap the frames per sequence
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -214,6 +214,30 @@ def score(
     preds, keep, skipped = scoreable(preds, keep)
     if skipped:
         protocol += f"; {skipped} clip(s) with fewer than {MIN_SCORED_FRAMES} scored frames skipped"
+    pred_all, tgt_all = scored_frames(preds, keep)
+    actions = [p.action for p, k in zip(preds, keep) for _ in range(int(k.sum()))]
+    per_frame = frame_errors(pred_all, tgt_all, p_mpjpe, official_batch)
+    table = action_tables(per_frame, actions, preds)
+    humaneva = None
+    if {M.fold_action(a) for a in actions} <= {"Walk", "Jog", "Box"}:
+        subjects = [p.subject for p, k in zip(preds, keep) for _ in range(int(k.sum()))]
+        humaneva = M.humaneva_table(per_frame["P-MPJPE"], subjects, actions)
+    pck_v = auc_v = None
+    if pck_joints is not None:
+        pck_v = float(M.pck(pred_all, tgt_all, scale=1000.0, joints=pck_joints))
+        auc_v = float(M.auc(pred_all, tgt_all, scale=1000.0, joints=pck_joints))
+    mpjve = float(table.loc["MPJVE", "Avg"]) if "MPJVE" in table.index else float("nan")
+    return check_metrics(EvalResult(
+        mpjpe=float(table.loc["MPJPE", "Avg"]), p_mpjpe=float(table.loc["P-MPJPE", "Avg"]),
+        n_mpjpe=float(table.loc["N-MPJPE", "Avg"]), mpjve=mpjve, per_action=table, predictions=all_preds,
+        num_scored=len(pred_all), protocol=protocol, pck=pck_v, auc=auc_v, per_subject_action=humaneva,
+        skipped=skipped,
+    ))  # fmt: skip
+
+
+def scored_frames(preds: list[SequencePrediction], keep: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The scored frames of every clip, concatenated: ``pred (F, J, 3)``, ``target (F, J, 3)``;
+    :class:`DataError` when any of them is not finite."""
     pred_all = np.concatenate([p.pred[k] for p, k in zip(preds, keep)])
     tgt_all = np.concatenate([p.target[k] for p, k in zip(preds, keep)])
     for what, arr in (("predictions", pred_all), ("targets", tgt_all)):
@@ -222,16 +246,32 @@ def score(
             raise DataError(
                 f"the {what} of {bad} of {len(arr)} scored frames are NaN or infinite", key="metrics"
             )
-    actions = [p.action for p, k in zip(preds, keep) for _ in range(int(k.sum()))]
-    per_frame = {
-        "MPJPE": M.mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none"),
-        "P-MPJPE": M.p_mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none")
-        if p_mpjpe == "correct"
-        else M.p_mpjpe_official(pred_all, tgt_all, official_batch, scale=1000.0, reduction="none"),
-        "N-MPJPE": M.n_mpjpe(pred_all, tgt_all, scale=1000.0, reduction="none"),
+    return pred_all, tgt_all
+
+
+def frame_errors(
+    pred: np.ndarray, target: np.ndarray, p_mpjpe: str = "correct", official_batch: int = 160
+) -> dict[str, np.ndarray]:
+    """MPJPE, P-MPJPE (per frame, or the official batch means) and N-MPJPE of every frame,
+    ``(F, J, 3)`` metres -> ``(F,)`` mm each."""
+    if p_mpjpe == "correct":
+        procrustes = M.p_mpjpe(pred, target, scale=1000.0, reduction="none")
+    else:
+        procrustes = M.p_mpjpe_official(pred, target, official_batch, scale=1000.0, reduction="none")
+    return {
+        "MPJPE": M.mpjpe(pred, target, scale=1000.0, reduction="none"),
+        "P-MPJPE": procrustes,
+        "N-MPJPE": M.n_mpjpe(pred, target, scale=1000.0, reduction="none"),
     }
-    canon = {M.fold_action(a) for a in actions}
-    if canon <= set(H36M_ACTIONS):
+
+
+def action_tables(
+    per_frame: dict[str, np.ndarray], actions: list[str], preds: list[SequencePrediction]
+) -> pd.DataFrame:
+    """One row per metric of ``per_frame`` (each ``(F,)``, frame ``f`` of ``actions[f]``) and
+    MPJVE (of every clip of ``preds`` longer than one frame), per action then their mean
+    (``Avg``): Human3.6M's actions in the papers' order, other data sets' in order of appearance."""
+    if {M.fold_action(a) for a in actions} <= set(H36M_ACTIONS):
         order, labels = H36M_ACTIONS, H36M_ACTION_LABELS
     else:  # other data sets: actions in order of appearance
         order, labels = tuple(dict.fromkeys(M.fold_action(a) for a in actions)), None
@@ -242,21 +282,7 @@ def score(
         rows.append(
             M.action_table(np.concatenate(vel), vel_actions, order=order, labels=labels, name="MPJVE")
         )
-    table = pd.concat(rows)
-    humaneva = None
-    if canon <= {"Walk", "Jog", "Box"}:
-        subjects = [p.subject for p, k in zip(preds, keep) for _ in range(int(k.sum()))]
-        humaneva = M.humaneva_table(per_frame["P-MPJPE"], subjects, actions)
-    pck_v = auc_v = None
-    if pck_joints is not None:
-        pck_v = float(M.pck(pred_all, tgt_all, scale=1000.0, joints=pck_joints))
-        auc_v = float(M.auc(pred_all, tgt_all, scale=1000.0, joints=pck_joints))
-    return check_metrics(EvalResult(
-        mpjpe=float(table.loc["MPJPE", "Avg"]), p_mpjpe=float(table.loc["P-MPJPE", "Avg"]),
-        n_mpjpe=float(table.loc["N-MPJPE", "Avg"]), mpjve=float(table.loc["MPJVE", "Avg"]) if vel else float("nan"),
-        per_action=table, predictions=all_preds, num_scored=len(pred_all), protocol=protocol, pck=pck_v, auc=auc_v,
-        per_subject_action=humaneva, skipped=skipped,
-    ))  # fmt: skip
+    return pd.concat(rows)
 
 
 def pck_joints_of(dataset: Any, joints: int) -> list[int]:
@@ -333,8 +359,8 @@ def evaluate(
             raise CheckpointError(
                 f"{checkpoint_or_model}: the model takes N={lifter.frames} frames, not {frames}"
             )
-    if skeleton is not None and skeleton.num_joints == lifter.joints:
-        lifter.skeleton = skeleton
+    if skeleton is not None and skeleton.num_joints == lifter.joints and lifter.skeleton != skeleton:
+        lifter = replace(lifter, skeleton=skeleton)  # a copy: the caller's Lifter is never changed
     sequences = ds.sequences(split, subjects=subjects, actions=actions)
     root = getattr(ds, "root_joint", 0)
     preds = predict_sequences(lifter, sequences, flip, max_frames, root, seq2seq)

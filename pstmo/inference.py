@@ -111,9 +111,10 @@ def predict(
     return torch.cat(outs) if outs else torch.zeros(0, windows.shape[-2], 3)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Lifter:
-    """A lifting model ready to lift sequences.
+    """A lifting model ready to lift sequences; frozen: a changed lifter is a copy,
+    ``dataclasses.replace(lifter, tds=2)`` (the copy builds its own fast copy of the model).
 
     ``model``: ``STMO`` or ``LiftFormer`` (``forward(x (B, N, J, 2)).center (B, 1, J, 3)``);
     ``frames``: window size N; ``tds``: TDS rate of the windows; ``skeleton``: gives the flip
@@ -135,7 +136,8 @@ class Lifter:
     batch_size: int | None = None
     embed_once: bool = True
     input_flip: Sequence[int] | None = None
-    _runner: nn.Module | None = field(default=None, repr=False)
+    #: the fast copy of ``model``, built on first use (a cache, not part of the value)
+    _runner: nn.Module | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.frames < 1 or self.frames % 2 == 0:
@@ -144,11 +146,13 @@ class Lifter:
             raise DataError(f"the TDS rate must be >= 1, got {self.tds}", key="tds")
         if self.batch_size is not None and self.batch_size < 1:
             raise DataError(f"batch_size must be >= 1, got {self.batch_size}", key="batch_size")
-        if self.input_flip is not None and sorted(self.input_flip) != list(range(self.joints)):
-            raise DataError(
-                f"input_flip must be a permutation of the model's {self.joints} joints, got {list(self.input_flip)}",
-                key="input_flip",
-            )
+        if self.input_flip is not None:
+            if sorted(self.input_flip) != list(range(self.joints)):
+                raise DataError(
+                    f"input_flip must be a permutation of the model's {self.joints} joints, got {list(self.input_flip)}",
+                    key="input_flip",
+                )
+            object.__setattr__(self, "input_flip", tuple(self.input_flip))  # frozen all the way down
 
     @classmethod
     def from_checkpoint(
@@ -176,12 +180,12 @@ class Lifter:
         if not self.fast:
             return self.model.eval()
         if self._runner is None:
-            self._runner = optimize_for_inference(self.model.eval())
+            object.__setattr__(self, "_runner", optimize_for_inference(self.model.eval()))  # the cache
         return self._runner
 
     def refresh(self) -> Lifter:
-        """Forget the fast copy (call after the model's weights changed, e.g. during training)."""
-        self._runner = None
+        """Forget the cached fast copy (call after the model's weights changed, e.g. during training)."""
+        object.__setattr__(self, "_runner", None)
         return self
 
     def predict(self, windows: torch.Tensor, flip: bool = True) -> torch.Tensor:
@@ -208,6 +212,23 @@ class Lifter:
         loss), about N times fewer windows. Models without that head (LiftFormer, ablations without
         MOFA) raise ``ConfigError``.
         """
+        x = self._checked_poses(pose_2d)
+        T, J = x.shape[0], x.shape[1]
+        perm = flip_permutation(J, self.skeleton) if flip else None
+        centres = tiling_centres(T, self.frames, self.tds) if seq2seq else torch.arange(T)
+        windows = window_indices(centres, torch.full_like(centres, T), self.frames, self.tds)  # (W, N)
+        out = np.empty((T, J, 3), dtype=np.float32)
+        with torch.inference_mode():
+            source, lift_windows = self._sources(x, perm)
+            batch = self._batch(source.device)
+            chunks = zip(centres.split(batch), windows.split(batch))
+            for centre, idx in progress_bar(chunks, progress, desc="lift", total=-(-len(centres) // batch)):
+                pred = _averaged(lift_windows(source[:, idx.to(source.device)].flatten(0, 1)), perm, seq2seq)
+                self._scatter(out, centre, pred, seq2seq)
+        return out
+
+    def _checked_poses(self, pose_2d: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """``pose_2d (T, J, 2)`` as a tensor: T > 0, the model's J, finite."""
         x = pose_2d if torch.is_tensor(pose_2d) else torch.as_tensor(np.asarray(pose_2d, dtype=np.float32))
         if x.ndim != 3 or x.shape[-1] != 2 or x.shape[0] == 0:
             raise DataError(f"expected 2D poses of shape (T > 0, J, 2), got {tuple(x.shape)}", key="pose_2d")
@@ -217,40 +238,42 @@ class Lifter:
             )
         if not torch.isfinite(x).all():
             raise DataError("2D poses contain NaN or infinite values", key="pose_2d")
-        T, J = x.shape[0], x.shape[1]
+        return x
+
+    def _sources(self, x: torch.Tensor, perm: Sequence[int] | None) -> tuple[torch.Tensor, Any]:
+        """What the windows are gathered from, and what lifts them: ``(S, T, J, 2)`` poses and the
+        runner, or (whole-sequence lifting) the ``(S, T, C)`` tokens of ``embed_frames`` and
+        ``lift_tokens``; S = 2 (plain, flipped) with flip (``perm`` not None), else 1."""
         runner = self.runner
-        device = device_of(runner)
-        perm = flip_permutation(J, self.skeleton) if flip else None
-        perm_in = perm if self.input_flip is None else list(self.input_flip)  # 2D input in another order
-        centres = tiling_centres(T, self.frames, self.tds) if seq2seq else torch.arange(T)
-        windows = window_indices(centres, torch.full_like(centres, T), self.frames, self.tds)  # (W, N)
-        out = np.empty((T, J, 3), dtype=np.float32)
-        with torch.inference_mode():
-            seq = x.to(device, torch.float32)[None]  # (1, T, J, 2)
-            if flip:
-                seq = torch.cat([seq, flip_poses(seq, perm_in)])  # (S=2, T, J, 2): plain, flipped
-            if self.embed_once and all(hasattr(self.model, a) for a in ("embed_frames", "lift_tokens")):
-                # SEM once per frame (per frame, so chunks of frames give the same tokens)
-                source = torch.cat([runner.embed_frames(c) for c in seq.split(_EMBED_CHUNK, dim=1)], dim=1)
-                lift_windows = runner.lift_tokens  # (S b, N, C) -> output
-            else:
-                source, lift_windows = seq, runner  # (S b, N, J, 2) -> output
-            batch = self._batch(device)
-            chunks = zip(centres.split(batch), windows.split(batch))
-            for centre, idx in progress_bar(chunks, progress, desc="lift", total=-(-len(centres) // batch)):
-                output = lift_windows(source[:, idx.to(device)].flatten(0, 1))
-                pred = _frames(output) if seq2seq else _center(output)[:, None]  # (S b, K, J, 3)
-                b = len(idx)
-                if flip:
-                    pred = (pred[:b] + flip_poses(pred[b:], perm)) / 2
-                pred = pred.cpu()
-                if seq2seq:
-                    raw = centre[:, None] + self.tds * (torch.arange(self.frames) - self.frames // 2)
-                    keep = raw < T  # past the end: edge padding, that frame is another window's
-                    out[raw[keep].numpy()] = pred[keep].numpy()
-                else:
-                    out[centre.numpy()] = pred[:, 0].numpy()
-        return out
+        seq = x.to(device_of(runner), torch.float32)[None]  # (1, T, J, 2)
+        if perm is not None:
+            perm_in = perm if self.input_flip is None else list(self.input_flip)  # 2D input in another order
+            seq = torch.cat([seq, flip_poses(seq, perm_in)])  # (S=2, T, J, 2): plain, flipped
+        if self.embed_once and all(hasattr(self.model, a) for a in ("embed_frames", "lift_tokens")):
+            # SEM once per frame (per frame, so chunks of frames give the same tokens)
+            tokens = torch.cat([runner.embed_frames(c) for c in seq.split(_EMBED_CHUNK, dim=1)], dim=1)
+            return tokens, runner.lift_tokens  # (S b, N, C) -> output
+        return seq, runner  # (S b, N, J, 2) -> output
+
+    def _scatter(self, out: np.ndarray, centre: torch.Tensor, pred: torch.Tensor, seq2seq: bool) -> None:
+        """Write the predictions ``pred (b, K, J, 3)`` of the windows centred on ``centre (b,)``
+        into ``out (T, J, 3)``: the centre frame (K = 1), or every frame of the window (seq2seq)."""
+        if not seq2seq:
+            out[centre.numpy()] = pred[:, 0].numpy()
+            return
+        raw = centre[:, None] + self.tds * (torch.arange(self.frames) - self.frames // 2)
+        keep = raw < len(out)  # past the end: edge padding, that frame is another window's
+        out[raw[keep].numpy()] = pred[keep].numpy()
+
+
+def _averaged(output: Any, perm: Sequence[int] | None, seq2seq: bool) -> torch.Tensor:
+    """The ``(b, K, J, 3)`` CPU predictions of a model output for ``S b`` windows: the centre
+    frame (K = 1) or every frame (seq2seq), averaged with the flipped-back half when ``perm``."""
+    pred = _frames(output) if seq2seq else _center(output)[:, None]  # (S b, K, J, 3)
+    if perm is not None:
+        b = len(pred) // 2
+        pred = (pred[:b] + flip_poses(pred[b:], perm)) / 2
+    return pred.cpu()
 
 
 def default_batch_size(device: torch.device) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pstmo.checkpoint import build_model, load_model
+from pstmo.checkpoint import build_run_model, load_model
 from pstmo.data.synthetic import synthetic_dataset
 from pstmo.errors import CheckpointError
 from pstmo.evaluate import evaluate, pck_joints_of
@@ -17,7 +17,7 @@ from pstmo.metrics import p_mpjpe
 
 def test_eval_is_per_action_then_mean_over_actions(toy_cfg, one_thread):
     data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
-    model = build_model(toy_cfg())
+    model = build_run_model(toy_cfg())
     res = evaluate(model, dataset=data, frames=9)
     per_frame = np.concatenate(
         [np.linalg.norm(p.pred - p.target, axis=-1).mean(-1) * 1000 for p in res.predictions]
@@ -29,8 +29,18 @@ def test_eval_is_per_action_then_mean_over_actions(toy_cfg, one_thread):
     assert res.num_scored == 144 and "all frames" in res.protocol and "flip on" in res.protocol
 
 
+def test_evaluate_leaves_the_callers_lifter_unchanged(toy_cfg, toy_data, one_thread):
+    """evaluate() lifts with the data set's skeleton (its flip permutation) through a copy."""
+    from pstmo.inference import Lifter
+
+    lifter = Lifter(build_run_model(toy_cfg()), 9)
+    assert toy_data.skeleton is not None
+    res = evaluate(lifter, dataset=toy_data)
+    assert lifter.skeleton is None and math.isfinite(res.mpjpe)
+
+
 def test_max_frames_scores_the_first_frames_and_says_so(toy_cfg, toy_data, one_thread):
-    model = build_model(toy_cfg())
+    model = build_run_model(toy_cfg())
     full = evaluate(model, dataset=toy_data, frames=9)
     capped = evaluate(model, dataset=toy_data, frames=9, max_frames=10)
     assert capped.num_scored == 20 and "first 10 frames" in capped.protocol
@@ -54,7 +64,7 @@ def test_evaluate_official_checkpoint_fixture(official_tiny, toy_data, one_threa
 
 def test_humaneva_table_and_stage1_checkpoints(toy_cfg, one_thread):
     data = synthetic_dataset(test=(("Validate/S1", "Walk 1 chunk0"), ("Validate/S2", "Jog 1 chunk1")))
-    res = evaluate(build_model(toy_cfg()), dataset=data, frames=9, flip=False)
+    res = evaluate(build_run_model(toy_cfg()), dataset=data, frames=9, flip=False)
     table = res.per_subject_action
     assert list(table.columns) == [("Walk", "S1"), ("Jog", "S2"), ("Avg", "")]
     assert table[("Avg", "")].iloc[0] == pytest.approx(res.p_mpjpe, rel=1e-6)  # 2 pairs = 2 actions
@@ -64,7 +74,7 @@ def test_a_stage1_checkpoint_cannot_be_evaluated(toy_cfg, toy_data, tmp_path):
     from pstmo.checkpoint import save_model
 
     cfg = toy_cfg("pretrain", "p-stmo-s")
-    path = save_model(build_model(cfg), cfg, tmp_path / "pre.pt")
+    path = save_model(build_run_model(cfg), cfg, tmp_path / "pre.pt")
     with pytest.raises(CheckpointError, match="Stage I"):
         evaluate(path, dataset=toy_data)
 
@@ -81,7 +91,7 @@ def test_pck_joints_leave_out_the_root():
 def test_official_p_mpjpe_reproduces_the_batch_mean_of_the_official_printout(toy_cfg, one_thread):
     """144 test frames fit in one official test batch of 160: every action gets the batch mean."""
     data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Walking 1"), ("S11", "Eating")))
-    model = build_model(toy_cfg())
+    model = build_run_model(toy_cfg())
     correct = evaluate(model, dataset=data, frames=9)
     official = evaluate(model, dataset=data, frames=9, p_mpjpe="official")
     row = official.per_action.loc["P-MPJPE"]
@@ -170,7 +180,7 @@ def test_evaluate_scores_pck_over_the_layouts_joints(toy_cfg, one_thread):
     from pstmo.data import load_dataset
 
     ds = load_dataset("demo")
-    res = evaluate(build_model(toy_cfg()), dataset=ds, frames=9, pck=True, flip=False)
+    res = evaluate(build_run_model(toy_cfg()), dataset=ds, frames=9, pck=True, flip=False)
     pred = np.concatenate([p.pred for p in res.predictions])
     target = np.concatenate([p.target for p in res.predictions])
     assert res.pck == pytest.approx(float(metrics.pck(pred, target, scale=1000.0, joints=range(1, 17))))
@@ -200,7 +210,7 @@ def test_mean_pose_baseline_predicts_the_mean_training_pose():
 
 
 def test_seq2seq_preview_scores_every_frame_once_and_says_it_is_a_preview(toy_cfg, toy_data, one_thread):
-    model = build_model(toy_cfg(model="p-stmo-s"))  # P-STMO with MOFA: it has the multi-frame head
+    model = build_run_model(toy_cfg(model="p-stmo-s"))  # P-STMO with MOFA: it has the multi-frame head
     papers = evaluate(model, dataset=toy_data, frames=9)
     preview = evaluate(model, dataset=toy_data, frames=9, seq2seq=True)
     assert preview.num_scored == papers.num_scored
@@ -230,7 +240,7 @@ def test_one_frame_clips_are_skipped_and_counted_never_nan(toy_cfg, one_thread):
     from pstmo.errors import DataError
 
     data = synthetic_dataset(test=(("S9", "Walking"), ("S9", "Eating"), ("S11", "Eating")))
-    model = build_model(toy_cfg())
+    model = build_run_model(toy_cfg())
     res = evaluate(model, dataset=_Shortened(data, [1, 30, 40]), frames=9)
     assert res.skipped == 1 and res.metrics["skipped_clips"] == 1 and res.num_scored == 70
     assert "1 clip(s) with fewer than 2 scored frames skipped" in res.protocol
@@ -247,7 +257,7 @@ def test_a_non_finite_metric_is_an_error_not_a_score(toy_cfg, one_thread):
     from pstmo.errors import DataError
 
     data = synthetic_dataset()
-    model = build_model(toy_cfg())
+    model = build_run_model(toy_cfg())
     with torch.no_grad():
         next(p for p in model.parameters() if p.dim() > 1).fill_(float("inf"))
     with pytest.raises(

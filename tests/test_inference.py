@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
-from pstmo.checkpoint import build_model
+from pstmo.checkpoint import build_run_model
 from pstmo.config import get_profile
 from pstmo.data.humaneva import HUMANEVA_SKELETON
 from pstmo.data.windows import flip_poses
@@ -72,7 +74,7 @@ def test_fast_path_equals_reference_path(name, one_thread):
     small = {"channel": 68, "hidden": 136} if extra.get("sem") == "transformer" else {}
     cfg = get_profile("smoke", "lift", model=preset, frames=27, model_overrides={**extra, **small})
     torch.manual_seed(0)
-    model = build_model(cfg).eval()
+    model = build_run_model(cfg).eval()
     with torch.no_grad():  # realistic BatchNorm statistics, not the identity
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm1d):
@@ -94,7 +96,7 @@ def test_fast_path_equals_reference_path(name, one_thread):
 def test_whole_sequence_lifting_embeds_each_frame_once(one_thread):
     """With ``embed_once`` SEM runs on T frames (2T with flip), not on T windows of N frames."""
     cfg = get_profile("smoke", "lift", model="p-stmo-s", frames=27)
-    model = build_model(cfg).eval()
+    model = build_run_model(cfg).eval()
     seen = []
     model.sem.register_forward_hook(lambda m, args, out: seen.append(args[0].shape[:2].numel()))
     pose = torch.randn(50, 17, 2) * 0.3
@@ -107,7 +109,7 @@ def test_whole_sequence_lifting_embeds_each_frame_once(one_thread):
 
 def test_humaneva_model_lifts_with_flip(one_thread):
     cfg = get_profile("smoke", "lift", frames=9, dataset="humaneva")
-    model = build_model(cfg).eval()
+    model = build_run_model(cfg).eval()
     pose = torch.randn(12, 15, 2) * 0.3
     lifter = Lifter(model, 9, skeleton=HUMANEVA_SKELETON)
     out = lifter.lift(pose, flip=True)
@@ -133,10 +135,24 @@ def test_lift_refuses_bad_input():
             Lifter(ConstantPose(torch.zeros(17, 3)), **kwargs)
 
 
+def test_a_lifter_is_frozen_and_changed_by_copies():
+    lifter = Lifter(ConstantPose(torch.zeros(17, 3)), 3, input_flip=list(range(17)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lifter.tds = 2
+    assert lifter.input_flip == tuple(range(17))  # a list given is kept as a tuple: frozen all the way down
+    runner = lifter.runner
+    assert lifter.runner is runner  # the fast copy is built once and cached
+    copy = dataclasses.replace(lifter, tds=2)
+    assert (copy.tds, lifter.tds) == (2, 1) and copy.model is lifter.model
+    assert copy.runner is not runner  # a copy builds its own fast copy (its model may differ)
+    with pytest.raises(DataError, match="TDS rate must be >= 1"):
+        dataclasses.replace(lifter, tds=0)  # a copy is checked as the original was
+
+
 def _stmo_smoke(frames: int = 9):
     cfg = get_profile("smoke", "lift", model="p-stmo-s", frames=frames)
     torch.manual_seed(0)
-    model = build_model(cfg).eval()
+    model = build_run_model(cfg).eval()
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm1d):
@@ -167,4 +183,4 @@ def test_seq2seq_preview_takes_every_frame_from_the_multi_frame_head(fast, one_t
 def test_seq2seq_needs_the_multi_frame_head():
     cfg = get_profile("smoke", "lift", model="liftformer", frames=9)
     with pytest.raises(ConfigError, match="multi-frame head"):
-        Lifter(build_model(cfg).eval(), 9).lift(torch.zeros(12, 17, 2), seq2seq=True)
+        Lifter(build_run_model(cfg).eval(), 9).lift(torch.zeros(12, 17, 2), seq2seq=True)
