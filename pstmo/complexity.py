@@ -59,6 +59,7 @@ from torch.utils import benchmark
 
 from pstmo.errors import ConfigError
 from pstmo.models import LiftFormer, build_model
+from pstmo.registry import MEMORY_BUDGET  # defined there (torch-free), checked here for models
 
 THOP_CONVENTION = (
     "P-STMO (thop 0.1.x): parameters of the Conv/Linear/BatchNorm/nn.LayerNorm modules that run; "
@@ -242,9 +243,6 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-#: Memory that one model's float32 weights, or one lifted clip, may take: what the commands
-#: check before they allocate anything (a size from an option or a file is refused above it).
-MEMORY_BUDGET: int = 8 * 2**30
 #: Bytes of one float32 parameter.
 PARAM_BYTES: int = 4
 
@@ -323,3 +321,38 @@ def check_model_memory(cfg: Any, stage: str = "lift", budget: int = MEMORY_BUDGE
             f"of float32 weights, more than the {budget / 2**30:g} GiB budget; lower its sizes"
         )
     return n
+
+
+# ------------------------------------------------------- the papers' printed Params / FLOPs
+
+
+def printed_match(printed: float | None, exact: float, scale: float = 1e6, decimals: int = 1) -> bool:
+    """Whether a figure printed in a paper (e.g. Params 2.2 in millions) is our ``exact`` count
+    divided by ``scale`` and either truncated or rounded to ``decimals`` places (the papers do both,
+    docs/FIDELITY.md "Counting conventions"). False when nothing is printed."""
+    if printed is None or printed != printed:
+        return False
+    q = 10**decimals
+    value = exact / scale * q
+    candidates = {math.floor(value + 1e-9) / q, round(value) / q}
+    return any(abs(printed - c) < 0.5 / q for c in candidates)
+
+
+def count_columns(table: Any, reported: Any, counts: dict, keys: list, names: dict) -> list[str]:
+    """Add a paper table's Params(M) / FLOPs(M) columns to ``table`` (a DataFrame, in place): the
+    paper's figure, then our exact count at the paper's size (``counts[key]`` from
+    :func:`pstmo.complexity.count`; ``keys`` the table's rows in order). Returns ``names[key]`` of
+    the rows whose printed figures our counts do not reproduce (:func:`printed_match`: Params to
+    0.1M, FLOPs to 1M)."""
+    table["Params(M) (paper)"] = reported["Params(M)"]
+    table["Params(M) (ours, exact)"] = [round(counts[k]["params_paper"] / 1e6, 2) for k in keys]
+    table["FLOPs(M) (paper)"] = reported["FLOPs(M)"].astype("Int64")
+    table["FLOPs(M) (ours, exact)"] = [round(counts[k]["flops_paper"] / 1e6, 1) for k in keys]
+    return [
+        names[k]
+        for k, (_, row) in zip(keys, reported.iterrows())
+        if not (
+            printed_match(row["Params(M)"], counts[k]["params_paper"], 1e6, 1)
+            and printed_match(row["FLOPs(M)"], counts[k]["flops_paper"], 1e6, 0)
+        )
+    ]
