@@ -58,7 +58,7 @@ notebooks: venv
 	cd notebooks && $(abspath $(BIN))/jupytext --sync [0-9][0-9]_*.py
 	$(BIN)/python tools/clean_notebooks.py
 
-# rewrite tests/baseline_images/ after an intended change of pstmo/viz.py (look at them first)
+# rewrite tests/baseline_images/ after an intended change of pstmo/report/viz.py (look at them first)
 viz-baselines: venv
 	$(BIN)/pytest -q -p no:cacheprovider --mpl-generate-path=tests/baseline_images -k matches_baseline tests/test_viz.py
 

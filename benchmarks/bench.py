@@ -44,8 +44,8 @@ from pstmo.errors import PstmoError
 from pstmo.inference import Lifter
 from pstmo.io import write_json
 from pstmo.models import build_model, get_config
-from pstmo.official import official_to_pstmo
-from pstmo.official_code import OfficialCode, build_official, from_official, import_official, to_official
+from pstmo.official.code import OfficialCode, build_official, from_official, import_official, to_official
+from pstmo.official.weights import official_to_pstmo
 from pstmo.paths import results_dir
 from pstmo.skeleton import flip_permutation
 

@@ -27,7 +27,7 @@ from pstmo.data.synthetic import synthetic_dataset
 from pstmo.data.windows import Batch
 from pstmo.masking import stage1_masks
 from pstmo.models import get_config
-from pstmo.official_code import OfficialCode, build_official, from_official, to_official, zero_dropout
+from pstmo.official.code import OfficialCode, build_official, from_official, to_official, zero_dropout
 from pstmo.train import Trainer
 
 JOINTS = 17

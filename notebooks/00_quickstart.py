@@ -27,7 +27,7 @@
 # its error on frames held out from the training subjects stops improving (the `demo` profile:
 # early stopping; the `smoke` profile stops after a fixed few steps), one seed. The checkpoint
 # kept is the one with the lowest error on those held-out frames, never selected on the test
-# split. Both stages go through the one runner of every notebook (`pstmo.runner`, cached: a
+# split. Both stages go through the one runner of every notebook (`pstmo.experiments.runner`, cached: a
 # rerun, or notebook 10 asking for the same run, trains nothing).
 
 # %% tags=["parameters"]
@@ -49,10 +49,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import findings, notebook, paper, viz
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, papers, viz
 
 nb = notebook.setup("00_quickstart", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -126,8 +127,8 @@ display(Markdown(" ".join(lines)))
 res = evaluate(run_dir / "best.pt", dataset=ds, device=device)
 assert abs(res.mpjpe - run["mpjpe"]) < 1e-3, "the run's metrics and this evaluation use one protocol"
 ours = pd.DataFrame([{"Method": f"{model} (N={run['frames']})", "MPJPE": res.mpjpe}])
-reported = paper.paper_table("pstmo_table1")[["Method", "Avg"]].rename(columns={"Avg": "MPJPE"})
-table = paper.beside(ours, reported[reported["Method"].str.startswith("P-STMO")], label=nb.label)
+reported = papers.paper_table("pstmo_table1")[["Method", "Avg"]].rename(columns={"Avg": "MPJPE"})
+table = papers.beside(ours, reported[reported["Method"].str.startswith("P-STMO")], label=nb.label)
 table.loc[len(table)] = {
     "Source": f"baseline ({dataset} data)",
     "Method": "average training pose, no model",

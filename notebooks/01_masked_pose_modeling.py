@@ -35,7 +35,7 @@
 # profile: early stopping on frames held out from the training subjects), at the profile's
 # ablation size (`nb.frames`, $N = 9$), with the settings the paper's claims compare: two values
 # per single-strategy curve (each curve's optimum and one far from it) and the spatio-temporal
-# optimum, `nb.seeds` seeds each, all runs through one runner (`pstmo.runner`: parallel worker
+# optimum, `nb.seeds` seeds each, all runs through one runner (`pstmo.experiments.runner`: parallel worker
 # processes, cached). Each setting is two cells: its Stage I and the Stage II that starts from
 # it. The optimum's Stage I and Stage II and `scratch` are the same runs as notebook 05's
 # `stage1`, +MPM and STMO rows: the runner trains them once. The parameters below restore any grid.
@@ -62,12 +62,14 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from pstmo import findings, masking, notebook, paper, runner, viz
+from pstmo import masking
 from pstmo.checkpoint import load_model
 from pstmo.data import load_dataset
 from pstmo.evaluate import mean_pose_baseline
+from pstmo.experiments import notebook, runner
+from pstmo.experiments.runner import Cell
 from pstmo.inference import sequence_windows
-from pstmo.runner import Cell
+from pstmo.report import findings, papers, viz
 
 nb = notebook.setup("01_masked_pose_modeling", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
 N = frames or nb.frames
@@ -93,7 +95,7 @@ nb.figure(fig, "01_fig2_masking_strategies")
 # held-out validation frames, never on the test split).
 
 # %%
-SETTINGS = (  # cell name (as in pstmo.claims), strategy, q^T, m^S
+SETTINGS = (  # cell name (as in pstmo.report.claims), strategy, q^T, m^S
     [(f"t{q:g}", "temporal", q, 0) for q in temporal_ratios]
     + [(f"s{m}", "spatial", 0.0, m) for m in spatial_joints]
     + [(f"st{q:g}-{m}", "spatio-temporal", q, m) for q, m in st_cells]
@@ -204,9 +206,9 @@ for r in setting_rows:
 ours = pd.DataFrame([
     {"Strategy": names[k], "q^T": r["q^T"], "m^S": r["m^S"], "MPJPE": r["MPJPE (ours)"]} for k, r in best.items()
 ])  # fmt: skip
-reported = paper.paper_table("pstmo_fig4")
+reported = papers.paper_table("pstmo_fig4")
 reported["m^S"] = reported["m^S"].astype("Int64")
-table = paper.beside(ours, reported, label=nb.label, on=["Strategy"])
+table = papers.beside(ours, reported, label=nb.label, on=["Strategy"])
 table = table.rename(columns={"q^S (%)": "q^S (%) (paper)", "q^ST (%)": "q^ST (%) (paper)",
                               "ST gain (mm)": "ST gain (mm) (paper)", f"MPJPE ({nb.label})": f"best MPJPE ({nb.label})"})  # fmt: skip
 nb.table(

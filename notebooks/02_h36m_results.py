@@ -22,10 +22,10 @@
 # from the training subjects stops improving (the `demo` profile: early stopping; the checkpoint
 # kept is the best on those frames, never selected on the test split), at the profile's ablation
 # size (`nb.frames`, $N = 9$), with the profile's small width, `nb.seeds` seeds per row. Every run
-# is a `Cell` of the one runner (`pstmo.runner`: parallel worker processes, cached): Stage I, then
+# is a `Cell` of the one runner (`pstmo.experiments.runner`: parallel worker processes, cached): Stage I, then
 # Stage II from its encoder, and the (*) row from the P-STMO run of the same seed. The two claims
 # of the table (P-STMO below P-STMO-S; the refinement module lowers P-STMO's error) are data
-# (`pstmo.claims`), each judged with what our seeds resolve.
+# (`pstmo.report.claims`), each judged with what our seeds resolve.
 #
 # **Detected 2D on the demo data.** CPN detections exist only for Human3.6M's videos; the demo
 # data are motion capture, without images. The detected-keypoint setting is stood in for by
@@ -55,10 +55,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import findings, notebook, paper
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, papers, tables
 from pstmo.skeleton import JOINT_NAMES
 
 nb = notebook.setup("02_h36m_results", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
@@ -138,7 +139,7 @@ how = (
 )
 cells = list(dict.fromkeys(runs["cell"]))
 stats = {k: findings.cell_stats(runs, k, "mpjpe") for k in cells}
-inputs = paper.keypoints_label(dataset, keypoints)
+inputs = tables.keypoints_label(dataset, keypoints)
 short = "GT" if keypoints == "gt" else ("CPN" if dataset == "h36m" else f"{dataset} det")
 NAMES = {"p-stmo-s": "P-STMO-S", "p-stmo": "P-STMO", "p-stmo (*)": "P-STMO (*)"}
 labels = {k: f"{NAMES[k]}, ours (N={N}, {short})" for k in cells}
@@ -168,12 +169,12 @@ for key, table in per_action.items():
     row["Avg, mean ± std over seeds"] = findings.format_cell(stats[key]) if key in stats else ""
     rows.append(row)
 nb.table(
-    paper.beside(pd.DataFrame(rows), paper.paper_table("pstmo_table1"), label=nb.label),
+    papers.beside(pd.DataFrame(rows), papers.paper_table("pstmo_table1"), label=nb.label),
     "pstmo_table1",
     decimals=1,
     seeds=nb.seeds,
     frames=N,
-    title=paper.title("pstmo_table1", f"MPJPE (mm), detected 2D ({short} here)"),
+    title=papers.title("pstmo_table1", f"MPJPE (mm), detected 2D ({short} here)"),
     note=f"Ours: {nb.label}; 2D inputs: {inputs}; N={N}; seeds {nb.seeds} per row (per-action columns and Avg: "
     f"the mean over seeds); Stage I then Stage II as the paper (the (*) row: refinement module trained on the "
     f"P-STMO run of the same seed); {how}; protocol: {protocol}. 'mean training pose' predicts the average training pose for "
@@ -190,7 +191,7 @@ verdicts = nb.judge("pstmo_table1", runs, baseline=baseline.mpjpe)
 # ## What our numbers show beside the paper's
 
 # %%
-P1 = paper.paper_table("pstmo_table1").set_index("Method")["Avg"]
+P1 = papers.paper_table("pstmo_table1").set_index("Method")["Avg"]
 PAPER_ROW = {"p-stmo-s": "P-STMO-S (N=243)", "p-stmo": "P-STMO (N=243)", "p-stmo (*)": "P-STMO (N=243)(*)"}
 lines = [
     f"- {labels[k]}: {findings.format_cell(s)} mm over {s.n} seed(s), {baseline.mpjpe - s.mean:.1f} mm "
@@ -223,5 +224,5 @@ display(Markdown("\n".join(lines)))
 # ## Like with like
 #
 # `pstmo reproduce --profile paper --dataset h36m --data-dir <prepared Human3.6M> --only table1`
-# trains the paper's recipes (`pstmo.recipes.OFFICIAL_RECIPES`) with CPN inputs on a GPU; an
+# trains the paper's recipes (`pstmo.official.recipes.OFFICIAL_RECIPES`) with CPN inputs on a GPU; an
 # official checkpoint can be scored here with `checkpoint = "<path>"`.

@@ -24,7 +24,7 @@
 # the training subjects stops improving (the `demo` profile: early stopping; the checkpoint kept
 # is the best on those frames, never selected on the test split), at the profile's ablation size
 # (`nb.frames`, $N = 9$) and small width, `nb.seeds` seeds. Stage I and Stage II are two `Cell`s
-# of the one runner (`pstmo.runner`, cached); the kept checkpoint of each seed is then scored with
+# of the one runner (`pstmo.experiments.runner`, cached); the kept checkpoint of each seed is then scored with
 # PCK, AUC and MPJPE. Table 2 compares P-STMO with other methods only, so there is no claim
 # between two of our rows to judge: the table shows our numbers, their spread over seeds and the
 # error of the average training pose beside the paper's.
@@ -49,10 +49,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import findings, metrics, notebook, paper, viz
+from pstmo import metrics
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline, pck_joints_of
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, papers, viz
 from pstmo.skeleton import JOINT_NAMES
 
 nb = notebook.setup("03_mpi_inf_3dhp", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
@@ -107,12 +109,12 @@ ours = pd.DataFrame(
 )  # fmt: skip
 protocol = runs["protocol"].iloc[0]
 nb.table(
-    paper.beside(ours, paper.paper_table("pstmo_table2"), label=nb.label),
+    papers.beside(ours, papers.paper_table("pstmo_table2"), label=nb.label),
     "pstmo_table2",
     decimals=1,
     seeds=nb.seeds,
     frames=N,
-    title=paper.title("pstmo_table2", "PCK (%) and AUC (%) at 150 mm, MPJPE (mm)"),
+    title=papers.title("pstmo_table2", "PCK (%) and AUC (%) at 150 mm, MPJPE (mm)"),
     note=f"Ours: {nb.label}; P-STMO (Stage I then Stage II), ground-truth 2D, N={N}, seeds {nb.seeds} (PCK, AUC, "
     f"MPJPE columns: the mean over seeds); {how}; PCK/AUC over {len(joints)} joints "
     f"({', '.join(JOINT_NAMES[j] for j in joints) if dataset != '3dhp' else 'the 14 of MPI-INF-3DHP'}); "
@@ -154,7 +156,7 @@ nb.figure(fig, "03_pck_curve")
 # ## What our numbers show beside the paper's
 
 # %%
-P2 = paper.paper_table("pstmo_table2").set_index("Method")
+P2 = papers.paper_table("pstmo_table2").set_index("Method")
 at = dict(zip(curves["threshold (mm)"], curves[name]))
 half = next((t for t, v in at.items() if v >= 50), None)
 data_words = {

@@ -22,14 +22,14 @@
 # $n = 27, 81, 243$. Here each model is trained on the embedded demo data until its validation
 # error stops improving (the `demo` profile: early stopping on frames held out from the training
 # subjects, never selected on the test split), at the profile's small LiftFormer, `nb.seeds` seeds
-# per cell, all runs through one runner (`pstmo.runner`: parallel worker processes, cached). The
+# per cell, all runs through one runner (`pstmo.experiments.runner`: parallel worker processes, cached). The
 # receptive fields are the profile's ablation size $N$ (`nb.frames`, 9 in the smoke and demo
 # profiles) and $3N$: our $n = 9, 27$ stand in for the paper's $n = 27, 81$ (both steps
 # $\times 3$, aligned on the smallest, where the paper's best row is), and each cell is named by
 # the paper's row it stands for (`gt-n81` is our $n = 27$ model with ground-truth 2D). On the demo
 # data these are the very runs of notebook 12 (the same configurations; the runner trains them
 # once). Each run's `best.pt` is then scored per (action, subject) pair, and the paper's claims
-# (`pstmo.claims`) are judged on the Avg of the pairs, Table 5's column.
+# (`pstmo.report.claims`) are judged on the Avg of the pairs, Table 5's column.
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides these; see `pstmo sweep` and `pstmo reproduce`).
@@ -53,10 +53,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import findings, metrics, notebook, paper
+from pstmo import metrics
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, papers, tables
 
 nb = notebook.setup("04_humaneva", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
 N = frames or nb.frames
@@ -136,16 +138,16 @@ for cell in CELL:
         {"Method": f"LiftFormer, ours ({CELL[cell].frames} {inputs(cell)}; cell {cell})", **mean, "std (seeds)": stat(cell).std}
     )  # fmt: skip
 rows.append({"Method": "mean training pose (no model)", **base_pairs})
-reported = paper.paper_table("liftformer_table5", footnotes=True)
+reported = papers.paper_table("liftformer_table5", footnotes=True)
 nb.table(
-    paper.beside(pd.DataFrame(rows), reported, label=nb.label),
+    papers.beside(pd.DataFrame(rows), reported, label=nb.label),
     "liftformer_table5",
     decimals=1,
-    title=paper.title("liftformer_table5", "Protocol 2, P-MPJPE (mm) per action and subject"),
+    title=papers.title("liftformer_table5", "Protocol 2, P-MPJPE (mm) per action and subject"),
     note=" ".join(reported.attrs["notes"])
     + f"\n\nOurs: LiftFormer at the {profile} profile's size, our n = {', '.join(map(str, RF))} standing in for the "
     f"paper's n = {', '.join(str(PAPER_N[n]) for n in RF)}, {nb.label}; 2D inputs: "
-    f"{paper.keypoints_label(dataset, 'gt')} (GT) or {paper.keypoints_label(dataset, detected)}; mean over "
+    f"{tables.keypoints_label(dataset, 'gt')} (GT) or {tables.keypoints_label(dataset, detected)}; mean over "
     f"{len(nb.seeds)} seeds ({', '.join(map(str, nb.seeds))}), 'std (seeds)' that of Avg; every cell pools all "
     f"frames of all cameras of its (action, subject) pair; Avg is the mean of the pairs; protocol: {protocol}.",
 )  # fmt: skip

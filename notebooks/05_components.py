@@ -27,9 +27,9 @@
 # Human3.6M. Here each row is trained on the embedded demo data until its validation error stops
 # improving (the `demo` profile: early stopping on frames held out from the training subjects), at
 # the profile's ablation size (`nb.frames`, $N = 9$; the TDS row: $s = 2$, a receptive field of
-# 17 frames), `nb.seeds` seeds per row, all runs through one runner (`pstmo.runner`: parallel
+# 17 frames), `nb.seeds` seeds per row, all runs through one runner (`pstmo.experiments.runner`: parallel
 # worker processes, cached). The two MPM rows share one Stage I run per seed, as the paper's last
-# two rows share a pre-trained encoder. The claims judged below are data (`pstmo.claims`), each
+# two rows share a pre-trained encoder. The claims judged below are data (`pstmo.report.claims`), each
 # verdict with its resolution.
 
 # %% tags=["parameters"]
@@ -48,10 +48,11 @@ tds = 2  # s of the "+TDS" row
 # %%
 from IPython.display import Markdown, display
 
-from pstmo import findings, notebook, paper
 from pstmo.data import load_dataset
 from pstmo.evaluate import mean_pose_baseline
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, papers
 
 nb = notebook.setup("05_components", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
 N = frames or nb.frames
@@ -73,7 +74,7 @@ VARIANTS = {  # Table 3 row -> P-STMO-S overrides
     "stmo+mpm+tds": ABLATIONS["table3/sem+tem+mofa"],
 }
 counts = {k: complexity.count(get_config("p-stmo-s", **v)) for k, v in VARIANTS.items()}
-reported = paper.paper_table("pstmo_table3")
+reported = papers.paper_table("pstmo_table3")
 print(f"{'row':<14}{'Params(M) paper':>16}{'ours':>8}{'FLOPs(M) paper':>16}{'ours':>8}")
 for (k, c), (_, r) in zip(counts.items(), reported.iterrows()):
     print(f"{k:<14}{r['Params(M)']:>16}{c['params_paper_m']:>8}{r['FLOPs(M)']:>16}{c['flops_paper_m']:>8}")
@@ -109,7 +110,7 @@ names = {
     "stmo+mpm+tds": "+TDS",
 }
 table = reported[["SEM", "TEM", "MOFA", "MPM", "TDS"]].copy()
-unmatched = findings.count_columns(table, reported, counts, keys, names)
+unmatched = complexity.count_columns(table, reported, counts, keys, names)
 table["MPJPE (paper)"] = reported["MPJPE"]
 table[f"MPJPE ({nb.label})"] = [findings.format_cell(stats[k]) if k in stats else "-" for k in keys]
 nb.table(

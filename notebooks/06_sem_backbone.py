@@ -21,9 +21,9 @@
 # training subjects), at the profile's ablation size (`nb.frames`, $N = 9$; the Transformer, as in
 # the paper, at a third of that, $N = 3$, with a per-joint width of 2, the smallest that splits the
 # model's width over 17 joints), `nb.seeds` seeds per row, all runs through one runner
-# (`pstmo.runner`: parallel worker processes, cached). The row MLP $L = 1$ is the same run as
+# (`pstmo.experiments.runner`: parallel worker processes, cached). The row MLP $L = 1$ is the same run as
 # notebook 05's SEM + TEM row: the runner trains it once. The claims judged below are data
-# (`pstmo.claims`), each verdict with its resolution.
+# (`pstmo.report.claims`), each verdict with its resolution.
 
 # %% tags=["parameters"]
 # Parameters (papermill overrides these; see `pstmo sweep` and `pstmo reproduce`).
@@ -40,10 +40,11 @@ frames = None  # N of the training runs (None: the profile's ablation N, smoke/d
 # %%
 from IPython.display import Markdown, display
 
-from pstmo import findings, notebook, paper
 from pstmo.data import load_dataset
 from pstmo.evaluate import mean_pose_baseline
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, papers
 
 nb = notebook.setup("06_sem_backbone", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
 N = frames or nb.frames
@@ -64,7 +65,7 @@ ROWS = {
     "mlp-l3": "table4/mlp-l3",
 }
 counts = {k: complexity.count(get_config("p-stmo-s", **ABLATIONS[v])) for k, v in ROWS.items()}
-reported = paper.paper_table("pstmo_table4")
+reported = papers.paper_table("pstmo_table4")
 print(f"{'row':<13}{'N':>5}{'Params(M) paper':>16}{'ours':>8}{'FLOPs(M) paper':>16}{'ours':>8}")
 for (k, c), (_, r) in zip(counts.items(), reported.iterrows()):
     print(
@@ -110,7 +111,7 @@ names = {
 table = reported[["Backbone", "N"]].rename(columns={"N": "N (paper)"})
 table["N (ours)"] = [frames_of.get(k) for k in keys]
 table["N (ours)"] = table["N (ours)"].astype("Int64")
-unmatched = findings.count_columns(table, reported, counts, keys, names)
+unmatched = complexity.count_columns(table, reported, counts, keys, names)
 table["MPJPE (paper)"] = reported["MPJPE"]
 table[f"MPJPE ({nb.label})"] = [findings.format_cell(stats[k]) if k in stats else "-" for k in keys]
 nb.table(

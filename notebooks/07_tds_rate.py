@@ -21,12 +21,12 @@
 # per cell at $N \in \{27, 81, 243\}$. Here the small STMO is trained from scratch on the embedded
 # demo data (the `demo` profile: early stopping on frames held out from the training subjects)
 # at $N \in \{9, 27\}$ and $s \in \{1, 3\}$, `nb.seeds` seeds per cell, all runs through one runner
-# (`pstmo.runner`: parallel worker processes, cached). Our $N = 9$ and $27$ stand in for the
+# (`pstmo.experiments.runner`: parallel worker processes, cached). Our $N = 9$ and $27$ stand in for the
 # paper's $27$ and $81$ (each a factor 3 smaller) and the cells are named after the paper's rows
 # they stand for (`N27-s3` is our $N = 9, s = 3$): $N = 9, s = 3$ and $N = 27, s = 1$ share a
 # receptive field of 27 frames as the paper's $N = 27, s = 3$ and $N = 81, s = 1$ share one of 81.
 # The cell `N27-s1` is the same run as notebook 05's STMO row and notebook 01's `scratch`: the
-# runner trains it once. The claims judged below are data (`pstmo.claims`), each verdict with its
+# runner trains it once. The claims judged below are data (`pstmo.report.claims`), each verdict with its
 # resolution.
 
 # %% tags=["parameters"]
@@ -50,10 +50,11 @@ paper_frames = (
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import findings, notebook, paper, viz
 from pstmo.data import load_dataset
 from pstmo.evaluate import mean_pose_baseline
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, papers, viz
 
 nb = notebook.setup("07_tds_rate", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
 if frames_list is None:
@@ -70,7 +71,7 @@ stands_for = dict(zip(frames_list, paper_frames, strict=True))  # our N -> the p
 from pstmo import complexity
 from pstmo.models import get_config
 
-reported = paper.paper_table("pstmo_table5")
+reported = papers.paper_table("pstmo_table5")
 counts = {n: complexity.count(get_config("p-stmo-s", frames=n)) for n in sorted(set(reported["N"]))}
 print(f"{'N':>4}{'Params(M) paper':>16}{'ours':>8}{'FLOPs(M) paper':>16}{'ours':>8}")
 for n, c in counts.items():
@@ -102,7 +103,7 @@ tds_of = {c.name: c.overrides.get("tds", 1) for c in CELLS}
 ours = pd.DataFrame([
     {"N": stands_for[c.frames], "s": tds_of[c.name], "MPJPE": findings.format_cell(stats[c.name])} for c in CELLS
 ])  # fmt: skip
-table = paper.beside(ours, reported, label=nb.label, on=["N", "s"])
+table = papers.beside(ours, reported, label=nb.label, on=["N", "s"])
 ours_n = {(stands_for[c.frames], tds_of[c.name]): c.frames for c in CELLS}
 table.insert(table.columns.get_loc(f"MPJPE ({nb.label})"), "N, RF (ours)", [
     f"{ours_n[(n, s)]}, {ours_n[(n, s)] * s}" if (n, s) in ours_n else "-" for n, s in zip(table["N"], table["s"])

@@ -29,7 +29,8 @@ fps_seconds = 1.0  # measuring time per model
 import pandas as pd
 import torch
 
-from pstmo import notebook, paper
+from pstmo.experiments import notebook
+from pstmo.report import papers
 from pstmo.runtime import resolve_device
 
 nb = notebook.setup("08_complexity", profile, dataset, data_dir, device, seed, out_dir)
@@ -48,7 +49,7 @@ MODELS = {
     "P-STMO (N=243)": ("p-stmo", 243),
 }
 counts = {k: complexity.count(get_config(m, frames=n)) for k, (m, n) in MODELS.items()}
-reported = paper.paper_table("pstmo_table6").set_index("Method")
+reported = papers.paper_table("pstmo_table6").set_index("Method")
 print(f"{'model':<18}{'Params(M) paper':>16}{'ours':>8}{'FLOPs(M) paper':>16}{'ours':>8}{'params (all)':>14}")
 for k, c in counts.items():
     r = reported.loc[k]
@@ -63,7 +64,6 @@ for k, c in counts.items():
 # %%
 from IPython.display import Markdown, display
 
-from pstmo import findings
 from pstmo.complexity import frames_per_second
 from pstmo.models import build_model
 
@@ -88,11 +88,11 @@ ours = pd.DataFrame(
     ]
 )
 ours["FPS"] = ours["FPS"].astype("Int64")
-reported = paper.paper_table("pstmo_table6")
+reported = papers.paper_table("pstmo_table6")
 reported["FLOPs(M)"] = reported["FLOPs(M)"].astype("Int64")
 reported["FPS"] = reported["FPS"].astype("Int64")
 where = f"{dev.type}" + (f", {threads} thread{'s' if threads != 1 else ''}" if threads else "")
-table = paper.beside(ours, reported, label="ours", on=["Method"]).rename(columns={
+table = papers.beside(ours, reported, label="ours", on=["Method"]).rename(columns={
     "Params(M) (ours)": "Params(M) (ours, exact)", "FLOPs(M) (ours)": "FLOPs(M) (ours, exact)",
     "FPS (ours)": f"FPS (ours, {where})", "Measured by": "Measured by (paper)", "MPJPE": "MPJPE (paper)",
 })  # fmt: skip
@@ -113,8 +113,8 @@ print(complexity.THOP_CONVENTION)
 
 # %%
 matched = [k for k, c in counts.items()
-           if findings.printed_match(reported.set_index("Method").loc[k, "Params(M)"], c["params_paper"], 1e6, 1)
-           and findings.printed_match(float(reported.set_index("Method").loc[k, "FLOPs(M)"]), c["flops_paper"], 1e6, 0)]  # fmt: skip
+           if complexity.printed_match(reported.set_index("Method").loc[k, "Params(M)"], c["params_paper"], 1e6, 1)
+           and complexity.printed_match(float(reported.set_index("Method").loc[k, "FLOPs(M)"]), c["flops_paper"], 1e6, 0)]  # fmt: skip
 unmatched = [k for k in counts if k not in matched]
 text = (
     f"Our exact counts reproduce the printed Params and FLOPs of {len(matched)} of {len(counts)} P-STMO rows"

@@ -20,9 +20,9 @@
 # stopping on frames held out from the training subjects, never selected on the test split), at
 # the profile's ablation size $n$ (`nb.frames`, 9 in the smoke and demo profiles, for the paper's
 # 27) and the profile's small LiftFormer, with the paper's settings scaled by the same ratios (see
-# below), `nb.seeds` seeds per row, all runs through one runner (`pstmo.runner`: parallel worker
+# below), `nb.seeds` seeds per row, all runs through one runner (`pstmo.experiments.runner`: parallel worker
 # processes, cached). Each row is a `Cell` named by the paper's configuration (`d512-h8-b6` is our
-# base model), so the claims of the registry (`pstmo.claims`) find it; the base row is the very
+# base model), so the claims of the registry (`pstmo.report.claims`) find it; the base row is the very
 # run of notebook 12's detected-2D row at the same $n$ (the runner trains it once).
 
 # %% tags=["parameters"]
@@ -41,11 +41,13 @@ detected = "det"  # the paper's CPN inputs: the demo noise model on "demo", CPN 
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import complexity, findings, notebook, paper
+from pstmo import complexity
 from pstmo.data import load_dataset
 from pstmo.evaluate import mean_pose_baseline
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
 from pstmo.models import get_config
-from pstmo.runner import Cell
+from pstmo.report import findings, papers, tables
 
 nb = notebook.setup("09_liftformer_ablations", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
 N = frames or nb.frames or 27  # the paper's Table 6: n = 27
@@ -55,7 +57,7 @@ N = frames or nb.frames or 27  # the paper's Table 6: n = 27
 
 # %%
 # NBVAL_CHECK_OUTPUT
-t6 = paper.paper_table("liftformer_table6")
+t6 = papers.paper_table("liftformer_table6")
 print("Table 6: hidden, heads, blocks -> Params(M) paper / ours")
 for _, r in t6.iterrows():
     c = complexity.count(
@@ -130,7 +132,7 @@ nb.table(
     ),
     "09_liftformer_runs",
     title="Every LiftFormer run of this notebook (one row per cell and seed; cells named by the paper's row)",
-    note=f"{nb.label}; 2D: {paper.keypoints_label(dataset, detected)}; protocol: {protocol}; steps: optimizer steps "
+    note=f"{nb.label}; 2D: {tables.keypoints_label(dataset, detected)}; protocol: {protocol}; steps: optimizer steps "
     "until early stopping",
 )  # fmt: skip
 
@@ -140,7 +142,7 @@ nb.table(
 # %%
 ABOUT = (
     f"Ours: LiftFormer, n={N} (the paper: 27), feed-forward {base.ff_dim}, no weight sharing, {nb.label}, 2D "
-    f"inputs: {paper.keypoints_label(dataset, detected)}; mean ± std over {len(nb.seeds)} seeds "
+    f"inputs: {tables.keypoints_label(dataset, detected)}; mean ± std over {len(nb.seeds)} seeds "
     f"({', '.join(map(str, nb.seeds))}); protocol: {protocol}. Params(M) at paper size: our count of the paper's "
     f"configuration; Params (ours): the model we trained."
 )
@@ -170,7 +172,7 @@ for (_, r), key in zip(t6.iterrows(), PAPER_KEYS):  # the paper repeats its base
 nb.table(
     pd.DataFrame(rows),
     "liftformer_table6",
-    title=paper.title(
+    title=papers.title(
         "liftformer_table6", "hidden size, heads and blocks (MPJPE, P-MPJPE, N-MPJPE in mm; MPJVE mm/frame)"
     ),
     note=ABOUT,

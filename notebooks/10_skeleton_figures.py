@@ -17,7 +17,7 @@
 # profile's $N$: Stage I, then Stage II from its encoder, one seed) on the bundled demo data,
 # each stage until its error on frames held out from the training subjects stops improving (the
 # `demo` profile: early stopping; the checkpoint kept is the best on those frames, never selected
-# on the test split). Both stages are `Cell`s of the one runner (`pstmo.runner`, cached), so after
+# on the test split). Both stages are `Cell`s of the one runner (`pstmo.experiments.runner`, cached), so after
 # notebook 00 this notebook trains nothing: it loads that run's `best.pt`. The text under the
 # figures says, from the numbers, what the model gets right and wrong.
 
@@ -43,10 +43,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import findings, notebook, viz
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline
-from pstmo.runner import Cell
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
+from pstmo.report import findings, viz
 from pstmo.skeleton import H36M_SKELETON
 
 nb = notebook.setup("10_skeleton_figures", profile, dataset, data_dir, device, seed, out_dir)

@@ -44,8 +44,8 @@ out_dir = None  # None: figures/ of the repository
 checkpoint = None  # a trained Stage II / LiftFormer checkpoint (None: the shipped demo model)
 
 # %%
-from pstmo import notebook
-from pstmo.widgets import PoseExplorer
+from pstmo.experiments import notebook
+from pstmo.experiments.widgets import PoseExplorer
 
 nb = notebook.setup("11_explorer", profile, dataset, data_dir, device, seed, out_dir)
 explorer = PoseExplorer(

@@ -20,9 +20,9 @@
 # Here every one of these tables is made from **LiftFormer models** trained in this notebook:
 # one grid of models (2D inputs $\times$ receptive field $\times$ weight sharing, plus two
 # smaller weight-shared models for Table 7), each a `Cell` of the one ablation runner
-# (`pstmo.runner`), reported as mean ± std over seeds and scored on the whole test split with one
+# (`pstmo.experiments.runner`), reported as mean ± std over seeds and scored on the whole test split with one
 # protocol (`pstmo.evaluate`). Each comparison the paper makes is a claim of the registry
-# (`pstmo.claims`), judged from our numbers with its resolution (`Notebook.judge`).
+# (`pstmo.report.claims`), judged from our numbers with its resolution (`Notebook.judge`).
 #
 # **What is reduced, and why.** The paper trains each model for 80 epochs on Human3.6M at
 # $n = 27, 81, 243$ with the base size (512, 8 heads, 6 blocks). Here each model is trained on the
@@ -67,11 +67,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from pstmo import complexity, findings, notebook, paper, viz
+from pstmo import complexity
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import Cell
 from pstmo.models import get_config
-from pstmo.runner import Cell
+from pstmo.report import findings, papers, tables, viz
 from pstmo.skeleton import JOINT_NAMES
 
 nb = notebook.setup("12_liftformer_results", profile, dataset, data_dir, device, seed, out_dir, seeds=seeds)
@@ -84,7 +86,7 @@ N = frames or nb.frames
 
 # %%
 # NBVAL_CHECK_OUTPUT
-t7 = paper.paper_table("liftformer_table7")
+t7 = papers.paper_table("liftformer_table7")
 print("Table 7: receptive field, weight sharing -> Params(M) paper / ours")
 for _, r in t7.iterrows():
     c = complexity.count(
@@ -190,7 +192,7 @@ ABOUT = (
     f"Ours: LiftFormer at the {profile} profile's size (hidden {base.dim}, {base.heads} heads, {base.blocks} blocks, "
     f"feed-forward {base.ff_dim}) unless the row says otherwise; our n = {', '.join(map(str, RF))} stand in for the "
     f"paper's n = {', '.join(str(PAPER_N[n]) for n in RF)}; {nb.label}; 2D inputs: "
-    f"{paper.keypoints_label(dataset, 'gt')} (GT) or {paper.keypoints_label(dataset, detected)}; "
+    f"{tables.keypoints_label(dataset, 'gt')} (GT) or {tables.keypoints_label(dataset, detected)}; "
     f"{len(nb.seeds)} seeds per row ({', '.join(map(str, nb.seeds))}): per-action means over the seeds, "
     f"'std (seeds)' the standard deviation of Avg; protocol: {protocol}. "
     f"'mean training pose' predicts the average training pose for every frame (no model)."
@@ -219,8 +221,8 @@ def mean_per_action(cell):
 def per_action_table(name, metric, cells, what):
     rows = [action_row(label(c), mean_per_action(c), metric, stat(c, metric).std) for c in cells]
     rows.append(action_row("mean training pose (no model)", baseline.per_action, metric))
-    table = paper.beside(pd.DataFrame(rows), paper.paper_table(name), label=nb.label)
-    nb.table(table, name, decimals=1, title=paper.title(name, what), note=ABOUT)
+    table = papers.beside(pd.DataFrame(rows), papers.paper_table(name), label=nb.label)
+    nb.table(table, name, decimals=1, title=papers.title(name, what), note=ABOUT)
 
 
 verdicts = {}
@@ -308,7 +310,7 @@ for _, r in t7.iterrows():
 nb.table(
     pd.DataFrame(rows),
     "liftformer_table7",
-    title=paper.title("liftformer_table7", "weight sharing of the attention layers, ground-truth 2D (mm)"),
+    title=papers.title("liftformer_table7", "weight sharing of the attention layers, ground-truth 2D (mm)"),
     note=ABOUT + " Ours: mean ± std over the seeds.",
 )
 verdicts["liftformer_table7"] = nb.judge("liftformer_table7", runs, baseline=BASELINE)
@@ -326,10 +328,10 @@ ours8 = pd.DataFrame(
     [{"Method": label(f"gt-n{p_max}").replace(" GT", ""), kp_det: stat(f"det-n{p_max}").mean, "GT": stat(f"gt-n{p_max}").mean}]
 )  # fmt: skip
 nb.table(
-    paper.beside(ours8, paper.paper_table("liftformer_table8"), label=nb.label),
+    papers.beside(ours8, papers.paper_table("liftformer_table8"), label=nb.label),
     "liftformer_table8",
     decimals=1,
-    title=paper.title("liftformer_table8", "Protocol 1, MPJPE (mm) by 2D detector"),
+    title=papers.title("liftformer_table8", "Protocol 1, MPJPE (mm) by 2D detector"),
     note=ABOUT,
 )
 verdicts["liftformer_table8"] = nb.judge("liftformer_table8", runs, baseline=BASELINE)
@@ -365,7 +367,7 @@ for sub, p in zip(fig.subfigures(len(shown), 1, squeeze=False)[:, 0], shown):
     )
 caption = (
     f"LiftFormer Fig. 2 counterpart, not the paper's figure: {nb.label}; 2D input: "
-    f"{paper.keypoints_label(dataset, detected)}; test split, flip averaging"
+    f"{tables.keypoints_label(dataset, detected)}; test split, flip averaging"
 )
 fig.text(0.5, 0.0, caption, ha="center", va="top", fontsize=8, wrap=True)
 nb.figure(fig, "12_liftformer_fig2")

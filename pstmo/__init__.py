@@ -11,9 +11,9 @@ Where things are (DESIGN.md has the layers and the rules):
 - ``pstmo.metrics``    MPJPE, P-MPJPE, N-MPJPE, MPJVE, PCK, AUC
 - ``pstmo.config``     a run's configuration and the profiles (smoke, demo, paper)
 - ``pstmo.train``      the training loop and the stages; ``pstmo.evaluate`` the papers' protocol
-- ``pstmo.runner``     ablation cells x seeds on a Dask cluster, cached and resumable
+- ``pstmo.experiments.runner``     ablation cells x seeds on a Dask cluster, cached and resumable
 - ``pstmo.complexity`` parameter and FLOP counting as the papers do
-- ``pstmo.viz``        skeleton figures and animations
+- ``pstmo.report.viz``        skeleton figures and animations
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ __all__ = ["__version__"]
 
 def __getattr__(name: str):  # lazy re-exports keep `import pstmo` fast
     if name == "load_official_checkpoint":
-        from pstmo.official import load_official_checkpoint
+        from pstmo.official.weights import load_official_checkpoint
 
         return load_official_checkpoint
     raise AttributeError(f"module 'pstmo' has no attribute {name!r}")

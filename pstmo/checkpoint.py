@@ -97,11 +97,6 @@ def build_run_model(cfg: TrainConfig) -> nn.Module:
     return models.build_model(cfg.model)
 
 
-#: The old name of :func:`build_run_model` (it collided with :func:`pstmo.models.build_model`), kept
-#: only until ``pstmo.experiments.widgets`` imports the new one; not exported: remove it then.
-build_model = build_run_model
-
-
 def skeleton_to_dict(skeleton: Skeleton) -> dict[str, list]:
     return {"parents": list(skeleton.parents), "left": list(skeleton.left), "right": list(skeleton.right),
             "names": list(skeleton.names)}  # fmt: skip

@@ -269,7 +269,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "doc": "embedded demo data, tiny models, 100 steps: seconds per run on a CPU (numbers are not the papers')",
         "frames": 27,
         "ablation_frames": 9,  # N of the notebooks' ablation cells (Notebook.frames)
-        "seeds": 3,  # an ablation cell is the mean ± std of this many seeds (pstmo.findings)
+        "seeds": 3,  # an ablation cell is the mean ± std of this many seeds (pstmo.report.findings)
         "common": dict(
             dataset="demo",
             tds=1,
@@ -321,7 +321,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "paper": {
         "doc": "the papers' settings on real data, for a GPU: P-STMO from the official README recipes "
-        "(pstmo.recipes.OFFICIAL_RECIPES), LiftFormer from its paper (Sec. 4)",
+        "(pstmo.official.recipes.OFFICIAL_RECIPES), LiftFormer from its paper (Sec. 4)",
         "frames": 243,
         "seeds": 1,
         "common": dict(dataset="h36m", batch_size=160, lr_decay=0.97),  # keypoints: the data set's (registry)
@@ -345,7 +345,7 @@ def official_recipe(stage: str, model: str, dataset: str, keypoints: str) -> dic
     """The official README recipe closest to a run: same stage (``refine`` trains like Stage II; the
     README has no refinement-training command), model, data set and keypoints, else the same stage,
     model and data set, else P-STMO-S's. Returns ``{}`` when the data set has no recipe (HumanEva)."""
-    from pstmo.recipes import OFFICIAL_RECIPES
+    from pstmo.official.recipes import OFFICIAL_RECIPES
 
     official_stage = {"pretrain": "pretrain", "lift": "train", "refine": "train"}[stage]
     keypoints = registry.dataset(dataset).detector(keypoints)

@@ -238,7 +238,7 @@ ROWS: list[tuple[str, list[str], str]] = [
     ("cx-cuda", ["complexity", "--model", "p-stmo-s", "--device", "cuda"], "CUDA"),
     ("cx-model", ["complexity", "--model", "bogus"], "invalid choice"),
     ("cx-components", ["complexity", "--model", "p-stmo-s", "--set", "components=sem,bogus"], "components"),
-    ("cx-misplaced", ["complexity", "--model", "p-stmo-s", "--set", "blocks=2"], "not an option here"),
+    ("cx-misplaced", ["complexity", "--model", "p-stmo-s", "--set", "blocks=2"], "a field of LiftFormer's configuration"),
     ("cx-sem", ["complexity", "--model", "p-stmo-s", "--set", "sem=bogus"], "sem"),
     ("cx-semblocks", ["complexity", "--model", "p-stmo-s", "--set", "sem_blocks=0"], "sem_blocks"),
     ("cx-heads-div", ["complexity", "--model", "p-stmo-s", "--set", "heads=3"], "divisible"),

@@ -21,7 +21,7 @@ from conftest import OFFICIAL, ROOT
 
 from pstmo.cli import main as cli_main
 from pstmo.errors import PstmoError
-from pstmo.official_code import import_official
+from pstmo.official.code import import_official
 
 needs_official = pytest.mark.skipif(
     not (OFFICIAL / "model" / "stmo.py").is_file(), reason=f"official clone not found: {OFFICIAL}"

@@ -1,5 +1,5 @@
-"""The papers' claims as data (pstmo.claims): every claim names a table that exists, its paper values
-are the printed ones (read back through pstmo.paper.paper_table, and a few typed here from the papers),
+"""The papers' claims as data (pstmo.report.claims): every claim names a table that exists, its paper values
+are the printed ones (read back through pstmo.report.papers.paper_table, and a few typed here from the papers),
 and the registry covers the comparisons the notebooks judge."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import dataclasses
 
 import pytest
 
-from pstmo import paper
-from pstmo.claims import CLAIMS, PAPER_ROWS, Claim, claims_for, get_claim
+from pstmo.report import papers
+from pstmo.report.claims import CLAIMS, PAPER_ROWS, Claim, claims_for, get_claim
 
 
 def _printed_value(cell) -> float:
     """The number a PaperCell points at, found with pandas in the paper's table (not via PaperCell.value)."""
-    df = paper.paper_table(cell.table)
+    df = papers.paper_table(cell.table)
     hit = df.index == df.index  # every row
     for column, value in cell.row:
         hit &= (df[column] == value).to_numpy()
@@ -23,7 +23,7 @@ def _printed_value(cell) -> float:
 
 
 def test_every_table_exists_and_ids_are_unique():
-    names = set(paper.table_names())
+    names = set(papers.table_names())
     assert all(c.table in names for c in CLAIMS)
     assert all(cell.table in names for c in CLAIMS for cell in c.printed or ())
     assert len({c.id for c in CLAIMS}) == len(CLAIMS)
@@ -67,7 +67,7 @@ def test_cell_names_say_their_rows():
 
 
 def test_values_typed_from_the_papers():
-    """A few claims checked against the papers' numbers typed here (independent of pstmo.paper)."""
+    """A few claims checked against the papers' numbers typed here (independent of pstmo.report.papers)."""
     expected = {
         "pstmo_table3/stmo+mpm": (44.2, 43.2),  # P-STMO Table 3: MPM 44.2 -> 43.2
         "pstmo_table3/sem+tem vs sem": (51.0, 46.0),
@@ -93,7 +93,7 @@ def test_values_typed_from_the_papers():
 
 
 def test_registry_covers_the_notebooks_comparisons():
-    counts = {t: len(claims_for(t)) for t in paper.table_names()}
+    counts = {t: len(claims_for(t)) for t in papers.table_names()}
     assert counts == {
         "pstmo_table1": 2, "pstmo_table2": 0, "pstmo_table3": 6, "pstmo_table4": 5, "pstmo_table5": 5,
         "pstmo_table6": 0, "pstmo_fig4": 5, "liftformer_table1": 2, "liftformer_table2": 2,

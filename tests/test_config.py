@@ -9,7 +9,7 @@ import pytest
 from pstmo.config import TrainConfig, get_profile
 from pstmo.errors import ConfigError
 from pstmo.models import LiftFormerConfig, STMOConfig
-from pstmo.recipes import OFFICIAL_RECIPES
+from pstmo.official.recipes import OFFICIAL_RECIPES
 from pstmo.train import noam_lambda
 
 

@@ -6,14 +6,14 @@ import math
 
 import pytest
 
-from pstmo.findings import (
+from pstmo.complexity import printed_match
+from pstmo.report.findings import (
     best,
     bullet,
     compare,
     disagreement_sentence,
     format_stats,
     noise_sentence,
-    printed_match,
     scale_sentence,
     seed_stats,
     sentence,
@@ -62,7 +62,7 @@ def test_best_names_the_leader_and_whether_it_is_separated():
 
 
 def test_cells_and_explanations_come_from_the_numbers():
-    from pstmo.findings import explain, format_cell
+    from pstmo.report.findings import explain, format_cell
 
     assert format_cell(seed_stats([1.0, 2.0, 3.0])) == "2.0 ± 1.0" and format_cell(seed_stats([5.0])) == "5.0"
     a, b = seed_stats([160, 170, 165]), seed_stats([158, 168, 163])
@@ -191,7 +191,7 @@ def test_bullet_explains_only_a_difference_our_seeds_would_resolve():
 def test_count_columns_put_ours_beside_the_paper_and_name_the_rows_we_do_not_reproduce():
     import pandas as pd
 
-    from pstmo.findings import count_columns
+    from pstmo.complexity import count_columns
 
     reported = pd.DataFrame({"Params(M)": [6.2, 1.1], "FLOPs(M)": [1482, 536]})
     counts = {  # the first reproduces the printed figures (truncated / rounded), the second does not
@@ -207,7 +207,7 @@ def test_count_columns_put_ours_beside_the_paper_and_name_the_rows_we_do_not_rep
     assert table.loc[0, "Params(M) (ours, exact)"] == 6.22 and table.loc[1, "FLOPs(M) (ours, exact)"] == 330.0
 
 
-# --- judge: one claim of pstmo.claims against a runner's tidy table (cell, seed, metric columns) ---
+# --- judge: one claim of pstmo.report.claims against a runner's tidy table (cell, seed, metric columns) ---
 
 
 def _runs(cells: dict[str, list[float]], metric: str = "mpjpe"):
@@ -219,13 +219,13 @@ def _runs(cells: dict[str, list[float]], metric: str = "mpjpe"):
 
 
 def _claim(paper_a=44.2, paper_b=43.2, metric="mpjpe", **kw):
-    from pstmo.claims import Claim
+    from pstmo.report.claims import Claim
 
     return Claim("test/b", "pstmo_table3", "a", "b", metric, paper_a, paper_b, source="Table 3", **kw)
 
 
 def test_judge_states_the_resolution_and_agrees_beyond_it():
-    from pstmo.findings import judge
+    from pstmo.report.findings import judge
 
     # by hand: means 82 and 78, diff -4; s = 2 for both; SE = sqrt(4/3 + 4/3) = 1.633; resolution 3.266
     v = judge(_claim(), _runs({"a": [80, 82, 84], "b": [76, 78, 80]}))
@@ -244,7 +244,7 @@ def test_judge_states_the_resolution_and_agrees_beyond_it():
 
 
 def test_judge_one_seed_is_no_verdict_never_within_noise():
-    from pstmo.findings import judge
+    from pstmo.report.findings import judge
 
     for cells in ({"a": [80], "b": [76, 78, 80]}, {"a": [80], "b": [79.9]}, {"a": [80, 82], "b": [60]}):
         v = judge(_claim(), _runs(cells))
@@ -253,7 +253,7 @@ def test_judge_one_seed_is_no_verdict_never_within_noise():
 
 
 def test_judge_flags_rows_at_the_average_pose_level():
-    from pstmo.findings import BASELINE_MARGIN, judge
+    from pstmo.report.findings import BASELINE_MARGIN, judge
 
     assert BASELINE_MARGIN == 0.8
     runs = _runs({"a": [88, 90, 92], "b": [60, 62, 64]})  # a at 0.9 x the baseline of 100 mm
@@ -268,7 +268,7 @@ def test_judge_flags_rows_at_the_average_pose_level():
 
 
 def test_judge_flags_a_velocity_no_better_than_a_still_pose():
-    from pstmo.findings import judge
+    from pstmo.report.findings import judge
 
     claim = _claim(1.6, 1.4, metric="mpjve")
     runs = _runs({"a": [9.4, 9.5, 9.6], "b": [4.0, 4.1, 4.2]}, metric="mpjve")  # a at 0.95 x static
@@ -279,7 +279,7 @@ def test_judge_flags_a_velocity_no_better_than_a_still_pose():
 
 
 def test_judge_direction_equal_rows_and_higher_is_better():
-    from pstmo.findings import judge
+    from pstmo.report.findings import judge
 
     runs = _runs({"a": [80, 82, 84], "b": [76, 78, 80]})
     assert judge(_claim(None, None, direction=-1), runs).verdict == "agrees"
@@ -292,8 +292,8 @@ def test_judge_direction_equal_rows_and_higher_is_better():
 
 
 def test_judge_all_one_row_per_claim_run_and_tally():
-    from pstmo.claims import CLAIMS, get_claim
-    from pstmo.findings import JUDGED_COLUMNS, cell_stats, judge_all
+    from pstmo.report.claims import CLAIMS, get_claim
+    from pstmo.report.findings import JUDGED_COLUMNS, cell_stats, judge_all
 
     runs = _runs(
         {"stmo": [80, 82, 84], "stmo+mpm": [76, 78, 80], "stmo+mpm+tds": [77], "sem+tem": [90, 91, 92]}

@@ -162,7 +162,7 @@ def test_official_masks_reproduce_the_official_stage1_loss():
         pytest.skip(f"shared fixture not found at {TRAIN_STEP}")
     from pstmo.losses import mpm_loss
     from pstmo.models import MPM
-    from pstmo.official import config_from_state_dict, load_official_checkpoint
+    from pstmo.official.weights import config_from_state_dict, load_official_checkpoint
 
     f = np.load(TRAIN_STEP)
     n, q, m = (

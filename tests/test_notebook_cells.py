@@ -9,7 +9,7 @@ trained. Then:
   N = 9, s = 1) and 01's ``scratch``; 05's SEM + TEM is 06's MLP L = 1; 05's +MPM (and its Stage I)
   is 01's spatio-temporal optimum ``st0.8-2``;
 - the default grid of each notebook has the two cells of every claim of its paper table
-  (:mod:`pstmo.claims`) that it means to judge.
+  (:mod:`pstmo.report.claims`) that it means to judge.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import matplotlib as mpl
 import pytest
 import torch
 
-from pstmo import claims, notebook
-from pstmo.runner import plan_runs
+from pstmo.experiments import notebook
+from pstmo.experiments.runner import plan_runs
+from pstmo.report import claims
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 #: notebook -> the paper table its verdicts judge

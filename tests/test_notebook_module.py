@@ -1,4 +1,4 @@
-"""pstmo.notebook: the set-up every notebook shares (folders, label, tables, figures, animations)."""
+"""pstmo.experiments.notebook: the set-up every notebook shares (folders, label, tables, figures, animations)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ import pytest  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
 
-from pstmo import notebook, paths, viz  # noqa: E402
+from pstmo import paths  # noqa: E402
+from pstmo.experiments import notebook  # noqa: E402
+from pstmo.report import tables as report_tables  # noqa: E402
+from pstmo.report import viz  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -125,9 +128,9 @@ def _min_width(table: list[list[str]]) -> int:
 
 
 def _per_action_table(label: str) -> pd.DataFrame:
-    """A 17-action table as the notebooks stack it (paper.beside): the paper's rows with 17
+    """A 17-action table as the notebooks stack it (papers.beside): the paper's rows with 17
     actions, ours with two demo actions and the seed spread."""
-    from pstmo import paper
+    from pstmo.report import papers
 
     actions = [f"Action{i:02d}." for i in range(17)]
     theirs = pd.DataFrame(
@@ -139,21 +142,21 @@ def _per_action_table(label: str) -> pd.DataFrame:
           "std (seeds)": 2.1},
          {"Method": "mean training pose (no model)", "Walk (demo)": 166.0, "Kick (demo)": 188.3, "Avg": 177.1}]
     )  # fmt: skip
-    return paper.beside(ours, theirs, label=label)
+    return papers.beside(ours, theirs, label=label)
 
 
 def test_a_17_action_table_is_shown_narrow_with_our_columns_first(nb):
-    from pstmo import paper
-
     df = _per_action_table(nb.label)
-    assert _min_width([list(map(str, df.columns))]) > 2 * paper.DISPLAY_WIDTH  # far too wide as stored
+    assert (
+        _min_width([list(map(str, df.columns))]) > 2 * report_tables.DISPLAY_WIDTH
+    )  # far too wide as stored
     with capture_output() as cap:
         nb.table(df, "99_actions", decimals=1, title="P-STMO Table 1: MPJPE (mm)", note="ours: one seed")
     text = cap.outputs[0].data["text/markdown"]
     tables = _tables(text)
     for table in tables:  # every table shown fits JupyterLab's output area (1,150 px window)
-        assert _min_width(table) <= paper.DISPLAY_WIDTH, table[0]
-        assert _min_width(table) == paper.table_width(pd.DataFrame(table[1:], columns=table[0]))
+        assert _min_width(table) <= report_tables.DISPLAY_WIDTH, table[0]
+        assert _min_width(table) == report_tables.table_width(pd.DataFrame(table[1:], columns=table[0]))
     ours_first = ["Source", "Method", "Walk (demo)", "Kick (demo)", "Avg", "std (seeds)"]  # ours before Avg
     assert tables[0][0] == ours_first
     assert [r[2:4] for r in tables[0][1:] if r[0] != "paper"] == [["109.7", "150.3"], ["166.0", "188.3"]]
@@ -171,13 +174,11 @@ def test_a_17_action_table_is_shown_narrow_with_our_columns_first(nb):
 
 
 def test_a_narrow_table_is_shown_whole_and_a_wide_one_without_per_action_columns_is_cut(nb):
-    from pstmo import paper
-
     narrow = pd.DataFrame([{"N": 27, "s": 3, "MPJPE (paper)": 44.4, f"MPJPE ({nb.label})": 101.2}])
-    assert paper.display_markdown(narrow) == paper.to_markdown(narrow)
+    assert report_tables.display_markdown(narrow) == report_tables.to_markdown(narrow)
     wide = pd.DataFrame([{"cell": "det-n9", **{f"metric_number_{i}": 1.5 + i for i in range(12)}}])
-    tables = _tables(paper.display_markdown(wide, note="a note"))
-    assert len(tables) > 1 and all(_min_width(t) <= paper.DISPLAY_WIDTH for t in tables)
+    tables = _tables(report_tables.display_markdown(wide, note="a note"))
+    assert len(tables) > 1 and all(_min_width(t) <= report_tables.DISPLAY_WIDTH for t in tables)
     assert all(t[0][0] == "cell" for t in tables)  # the row labels repeated
     assert [c for t in tables for c in t[0][1:]] == list(wide.columns[1:])  # every column, in order
 
@@ -232,14 +233,14 @@ def test_config_uses_the_notebooks_parameters(nb):
 )
 def test_notebook_parameters_are_checked_where_they_enter(params, match):
     from pstmo.errors import ConfigError
-    from pstmo.notebook import check_parameters
+    from pstmo.experiments.notebook import check_parameters
 
     with pytest.raises(ConfigError, match=match):
         check_parameters(**{"profile": "smoke", "dataset": "demo", "seed": 0, **params})
 
 
 def test_seeds_of_a_cell(tmp_path):
-    from pstmo import notebook
+    from pstmo.experiments import notebook
 
     nb = notebook.setup("x", out_dir=tmp_path, seed=4, display=lambda *a: None, verbose=False)
     assert nb.seeds == [4, 5, 6]  # smoke profile: 3 seeds per cell

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pstmo.reproduce import NOTEBOOKS, TABLE_TO_NOTEBOOK
+from pstmo.experiments.reproduce import NOTEBOOKS, TABLE_TO_NOTEBOOK
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 REQUIRED = {"profile", "dataset", "data_dir", "device", "seed"}
@@ -23,7 +23,7 @@ def _load(path: Path) -> dict:
 
 def test_notebooks_exist_and_are_listed_in_reproduce_order():
     names = [p.stem for p in NOTEBOOK_FILES if not p.stem.startswith("11_")]
-    assert names == list(NOTEBOOKS), "every notebook except 11_explorer must be in pstmo.reproduce.NOTEBOOKS"
+    assert names == list(NOTEBOOKS), "every notebook except 11_explorer must be in pstmo.experiments.reproduce.NOTEBOOKS"
     assert set(TABLE_TO_NOTEBOOK.values()) <= set(NOTEBOOKS)
 
 

@@ -1,5 +1,5 @@
 """notebooks/README.md maps every table and figure of both papers to the notebook that makes it,
-the same notebook ``pstmo reproduce --only <id>`` runs (``pstmo.reproduce.TABLE_TO_NOTEBOOK``)."""
+the same notebook ``pstmo reproduce --only <id>`` runs (``pstmo.experiments.reproduce.TABLE_TO_NOTEBOOK``)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pstmo import paper
-from pstmo.reproduce import TABLE_TO_NOTEBOOK
+from pstmo.experiments.reproduce import TABLE_TO_NOTEBOOK
+from pstmo.report import papers
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 README = NB_DIR / "README.md"
-#: the figures of both papers (paper.TABLES holds every table; Fig. 1 of each is the architecture)
+#: the figures of both papers (papers.TABLES holds every table; Fig. 1 of each is the architecture)
 FIGURES = (
     "P-STMO Fig. 1",
     "P-STMO Fig. 2",
@@ -39,7 +39,7 @@ def readme_rows() -> dict[str, tuple[str, str]]:
 def test_every_table_and_figure_of_both_papers_has_a_row():
     rows = readme_rows()
     items = [item.split(":")[0] for item, _ in rows.values()]
-    tables = [f"{t.paper} {t.number}" for name, t in paper.TABLES.items() if "fig" not in name]
+    tables = [f"{t.paper} {t.number}" for name, t in papers.TABLES.items() if "fig" not in name]
     missing = [x for x in (*tables, *FIGURES) if x not in items]
     assert not missing, f"notebooks/README.md has no row for {missing}"
     ids = {k for k in TABLE_TO_NOTEBOOK if not re.match(r"pstmo_", k)}

@@ -1,7 +1,7 @@
 """Execute every notebook once, as a reader's "Run All" would, and check what it shows.
 
 One papermill run per notebook (smoke profile, demo data, a temporary results folder; the one
-executor of ``pstmo``, :func:`pstmo.sweep.execute_notebook`) serves three checks:
+executor of ``pstmo``, :func:`pstmo.experiments.sweep.execute_notebook`) serves three checks:
 
 - it runs without an error output (papermill raises on the first failing cell);
 - every figure or animation it saved (``<out_dir>/figures/*.png|gif``) is also an image output
@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pstmo.sweep import execute_notebook, notebook_parameters
+from pstmo.experiments.sweep import execute_notebook, notebook_parameters
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))

@@ -14,7 +14,7 @@ from pstmo.checkpoint import read_encoder_state
 from pstmo.cli import main
 from pstmo.errors import CheckpointError
 from pstmo.models import MPM, STMO, get_config
-from pstmo.official import (
+from pstmo.official.weights import (
     config_from_state_dict,
     export_official_state_dict,
     load_official_checkpoint,

@@ -1,4 +1,4 @@
-"""Internal consistency of the paper numbers typed in pstmo.paper.
+"""Internal consistency of the paper numbers typed in pstmo.report.papers.
 
 Each check has an independent expectation taken from the papers' text: an Avg column is
 the mean of the actions, LiftFormer Table 5's average leaves out S3 Walk (note 1), the
@@ -15,14 +15,8 @@ import pandas as pd
 import pytest
 from conftest import SHARED
 
-from pstmo.paper import (  # noqa: E402
-    KNOWN_INCONSISTENCIES,
-    TABLES,
-    beside,
-    paper_table,
-    to_markdown,
-    write_table,
-)
+from pstmo.report.papers import KNOWN_INCONSISTENCIES, TABLES, beside, paper_table  # noqa: E402
+from pstmo.report.tables import to_markdown, write_table
 
 
 def _mean_checks():
@@ -218,7 +212,8 @@ def test_table5_keeps_its_footnote_marks():
 
 
 def test_detected_inputs_of_the_demo_are_never_called_cpn():
-    from pstmo.paper import keypoints_label, title
+    from pstmo.report.papers import title
+    from pstmo.report.tables import keypoints_label
 
     demo = keypoints_label("demo", "det")
     assert "not CPN" in demo and "noise" in demo

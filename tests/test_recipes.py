@@ -1,4 +1,4 @@
-"""``pstmo.recipes.OFFICIAL_RECIPES`` = the table of docs/FIDELITY.md = the flags of both commands.
+"""``pstmo.official.recipes.OFFICIAL_RECIPES`` = the table of docs/FIDELITY.md = the flags of both commands.
 
 With a clone of the official code at ``OFFICIAL`` the cited README lines are checked too.
 """
@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 
 from pstmo.cli import build_parser
-from pstmo.recipes import OFFICIAL_DEFAULTS, OFFICIAL_RECIPES, RECIPE_FIELDS
+from pstmo.official.recipes import OFFICIAL_DEFAULTS, OFFICIAL_RECIPES, RECIPE_FIELDS
 
 FIDELITY = ROOT / "docs" / "FIDELITY.md"
 OFFICIAL = Path("/work/official/P-STMO")

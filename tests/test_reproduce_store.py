@@ -9,8 +9,8 @@ import nbformat
 import papermill as pm
 import pytest
 
-from pstmo import runner
-from pstmo.reproduce import NotebookRun, _provenance, default_jobs, shared_cluster, store_outputs
+from pstmo.experiments import runner
+from pstmo.experiments.reproduce import NotebookRun, _provenance, default_jobs, shared_cluster, store_outputs
 
 
 def _notebook(path, extra=""):

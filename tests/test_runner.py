@@ -1,4 +1,4 @@
-"""pstmo.runner: fingerprints, the DONE.json cache, shared Stage I runs, resume, the table, Dask clients."""
+"""pstmo.experiments.runner: fingerprints, the DONE.json cache, shared Stage I runs, resume, the table, Dask clients."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pstmo import runner
 from pstmo.config import get_profile
 from pstmo.errors import ConfigError, TrainingError
-from pstmo.runner import Cell, history, plan_runs, run_cells, run_fingerprint
+from pstmo.experiments import runner
+from pstmo.experiments.runner import Cell, history, plan_runs, run_cells, run_fingerprint
 
 FAST = {"max_steps": 3, "epochs": 1, "eval_max_frames": 16}
 MPM = Cell("mpm", stage="pretrain", frames=9, overrides=FAST)
@@ -147,7 +147,7 @@ def test_bad_cells_are_refused_before_any_run(tmp_path):
 
 
 def test_importing_the_runner_does_not_import_dask():
-    code = "import sys, pstmo.runner; print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))"
+    code = "import sys, pstmo.experiments.runner; print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

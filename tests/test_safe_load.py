@@ -22,13 +22,13 @@ import numpy as np
 import pytest
 
 from pstmo.cli import main
-from pstmo.official.verify import verify_fixture
 from pstmo.data import demo_dir, load_dataset
 from pstmo.data.files import check_files
 from pstmo.data.h36m import load_h36m
 from pstmo.data.keypoints import read_keypoints
 from pstmo.data.safe_npz import load_npy, open_npz
 from pstmo.errors import DataError
+from pstmo.official.verify import verify_fixture
 
 T = 6
 H36M_SYMMETRY = [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]

@@ -1,4 +1,4 @@
-"""pstmo.sweep: resumable papermill sweeps over a tiny throwaway notebook."""
+"""pstmo.experiments.sweep: resumable papermill sweeps over a tiny throwaway notebook."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pstmo.sweep import grid_points, parse_grid, parse_value, point_name, run_sweep  # noqa: E402
+from pstmo.experiments.sweep import grid_points, parse_grid, parse_value, point_name, run_sweep  # noqa: E402
 
 NOTEBOOK_CODE = """
 import json, pathlib
 pathlib.Path(out_dir, "runs.txt").open("a").write("run\\n")
 if fail_at is not None and x == fail_at:
     raise RuntimeError(f"planned failure at x={x}")
-from pstmo.paper import write_summary
+from pstmo.report.tables import write_summary
 write_summary(out_dir, {"x": x, "y": y, "profile": profile}, {"score": 10 * x + y})
 """
 
@@ -100,7 +100,7 @@ def test_cli_sweep_runs_the_grid(tmp_path, capsys):
 
 
 def test_reproduce_only_accepts_names_and_table_ids():
-    from pstmo.reproduce import NOTEBOOKS, resolve_only
+    from pstmo.experiments.reproduce import NOTEBOOKS, resolve_only
 
     assert resolve_only(None) == list(NOTEBOOKS)
     assert resolve_only(["table3", "fig4", "liftformer_table6", "08"]) == [
@@ -127,7 +127,7 @@ LIFTFORMER_ITEMS = {
 
 @pytest.mark.parametrize("item", sorted(LIFTFORMER_ITEMS))
 def test_each_liftformer_item_maps_to_the_notebook_that_makes_it(item):
-    from pstmo.reproduce import TABLE_TO_NOTEBOOK, resolve_only
+    from pstmo.experiments.reproduce import TABLE_TO_NOTEBOOK, resolve_only
 
     assert TABLE_TO_NOTEBOOK[item] == LIFTFORMER_ITEMS[item]
     assert resolve_only([item]) == [LIFTFORMER_ITEMS[item]]
@@ -138,13 +138,13 @@ def test_each_liftformer_item_maps_to_the_notebook_that_makes_it(item):
 
 def test_reproduce_only_runs_the_selected_notebook(tmp_path, monkeypatch, capsys):
     """`pstmo reproduce --only liftformer_table5` executes 04_humaneva alone, with the parameters."""
-    import pstmo.sweep
+    import pstmo.experiments.sweep
     from pstmo import paths
     from pstmo.cli import main
 
     calls = []
     monkeypatch.setattr(
-        pstmo.sweep, "execute_notebook", lambda src, dst, params, **kw: calls.append((src, params))
+        pstmo.experiments.sweep, "execute_notebook", lambda src, dst, params, **kw: calls.append((src, params))
     )
     monkeypatch.setattr(paths, "results_dir", lambda *parts, create=True: tmp_path.joinpath(*parts))
     (tmp_path / "notebooks").mkdir()
@@ -155,7 +155,7 @@ def test_reproduce_only_runs_the_selected_notebook(tmp_path, monkeypatch, capsys
 
 
 def test_reproduce_runs_notebooks_in_parallel_reports_failures_and_keeps_their_order(tmp_path):
-    from pstmo.reproduce import run_reproduce
+    from pstmo.experiments.reproduce import run_reproduce
 
     nb_dir = tmp_path / "nbs"
     nb_dir.mkdir()

@@ -22,7 +22,7 @@ import matplotlib as mpl  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from pstmo import viz  # noqa: E402
+from pstmo.report import viz  # noqa: E402
 from pstmo.skeleton import H36M_SKELETON, PARENTS, Skeleton  # noqa: E402
 
 BASELINE_DIR = Path(__file__).resolve().parent / "baseline_images"
@@ -368,7 +368,7 @@ def test_reconstruction_figure_has_input_recon_and_truth_rows():
 def test_learning_curves_mark_each_runs_selected_epoch():
     import pandas as pd
 
-    from pstmo import viz
+    from pstmo.report import viz
 
     rows = []
     for cell, offset in (("a", 0.0), ("b", 10.0)):

@@ -11,9 +11,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from pstmo.checkpoint import load_model  # noqa: E402
+from pstmo.experiments.widgets import SHIPPED, PoseExplorer, text_cap_heights, window  # noqa: E402
 from pstmo.inference import predict, sequence_windows  # noqa: E402
-from pstmo.viz import to_upright  # noqa: E402
-from pstmo.widgets import SHIPPED, PoseExplorer, text_cap_heights, window  # noqa: E402
+from pstmo.report.viz import to_upright  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,7 +32,7 @@ def explorer(_one_thread):
 
 def test_opens_on_the_shipped_trained_model(explorer):
     from pstmo.data import demo_model_path
-    from pstmo.widgets import embedded_mpm
+    from pstmo.experiments.widgets import embedded_mpm
 
     assert explorer.model.value == SHIPPED and explorer.model.options[0] == SHIPPED
     assert explorer.bundle.trained and explorer.bundle.frames == 27
@@ -74,7 +74,7 @@ def test_untrained_model_is_announced(explorer):
 def test_figure_text_is_readable_at_display_size(_one_thread):
     """Capital letters of every label at least 10 px high where the PNG is shown (at its own
     size), and the image fits JupyterLab's output area at a 1,150 px window (716 px)."""
-    from pstmo.widgets import png_size
+    from pstmo.experiments.widgets import png_size
 
     exp = PoseExplorer(dataset="demo", device="cpu", results_dir="/nonexistent")  # default size and dpi
     for model in (SHIPPED, "untrained P-STMO-S"):  # the untrained one adds a warning title
@@ -168,10 +168,10 @@ def test_the_explorer_notebook_writes_no_file(tmp_path, monkeypatch, _one_thread
     under results/ or figures/: no figure of another notebook is replaced."""
     from pathlib import Path
 
-    import pstmo.notebook
+    import pstmo.experiments.notebook
 
     monkeypatch.setenv("PSTMO_ROOT", str(tmp_path))
-    monkeypatch.setattr(pstmo.notebook, "_ipython_display", lambda *objs: None)
+    monkeypatch.setattr(pstmo.experiments.notebook, "_ipython_display", lambda *objs: None)
     source = (Path(__file__).resolve().parents[1] / "notebooks" / "11_explorer.py").read_text()
     exec(compile(source, "11_explorer.py", "exec"), {"__name__": "__main__"})
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -196,7 +196,7 @@ def test_checkpoint_predictions_match_inference(tmp_path, random_checkpoint):
 
 
 def test_image_is_shown_at_its_own_size(explorer):
-    from pstmo.widgets import png_size
+    from pstmo.experiments.widgets import png_size
 
     width, height = png_size(explorer.image.value)
     assert (explorer.image.layout.width, explorer.image.layout.height) == (f"{width}px", f"{height}px")
@@ -240,7 +240,7 @@ def test_trained_runs_are_listed_and_repo_relative_paths_resolve(tmp_path, monke
 
 
 def test_play_pace_drops_frames_instead_of_lagging():
-    from pstmo.widgets import PLAY_INTERVAL_MS, play_pace
+    from pstmo.experiments.widgets import PLAY_INTERVAL_MS, play_pace
 
     assert play_pace(0.01) == (PLAY_INTERVAL_MS, 1)  # a fast redraw: every frame, at the base rate
     interval, step = play_pace(0.7)  # a 0.7 s redraw

@@ -90,7 +90,7 @@ def clean(nb: nbformat.NotebookNode, fresh: nbformat.NotebookNode | None = None,
 
 def execute(path: Path) -> nbformat.NotebookNode:
     """Run ``path`` in the smoke profile into a temporary folder and return the executed notebook."""
-    from pstmo.sweep import execute_notebook
+    from pstmo.experiments.sweep import execute_notebook
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "executed.ipynb"

@@ -11,7 +11,7 @@ The official model classes (``model/stmo.py`` ``Model`` for Stage II, ``model/st
 ``Model_MAE`` for Stage I), the official loss (``common/utils.py`` ``mpjpe_cal``), the in-the-wild
 demo (``in_the_wild/generators.py``, ``in_the_wild/inference_3d.py``) and the training generator
 (``common/generator_tds.py``) are **imported from the clone the user names** through the
-package's one bridge, :mod:`pstmo.official_code`; nothing of the official code is copied here.
+package's one bridge, :mod:`pstmo.official.code`; nothing of the official code is copied here.
 The first two kinds are those of the shared fixtures README (``../shared/fixtures/README.md``):
 
 - ``forward`` (format of ``official_pstmo_tiny.npz``): random weights, randomized BatchNorm
@@ -55,7 +55,7 @@ from torch import nn
 from pstmo.io import atomic_write
 from pstmo.models import STMOConfig
 from pstmo.models.config import official_strides
-from pstmo.official_code import (
+from pstmo.official.code import (
     OfficialCode,
     from_official,
     import_official,

@@ -1,6 +1,6 @@
 """``pstmo official verify FIXTURE.npz``: prove that pstmo reproduces the official P-STMO.
 
-Two kinds of fixture, recognised by their keys (``pstmo.official_verify``; formats in the
+Two kinds of fixture, recognised by their keys (``pstmo.official.verify``; formats in the
 shared fixtures README):
 
 - forward pass (``official_pstmo_tiny.npz``): the eval-mode outputs of both stages; the max
@@ -11,7 +11,7 @@ shared fixtures README):
   ``Adam(lr, amsgrad=True)`` step are printed with the parameter named (pstmo and official
   name); exit 0 only if all are within ``--tolerance`` (default 1e-5; entries whose gradient
   is zero at the precision the gradients agree are held to a step of at most ``lr``, see
-  ``pstmo.official_verify``).
+  ``pstmo.official.verify``).
 
 A malformed fixture exits 2 with one line naming the file and the key.
 """
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from pstmo.commands import float_in
 
-if TYPE_CHECKING:  # pstmo.official_verify needs torch: imported when the command runs
-    from pstmo.official_verify import StageCheck
+if TYPE_CHECKING:  # pstmo.official.verify needs torch: imported when the command runs
+    from pstmo.official.verify import StageCheck
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--tolerance",
         type=float_in(0, 1.0),
         default=None,
-        help="max abs error allowed (default: pstmo.official_verify's tolerance for the fixture's kind, "
+        help="max abs error allowed (default: pstmo.official.verify's tolerance for the fixture's kind, "
         "printed with the verdict)",
     )
     verify.add_argument(
@@ -76,7 +76,7 @@ def _print_stage(c: StageCheck) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     from pstmo.data.files import check_regular_file
-    from pstmo.official_verify import FORWARD_TOLERANCE, TRAIN_TOLERANCE, verify_fixture
+    from pstmo.official.verify import FORWARD_TOLERANCE, TRAIN_TOLERANCE, verify_fixture
 
     check_regular_file(args.fixture, "an official fixture (.npz)")
     train_tol = TRAIN_TOLERANCE if args.tolerance is None else args.tolerance

@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     from pstmo.data.files import check_regular_file
     from pstmo.errors import ConfigError
-    from pstmo.sweep import parse_grid, run_sweep
+    from pstmo.experiments.sweep import parse_grid, run_sweep
 
     check_regular_file(args.notebook, "a notebook (.ipynb)")
     if not args.grid:
@@ -76,7 +76,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     from pstmo.data.files import check_data_dir
     from pstmo.errors import ConfigError
-    from pstmo.reproduce import report, resolve_only, run_reproduce
+    from pstmo.experiments.reproduce import report, resolve_only, run_reproduce
     from pstmo.runtime import resolve_device
 
     resolve_only(args.only)  # an unknown table or notebook is refused before anything runs

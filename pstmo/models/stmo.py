@@ -19,7 +19,7 @@ head reads the middle TEM token (or SEM token) and ``frames`` is None; without `
 the frames are embedded by one linear layer ("TEM only"); without ``"tem"`` the SEM
 tokens go straight to the heads ("SEM only").
 
-Module names are readable; ``pstmo.official`` maps the official checkpoint names to them.
+Module names are readable; ``pstmo.official.weights`` maps the official checkpoint names to them.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ tests that run the official classes all go through here:
 - :func:`official_args`: the ``args`` namespace the official constructors read, for an
   :class:`~pstmo.models.STMOConfig`;
 - :func:`build_official`: the official class with the weights (and train/eval mode) of a pstmo
-  model, through the name table of :mod:`pstmo.official`;
+  model, through the name table of :mod:`pstmo.official.weights`;
 - :func:`zero_dropout`: every dropout rate 0 (the official classes hard-code 0.1);
 - :func:`to_official` / :func:`from_official`: pstmo's ``(B, N, J, C)`` <-> the official
   ``(B, C, N, J, 1)``.
@@ -32,7 +32,7 @@ from torch import nn
 
 from pstmo.errors import PstmoError
 from pstmo.models import STMOConfig
-from pstmo.official import export_official_state_dict
+from pstmo.official.weights import export_official_state_dict
 
 #: Files every clone has; the first is what ``--official-repo`` is checked against.
 _REQUIRED = ("model/stmo.py", "model/stmo_pretrain.py")

@@ -3,7 +3,7 @@ writing + showing tables, figures and animations.
 
 A notebook's set-up is one import and one call, after its papermill ``parameters`` cell::
 
-    from pstmo import notebook
+    from pstmo.experiments import notebook
 
     nb = notebook.setup("05_components", profile=profile, dataset=dataset, data_dir=data_dir,
                         device=device, seed=seed, out_dir=out_dir)
@@ -14,7 +14,7 @@ very PNG inline (so what a reader sees is what was saved); ``nb.animation("10_se
 writes ``figures/10_sequence.gif`` and plays it inline. With ``out_dir`` (papermill runs,
 sweeps, tests) tables go to ``<out_dir>/`` and figures to ``<out_dir>/figures/``.
 
-``pstmo.viz`` builds pyplot-free figures, which IPython shows only as ``<Figure size ...>``;
+``pstmo.report.viz`` builds pyplot-free figures, which IPython shows only as ``<Figure size ...>``;
 :func:`setup` also registers a PNG formatter for them, so a bare ``fig`` or ``display(fig)``
 renders inline too (without being saved).
 """
@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pstmo import paper, paths, viz
+from pstmo import paths
+from pstmo.report import tables, viz
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,15 +93,15 @@ class Notebook:
         )  # fmt: skip
 
     def run(self, cells, seeds: list[int] | None = None, curves: str | None = None):
-        """Train the ablation ``cells`` (:class:`pstmo.runner.Cell`) once per seed with the one
-        runner (:func:`pstmo.runner.run_cells`: parallel worker processes on Dask, cached by
+        """Train the ablation ``cells`` (:class:`pstmo.experiments.runner.Cell`) once per seed with the one
+        runner (:func:`pstmo.experiments.runner.run_cells`: parallel worker processes on Dask, cached by
         fingerprint, resumable) and return its tidy table (one row per cell and seed, metrics in mm).
 
         ``seeds``: default :attr:`seeds`. ``curves``: also draw the runs' learning curves
-        (:func:`pstmo.viz.plot_learning_curves`) as figure ``<curves>.png``, so a reader sees the
+        (:func:`pstmo.report.viz.plot_learning_curves`) as figure ``<curves>.png``, so a reader sees the
         plateau each run reached.
         """
-        from pstmo import runner
+        from pstmo.experiments import runner
 
         table = runner.run_cells(
             list(cells), self.seeds if seeds is None else seeds, profile=self.profile, dataset=self.dataset,
@@ -112,14 +113,14 @@ class Notebook:
         return table
 
     def judge(self, paper_table: str, runs, *, baseline=None, static: float | None = None):
-        """Judge every claim of ``paper_table`` (:func:`pstmo.claims.claims_for`) on the runner's
-        table ``runs`` with :func:`pstmo.findings.judge_all`, write the verdicts to
+        """Judge every claim of ``paper_table`` (:func:`pstmo.report.claims.claims_for`) on the runner's
+        table ``runs`` with :func:`pstmo.report.findings.judge_all`, write the verdicts to
         ``<results>/<paper_table>_verdicts.{json,csv,md}`` and show them with the tally and what
         the seeds resolve. ``baseline``: the average pose's error (claims of rows not clearly below
         it are flagged, not judged); ``static``: a still pose's MPJVE. Returns the verdict table."""
         from IPython.display import Markdown
 
-        from pstmo import claims, findings
+        from pstmo.report import claims, findings
 
         judged = findings.judge_all(claims.claims_for(paper_table), runs, baseline=baseline, static=static)
         shown = judged[
@@ -129,10 +130,10 @@ class Notebook:
             "text": "claim", "a": "row A", "b": "row B", "ours_a": "ours A", "ours_b": "ours B",
             "ours_diff": "ours B-A", "paper_diff": "paper B-A", "resolution": "resolution",
         })  # fmt: skip
-        paper.write_table(
+        tables.write_table(
             judged, f"{paper_table}_verdicts", out_dir=self.results, meta={**self.meta, "ours": self.label}
         )
-        text = f"**Verdicts: {paper_table}** ({self.label})\n\n" + paper.to_markdown(shown, 2)
+        text = f"**Verdicts: {paper_table}** ({self.label})\n\n" + tables.to_markdown(shown, 2)
         text += "\n" + findings.sentence(findings.tally(judged)) + " " + _resolution_note(judged)
         self.display(Markdown(text))
         return judged
@@ -166,24 +167,24 @@ class Notebook:
     ) -> None:
         """Write ``df`` to ``<results>/<name>.{json,csv,md}`` (with ``meta``) and display it.
 
-        ``title`` (e.g. ``paper.title("liftformer_table5", ...)``) is shown in bold above the
+        ``title`` (e.g. ``papers.title("liftformer_table5", ...)``) is shown in bold above the
         table, ``note`` (which model, data, profile, seeds and protocol made our rows; footnotes)
         below it; both are stored with the table. Returns None, so a cell ending with it shows
-        the table only (paths: ``paper.write_table``).
+        the table only (paths: ``tables.write_table``).
 
-        What is shown fits a notebook (``paper.display_markdown``): a table wider than
-        ``paper.DISPLAY_WIDTH`` characters is shown as its summary (row labels, our columns,
+        What is shown fits a notebook (``tables.display_markdown``): a table wider than
+        ``tables.DISPLAY_WIDTH`` characters is shown as its summary (row labels, our columns,
         the paper's ``Avg``), with the paper's per-action columns folded below in a collapsed
         block, or else cut into tables of fewer columns; the stored files keep every column.
         """
         from IPython.display import Markdown
 
         extra = {k: v for k, v in (("title", title), ("note", note)) if v}
-        paper.write_table(
+        tables.write_table(
             df, name, out_dir=self.results, meta={**self.meta, "ours": self.label, **extra, **meta},
             decimals=decimals,
         )  # fmt: skip
-        text = (f"**{title}**\n\n" if title else "") + paper.display_markdown(df, decimals, note=note)
+        text = (f"**{title}**\n\n" if title else "") + tables.display_markdown(df, decimals, note=note)
         self.display(Markdown(text))
 
     def figure(self, fig: Figure, name: str, dpi: float | None = None) -> None:
@@ -214,7 +215,7 @@ class Notebook:
     def summary(self, metrics: Mapping[str, Any], **parameters: Any) -> None:
         """Write ``<results>/<name>.summary.json`` (``parameters`` on top of ``meta``, and the
         scalar ``metrics``) for ``pstmo sweep`` to aggregate."""
-        paper.write_summary(self.results, {**self.meta, **parameters}, metrics, name=self.name)
+        tables.write_summary(self.results, {**self.meta, **parameters}, metrics, name=self.name)
 
     def __str__(self) -> str:
         return f"{self.name}: {self.label}; tables -> {self.results}, figures -> {self.figures}"
@@ -292,7 +293,7 @@ def setup(
         **extra_meta,
     )  # fmt: skip
     nb = Notebook(
-        name, profile, dataset, data_dir, device, seed, results, figures, paper.ours_label(dataset, profile), meta,
+        name, profile, dataset, data_dir, device, seed, results, figures, tables.ours_label(dataset, profile), meta,
         display or _ipython_display, seeds,
     )  # fmt: skip
     viz.set_style()

@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from pstmo import viz
 from pstmo.inference import predict
+from pstmo.report import viz
 
 #: Untrained models the explorer can build on the spot (smoke-profile sizes).
 UNTRAINED = {"untrained P-STMO-S": "p-stmo-s", "untrained LiftFormer": "liftformer"}
@@ -92,14 +92,14 @@ def build_untrained(preset: str = "p-stmo-s", profile: str = "smoke", seed: int 
     """Randomly initialised lifting model and MPM of the ``profile``'s size (``pstmo.config.get_profile``)."""
     import torch
 
-    from pstmo.checkpoint import build_model
+    from pstmo.checkpoint import build_run_model
     from pstmo.config import get_profile
 
     torch.manual_seed(seed)
     cfg = get_profile(profile, "lift", model=preset)
-    lifter = build_model(cfg)
+    lifter = build_run_model(cfg)
     # LiftFormer has no Stage I: its explorer shows a P-STMO-S MPM of the same N
-    mpm = build_model(get_profile(profile, "pretrain", frames=cfg.frames))
+    mpm = build_run_model(get_profile(profile, "pretrain", frames=cfg.frames))
     return ModelBundle(
         lifter.eval(), mpm.eval(), int(cfg.frames), 1, f"untrained {preset} (N={cfg.frames})", trained=False,
         notes=["UNTRAINED model (random weights): the 3D pose and the MPM reconstruction are meaningless; "
@@ -118,13 +118,13 @@ def shipped_model() -> Path | None:
 def embedded_mpm(checkpoint: str | os.PathLike, device: str = "cpu") -> Any:
     """The Stage I model stored inside a Stage II checkpoint under the key ``"mpm"`` (as in the
     shipped model, ``tools/train_shipped_model.py``), in eval mode; None when there is none."""
-    from pstmo.checkpoint import build_model, config_of, load_embedded
+    from pstmo.checkpoint import build_run_model, config_of, load_embedded
     from pstmo.state import load_state_strict
 
     sub = load_embedded(checkpoint, "mpm")  # checked with its container (pstmo.checkpoint.validate)
     if sub is None:
         return None
-    model = build_model(config_of(sub, f"{checkpoint} (key 'mpm')"))
+    model = build_run_model(config_of(sub, f"{checkpoint} (key 'mpm')"))
     load_state_strict(model, sub["model"], source=f"{checkpoint} (key 'mpm')")
     return model.to(device).eval()
 
@@ -147,7 +147,7 @@ def load_bundle(
     """
     import torch
 
-    from pstmo.checkpoint import build_model, load_model
+    from pstmo.checkpoint import build_run_model, load_model
     from pstmo.config import get_profile
 
     model, info = load_model(checkpoint, device=device)
@@ -157,7 +157,7 @@ def load_bundle(
     label = label or f"{name.parent.name}/{name.name}"
     torch.manual_seed(seed)
     if info.stage == "pretrain":
-        lifter = build_model(get_profile(profile, "lift", frames=frames, model_overrides=_size_of(model)))
+        lifter = build_run_model(get_profile(profile, "lift", frames=frames, model_overrides=_size_of(model)))
         lifter.load_pretrained_encoder(model.state_dict())  # SEM + TEM from Stage I, as Stage II starts
         return ModelBundle(
             lifter.to(dev).eval(), model, frames, tds, f"{label} (Stage I)", trained=False,
@@ -171,7 +171,7 @@ def load_bundle(
     elif source and Path(source).is_file():
         mpm, _ = load_model(source, device=device)
     else:
-        mpm = build_model(get_profile(profile, "pretrain", frames=frames)).to(dev).eval()
+        mpm = build_run_model(get_profile(profile, "pretrain", frames=frames)).to(dev).eval()
         notes.append("no Stage I checkpoint: the MPM reconstruction comes from an UNTRAINED model")
     return ModelBundle(model, mpm, frames, tds, label, trained=True, notes=notes)
 

@@ -5,7 +5,7 @@ Two kinds of fixture (formats in the shared fixtures README), told apart by thei
 - ``"forward"`` (``official_pstmo_tiny.npz``: ``stage2/state_dict/*``, ``stage2/input``...):
   the official Stage II and Stage I outputs in eval mode. :func:`verify_forward` builds both
   models from ``config/*`` and the state-dict shapes, loads the official weights with
-  :func:`pstmo.official.load_official_checkpoint` and returns the max absolute error of each
+  :func:`pstmo.official.weights.load_official_checkpoint` and returns the max absolute error of each
   output.
 - ``"train_step"`` (``official_pstmo_train_step.npz``: ``stage2/state/*``, ``stage2/grad/*``,
   ``stage2/after/*``...): one official training step per stage. :func:`verify_train_step`
@@ -53,7 +53,7 @@ from pstmo.data.check import load_npz
 from pstmo.errors import CheckpointError, DataError
 from pstmo.losses import lift_loss, mpm_loss
 from pstmo.models import MPM, STMO
-from pstmo.official import config_from_state_dict, load_official_checkpoint, pstmo_to_official
+from pstmo.official.weights import config_from_state_dict, load_official_checkpoint, pstmo_to_official
 
 __all__ = [
     "FIXTURE_KINDS",

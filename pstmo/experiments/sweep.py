@@ -11,8 +11,8 @@ a successful run); finished points are skipped on the next call. A failed point 
 sweep goes on with the other points. At the end the grid is aggregated into
 ``summary.csv`` / ``summary.md`` / ``summary.json`` and one plot ``summary.png``.
 
-A notebook reports its scalar numbers for the aggregation with :func:`pstmo.paper.write_summary`
-(``nb.summary`` in :mod:`pstmo.notebook`).
+A notebook reports its scalar numbers for the aggregation with :func:`pstmo.report.tables.write_summary`
+(``nb.summary`` in :mod:`pstmo.experiments.notebook`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pstmo.errors import ConfigError, DataError
 from pstmo.io import check_writable_dir, exclusive_lock, write_json, write_text
 from pstmo.options import parse_value as _parse
-from pstmo.paper import SUMMARY_FILE
+from pstmo.report.tables import SUMMARY_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -173,7 +173,7 @@ def execute_notebook(
     try:
         pm.execute_notebook(
             str(source), str(partial), parameters=dict(parameters), kernel_name=kernel_name, cwd=str(source.parent),
-            progress_bar=False, execution_timeout=timeout, kernel_manager_class="pstmo._kernel.LocalKernelManager",
+            progress_bar=False, execution_timeout=timeout, kernel_manager_class="pstmo.experiments._kernel.LocalKernelManager",
         )  # fmt: skip
     except BaseException:
         if partial.is_file() and partial.stat().st_size > 0:
@@ -316,7 +316,7 @@ def write_aggregate(
     table: pd.DataFrame, out_dir: str | os.PathLike, grid: Mapping[str, Sequence[Any]]
 ) -> dict:
     """Write ``summary.{json,csv,md}`` and (when there is a numeric metric) ``summary.png``."""
-    from pstmo.paper import write_table
+    from pstmo.report.tables import write_table
 
     out_dir = Path(out_dir)
     paths: dict[str, Any] = write_table(table, "summary", out_dir=out_dir, meta={"grid": dict(grid)})
@@ -328,8 +328,8 @@ def write_aggregate(
 
 def plot_sweep(table: pd.DataFrame, grid: Mapping[str, Sequence[Any]], metric: str, path: Path) -> Path:
     """A line plot of ``metric`` over the first grid key (hue = second key), or a heat map when
-    the first two keys both have several values. Uses :mod:`pstmo.viz` (seaborn underneath)."""
-    from pstmo import viz
+    the first two keys both have several values. Uses :mod:`pstmo.report.viz` (seaborn underneath)."""
+    from pstmo.report import viz
 
     keys = list(grid)
     data = table[table[metric].notna()]

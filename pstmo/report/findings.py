@@ -2,7 +2,7 @@
 
 A demo-scale ablation cell is a distribution, not a number: each "ours" cell is trained with
 several seeds (the profile's ``seeds``) and reported as mean ± std. A paper's claim about two
-rows ("B is better than A by d mm", a :class:`pstmo.claims.Claim`) is judged from our numbers by
+rows ("B is better than A by d mm", a :class:`pstmo.report.claims.Claim`) is judged from our numbers by
 one function, :func:`judge` (:func:`judge_all` for a list of claims, one tidy row each), with
 these rules, in this order:
 
@@ -43,7 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:  # pandas is imported lazily: `import pstmo.findings` stays cheap
+if TYPE_CHECKING:  # pandas is imported lazily: `import pstmo.report.findings` stays cheap
     import pandas as pd
 
 ONE_SEED = "no verdict (one seed)"
@@ -157,7 +157,7 @@ def compare(
     source: str = "",
 ) -> Verdict:
     """Judge the paper's claim about rows ``a`` and ``b`` from our per-seed values (rules 1 and 3-5
-    of the module docstring; :func:`judge` adds rule 2 for a :class:`pstmo.claims.Claim`).
+    of the module docstring; :func:`judge` adds rule 2 for a :class:`pstmo.report.claims.Claim`).
 
     The claim is the sign of ``paper_b - paper_a``; when the paper prints no row values, give
     the difference it states (``paper_diff``, e.g. "0.3 mm better": ``-0.3``) or only its
@@ -219,7 +219,7 @@ def _parts(
 
 
 class ClaimLike(Protocol):
-    """What :func:`judge` reads of a claim: a :class:`pstmo.claims.Claim` (``findings`` sits below
+    """What :func:`judge` reads of a claim: a :class:`pstmo.report.claims.Claim` (``findings`` sits below
     ``claims`` in the layers, so it names the fields instead of importing the class)."""
 
     id: str
@@ -571,38 +571,6 @@ def trend_sentence(values: Sequence[float], what: str = "the training loss", fra
     return text + f"; it had flattened at the end ({m_before:.3g} just before)"
 
 
-def printed_match(printed: float | None, exact: float, scale: float = 1e6, decimals: int = 1) -> bool:
-    """Whether a figure printed in a paper (e.g. Params 2.2 in millions) is our ``exact`` count
-    divided by ``scale`` and either truncated or rounded to ``decimals`` places (the papers do both,
-    docs/FIDELITY.md "Counting conventions"). False when nothing is printed."""
-    if printed is None or printed != printed:
-        return False
-    q = 10**decimals
-    value = exact / scale * q
-    candidates = {math.floor(value + 1e-9) / q, round(value) / q}
-    return any(abs(printed - c) < 0.5 / q for c in candidates)
-
-
-def count_columns(table: Any, reported: Any, counts: dict, keys: list, names: dict) -> list[str]:
-    """Add a paper table's Params(M) / FLOPs(M) columns to ``table`` (a DataFrame, in place): the
-    paper's figure, then our exact count at the paper's size (``counts[key]`` from
-    :func:`pstmo.complexity.count`; ``keys`` the table's rows in order). Returns ``names[key]`` of
-    the rows whose printed figures our counts do not reproduce (:func:`printed_match`: Params to
-    0.1M, FLOPs to 1M)."""
-    table["Params(M) (paper)"] = reported["Params(M)"]
-    table["Params(M) (ours, exact)"] = [round(counts[k]["params_paper"] / 1e6, 2) for k in keys]
-    table["FLOPs(M) (paper)"] = reported["FLOPs(M)"].astype("Int64")
-    table["FLOPs(M) (ours, exact)"] = [round(counts[k]["flops_paper"] / 1e6, 1) for k in keys]
-    return [
-        names[k]
-        for k, (_, row) in zip(keys, reported.iterrows())
-        if not (
-            printed_match(row["Params(M)"], counts[k]["params_paper"], 1e6, 1)
-            and printed_match(row["FLOPs(M)"], counts[k]["flops_paper"], 1e6, 0)
-        )
-    ]
-
-
 def sentence(text: str) -> str:
     """``text`` as a sentence: first letter upper-case (the rest untouched, unlike ``str.capitalize``)
     and a final full stop."""
@@ -688,7 +656,7 @@ __all__ = [
     "separated",
 ]  # fmt: skip
 __all__ += [
-    "bullet", "disagreement_sentence", "noise_sentence", "printed_match", "scale_sentence", "sentence",
+    "bullet", "disagreement_sentence", "noise_sentence", "scale_sentence", "sentence",
     "spread_sentence", "tally", "trend_sentence",
 ]  # fmt: skip
 __all__ += [

@@ -4,7 +4,7 @@ Over TCP, ipykernel 7 prints "Kernel is running over TCP without encryption" for
 notebook; local runs do not need TCP, and a Unix socket is also private to this machine. The
 sockets live in a private temporary folder, not in the notebook's folder, so a killed run leaves
 no ``kernel-ipc-N`` files among the user's notebooks. Referenced by import path from
-:func:`pstmo.sweep.execute_notebook`.
+:func:`pstmo.experiments.sweep.execute_notebook`.
 """
 
 from __future__ import annotations

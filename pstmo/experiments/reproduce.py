@@ -97,7 +97,7 @@ def _run_one(
     name: str, nb_dir: Path, out_dir: Path, params: dict[str, Any], kernel_name: str | None
 ) -> NotebookRun:
     """Execute one notebook; a failure is returned as a record, never raised."""
-    from pstmo.sweep import describe_error, execute_notebook
+    from pstmo.experiments.sweep import describe_error, execute_notebook
 
     source, target = nb_dir / f"{name}.ipynb", out_dir / f"{name}.ipynb"
     start = time.perf_counter()
@@ -149,7 +149,7 @@ def shared_cluster(
     """For the ``demo`` profile (or with an ``address``): one Dask cluster for every notebook of the
     reproduction, its address exported as ``PSTMO_DASK_ADDRESS`` to the notebook kernels. Yields a
     function returning ``(runs finished, runs submitted)``, or None (no shared cluster)."""
-    from pstmo import runner
+    from pstmo.experiments import runner
 
     if profile != "demo" and not address:
         yield None
@@ -262,7 +262,7 @@ def run_reproduce(
     notebook is reported, the rest still run. Returns the records in the notebooks' order.
 
     ``demo`` profile: every notebook's runs go to one shared Dask cluster (``address``, or a local
-    one), cached and resumable (:mod:`pstmo.runner`: an interrupted reproduction trains only what
+    one), cached and resumable (:mod:`pstmo.experiments.runner`: an interrupted reproduction trains only what
     is missing), and ``store`` (default on for ``demo``) copies each notebook's outputs into the
     notebook in ``notebooks/`` with their provenance, so a reader sees results without training.
     """

@@ -11,7 +11,7 @@ properties of the figure, not of the camera that recorded the sequence.
 
 Every figure is a plain ``matplotlib.figure.Figure`` (no pyplot state, so loops
 don't leak figures); ``save_figure`` writes it as a PNG atomically under ``figures/``.
-IPython shows such figures only as text; in notebooks ``pstmo.notebook`` saves *and* displays
+IPython shows such figures only as text; in notebooks ``pstmo.experiments.notebook`` saves *and* displays
 them (``nb.figure``) and registers :func:`figure_png` as their PNG formatter.
 """
 
@@ -766,7 +766,7 @@ def plot_learning_curves(
 
     ``curves``: a long DataFrame with columns ``hue`` (e.g. the ablation cell), ``seed``, ``step``,
     ``loss`` and ``val_metric`` (a row may carry only one of the two, NaN in the other: the loss
-    logged every few steps, the validation every epoch; ``pstmo.runner.learning_curves`` builds it). Left: the training loss; right: the
+    logged every few steps, the validation every epoch; ``pstmo.experiments.runner.learning_curves`` builds it). Left: the training loss; right: the
     validation metric that selects ``best.pt`` (mean over seeds, the band is the spread), each
     run's selected epoch marked with a dot.
     """

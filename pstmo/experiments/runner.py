@@ -1,6 +1,6 @@
 """One ablation runner: the (cell x seed) runs of a table, on Dask, cached and resumable.
 
-    from pstmo.runner import Cell, run_cells
+    from pstmo.experiments.runner import Cell, run_cells
     mpm = Cell("mpm", stage="pretrain", frames=27)
     cells = [Cell("stmo", frames=27), Cell("stmo+mpm", frames=27, pretrain=mpm)]
     table = run_cells(cells, seeds=[0, 1, 2], profile="smoke", results_dir="results")
@@ -142,7 +142,7 @@ def training_modules(
     (notebook helpers, figures, claims, the CLI) are not among them: editing those keeps the cache."""
     import ast
 
-    root = Path(root) if root is not None else Path(__file__).resolve().parent
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[1]  # the package
     seen: dict[str, Path] = {}
     todo = list(entry)
     while todo:
@@ -164,7 +164,7 @@ def training_modules(
 
 def code_fingerprint(root: str | os.PathLike | None = None) -> str:
     """SHA-256 of the training code (:func:`training_modules`), by path relative to the package."""
-    root = Path(root) if root is not None else Path(__file__).resolve().parent
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[1]  # the package
     h = hashlib.sha256()
     for path in training_modules(root=root):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
@@ -545,10 +545,12 @@ def learning_curves(table: pd.DataFrame) -> pd.DataFrame:
     """The learning curves of a :func:`run_cells` table's runs, long: ``cell, seed, step, loss,
     val_metric, val_name``; the training loss every logged step (``steps.csv``, ``val_metric`` NaN) and the
     validation metric of every epoch (``history.csv``, ``loss`` NaN), for
-    :func:`pstmo.viz.plot_learning_curves`."""
+    :func:`pstmo.report.viz.plot_learning_curves`."""
     parts = []
     for _, row in table.iterrows():
-        steps = pd.read_csv(Path(row["run_dir"]) / "steps.csv")[["step", "loss"]].assign(val_metric=float("nan"))
+        steps = pd.read_csv(Path(row["run_dir"]) / "steps.csv")[["step", "loss"]].assign(
+            val_metric=float("nan")
+        )
         val = history(row)[["step", "val_metric", "val_name"]].dropna().assign(loss=float("nan"))
         parts += [df.assign(cell=row["cell"], seed=int(row["seed"])) for df in (steps, val)]
     if not parts:

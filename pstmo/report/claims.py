@@ -1,8 +1,8 @@
 """The papers' claims as data: which two rows a claim compares, the paper's numbers, in words.
 
 A :class:`Claim` says "row ``b`` of a paper table is better (or worse) than row ``a``", with the
-paper's printed values (read from :mod:`pstmo.paper`, never retyped) and the cells of our runs
-that stand for the two rows. :func:`pstmo.findings.judge` decides one claim from the tidy table
+paper's printed values (read from :mod:`pstmo.report.papers`, never retyped) and the cells of our runs
+that stand for the two rows. :func:`pstmo.report.findings.judge` decides one claim from the tidy table
 of a runner (columns ``cell``, ``seed`` and metric columns); :data:`CLAIMS` holds every claim a
 notebook judges, :func:`claims_for` those of one table.
 
@@ -43,7 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pstmo.paper import TABLES
+from pstmo.report.papers import TABLES
 
 #: The unit of each metric a claim can be about (our MPJVE is in mm per frame, notebook 12).
 UNITS: dict[str, str] = {"mpjpe": "mm", "p_mpjpe": "mm", "n_mpjpe": "mm", "mpjve": "mm/frame", "pck": "%", "auc": "%"}  # fmt: skip
@@ -51,7 +51,7 @@ UNITS: dict[str, str] = {"mpjpe": "mm", "p_mpjpe": "mm", "n_mpjpe": "mm", "mpjve
 
 @dataclass(frozen=True)
 class PaperCell:
-    """Where one printed number is: ``table`` (a :mod:`pstmo.paper` name), the ``row`` (the
+    """Where one printed number is: ``table`` (a :mod:`pstmo.report.papers` name), the ``row`` (the
     ``(column, value)`` pairs that pick it; the first match) and the ``column``."""
 
     table: str
@@ -75,7 +75,7 @@ class Claim:
     """The paper's claim that row ``b`` differs from row ``a`` by ``paper_diff = b - a`` in ``metric``.
 
     ``paper_a`` / ``paper_b``: the printed values (``printed``: where they are read in
-    :mod:`pstmo.paper`); ``stated_diff``: a difference stated without both rows printed;
+    :mod:`pstmo.report.papers`); ``stated_diff``: a difference stated without both rows printed;
     ``direction``: -1 / +1 for a curve whose values are not printed (``b`` lower / higher).
     """
 
@@ -326,7 +326,7 @@ CLAIMS: tuple[Claim, ...] = _all_claims()
 
 
 def claims_for(table: str) -> list[Claim]:
-    """The claims of one paper table (a :mod:`pstmo.paper` name, e.g. ``"pstmo_table3"``), in order."""
+    """The claims of one paper table (a :mod:`pstmo.report.papers` name, e.g. ``"pstmo_table3"``), in order."""
     if table not in TABLES:
         raise KeyError(f"unknown paper table {table!r}; expected one of {', '.join(TABLES)}")
     return [c for c in CLAIMS if c.table == table]
