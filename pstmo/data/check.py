@@ -78,6 +78,15 @@ def check_poses(
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     unit = unit or ("m" if dims == (3,) else "px")
     expected = f"(T, {'|'.join(map(str, joints))}, {'|'.join(map(str, dims))})"
+    raw = _numeric_array(array, expected, path, key)
+    _check_shape(raw.shape, joints, dims, expected, path, key)
+    values = raw.astype(np.float64, copy=False)
+    _check_values(values, unit, path, key)
+    return values.astype(np.float32)
+
+
+def _numeric_array(array: Any, expected: str, path: str | os.PathLike, key: str) -> np.ndarray:
+    """``array`` as a NumPy array of real numbers, else a :class:`DataError` saying what it holds."""
     try:
         raw = np.asarray(array)
     except (TypeError, ValueError):  # ragged nested lists
@@ -94,23 +103,28 @@ def check_poses(
             path=str(path),
             key=key,
         )
-    if raw.ndim != 3:
-        raise DataError(f"expected shape {expected}, got {raw.shape}", path=str(path), key=key)
-    if raw.shape[1] not in joints:
-        raise DataError(
-            f"wrong joint count {raw.shape[1]}: expected shape {expected}, got {raw.shape}",
-            path=str(path),
-            key=key,
-        )
-    if raw.shape[2] not in dims:
-        raise DataError(
-            f"wrong coordinate dimension {raw.shape[2]}: expected shape {expected}, got {raw.shape}",
-            path=str(path),
-            key=key,
-        )
-    if raw.shape[0] == 0:
-        raise DataError(f"empty sequence: expected shape {expected} with T > 0", path=str(path), key=key)
-    values = raw.astype(np.float64, copy=False)
+    return raw
+
+
+def _check_shape(
+    shape: tuple[int, ...], joints: tuple[int, ...], dims: tuple[int, ...], expected: str, path: Any, key: str
+) -> None:
+    """``(T, J, C)`` with J in ``joints``, C in ``dims`` and T > 0."""
+    problem = None
+    if len(shape) != 3:
+        problem = f"expected shape {expected}, got {shape}"
+    elif shape[1] not in joints:
+        problem = f"wrong joint count {shape[1]}: expected shape {expected}, got {shape}"
+    elif shape[2] not in dims:
+        problem = f"wrong coordinate dimension {shape[2]}: expected shape {expected}, got {shape}"
+    elif shape[0] == 0:
+        problem = f"empty sequence: expected shape {expected} with T > 0"
+    if problem:
+        raise DataError(problem, path=str(path), key=key)
+
+
+def _check_values(values: np.ndarray, unit: str, path: str | os.PathLike, key: str) -> None:
+    """Every value finite and within ``MAX_ABS[unit]``; the error names the first bad frame and joint."""
     finite = np.isfinite(values)
     if not finite.all():
         bad = np.argwhere(~finite)[0]
@@ -129,7 +143,6 @@ def check_poses(
             path=str(path),
             key=key,
         )
-    return values.astype(np.float32)
 
 
 def skeleton_from_symmetry(metadata: dict, skeleton: Skeleton, path: str | os.PathLike) -> Skeleton:

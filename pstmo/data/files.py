@@ -240,55 +240,72 @@ def check_dataset(ds: Any) -> list[str]:
       MPI-INF-3DHP may name subjects that a partial file lacks (MPI-INF-3DHP: a test file alone
       has an empty training split), but at least one subject of a split must be in the data.
     """
-    problems: list[str] = []
     where = f"data set {ds.name!r}"
-    fps = ds.fps
-    if (
-        isinstance(fps, bool)
-        or not isinstance(fps, int | float)
-        or not (math.isfinite(fps) and 0 < fps <= MAX_FPS)
-    ):
-        problems.append(
-            f"{where}: frame rate {fps!r}: expected a positive number of frames per second (at most {MAX_FPS:g})"
-        )
     info = ds.info()
     held = list(info["subjects"])
-    for subject, entry in info["subjects"].items():
-        if not _is_name(subject):
-            problems.append(f"{where}: subject {subject!r}: expected a non-empty name")
-        elif not entry["frames"]:
-            problems.append(f"{where}: subject {subject!r} has no frames")
-    own = ds.name == "demo"  # splits read from the data's own demo_cameras.json
     splits = {name: list(subjects) for name, subjects in ds.splits.items()}
-    missing = [name for name in ("train", "test") if own and name not in splits]
-    if missing:
-        problems.append(f"{where}: the splits lack {' and '.join(map(repr, missing))}; expected "
-                        '{"train": [subjects], "test": [subjects]}')  # fmt: skip
-    for name, subjects in splits.items():
-        blank = [s for s in subjects if not _is_name(s)]
-        absent = [s for s in subjects if _is_name(s) and s not in held]
-        if own and not subjects:
-            problems.append(
-                f"{where}: split {name!r} is empty; name at least one subject of the data ({', '.join(held)})"
-            )
-        elif own and blank:
-            problems.append(
-                f"{where}: split {name!r} names an empty subject {blank[0]!r}; expected names of subjects of the data"
-            )
-        elif own and absent:
-            problems.append(
-                f"{where}: split {name!r} names subject(s) {absent} that the data does not hold; "
-                f"it holds {', '.join(held)}"
-            )
-    if not own and not any(s in held for subjects in splits.values() for s in subjects):
-        problems.append(
-            f"{where}: no subject of its splits ({', '.join(f'{k}: {list(v)}' for k, v in splits.items())}) "
-            f"is in the data, which holds {', '.join(held) or 'nothing'}"
-        )
+    problems = _fps_problems(where, ds.fps) + _subject_problems(where, info["subjects"])
+    problems += _split_problems(where, splits, held, own=ds.name == "demo")  # demo: splits from its own files
     both = [s for s in splits.get("train", []) if s in splits.get("test", []) and _is_name(s)]
     if both:
         problems.append(
             f"{where}: subject(s) {both} are in both the 'train' and the 'test' split; a test subject must "
             "not be trained on"
         )
+    return problems
+
+
+def _fps_problems(where: str, fps: Any) -> list[str]:
+    if (
+        isinstance(fps, bool)
+        or not isinstance(fps, int | float)
+        or not (math.isfinite(fps) and 0 < fps <= MAX_FPS)
+    ):
+        return [
+            f"{where}: frame rate {fps!r}: expected a positive number of frames per second (at most {MAX_FPS:g})"
+        ]
+    return []
+
+
+def _subject_problems(where: str, subjects: dict[str, Any]) -> list[str]:
+    problems = []
+    for subject, entry in subjects.items():
+        if not _is_name(subject):
+            problems.append(f"{where}: subject {subject!r}: expected a non-empty name")
+        elif not entry["frames"]:
+            problems.append(f"{where}: subject {subject!r} has no frames")
+    return problems
+
+
+def _split_problems(where: str, splits: dict[str, list], held: list[str], own: bool) -> list[str]:
+    """Splits read from the data's own files (``own``) must be complete and name subjects of the data;
+    a data set's fixed splits need at least one subject in the data."""
+    if not own:
+        if any(s in held for subjects in splits.values() for s in subjects):
+            return []
+        listed = ", ".join(f"{k}: {list(v)}" for k, v in splits.items())
+        return [
+            f"{where}: no subject of its splits ({listed}) is in the data, which holds {', '.join(held) or 'nothing'}"
+        ]
+    problems = []
+    missing = [name for name in ("train", "test") if name not in splits]
+    if missing:
+        problems.append(f"{where}: the splits lack {' and '.join(map(repr, missing))}; expected "
+                        '{"train": [subjects], "test": [subjects]}')  # fmt: skip
+    for name, subjects in splits.items():
+        blank = [s for s in subjects if not _is_name(s)]
+        absent = [s for s in subjects if _is_name(s) and s not in held]
+        if not subjects:
+            problems.append(
+                f"{where}: split {name!r} is empty; name at least one subject of the data ({', '.join(held)})"
+            )
+        elif blank:
+            problems.append(
+                f"{where}: split {name!r} names an empty subject {blank[0]!r}; expected names of subjects of the data"
+            )
+        elif absent:
+            problems.append(
+                f"{where}: split {name!r} names subject(s) {absent} that the data does not hold; "
+                f"it holds {', '.join(held)}"
+            )
     return problems

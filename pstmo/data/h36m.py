@@ -40,8 +40,6 @@ from pstmo.metrics import fold_action
 from pstmo.registry import DATASETS
 from pstmo.skeleton import H36M32_TO_17, H36M_SKELETON, H36M_TEST_SUBJECTS, H36M_TRAIN_SUBJECTS, Skeleton
 
-#: 2D keypoint files of Human3.6M by short name.
-
 
 def load_videopose3d(
     path_3d: str | os.PathLike,
@@ -70,14 +68,7 @@ def load_videopose3d(
     path_3d, path_2d = Path(path_3d), Path(path_2d)
     J = skeleton.num_joints
     joint_maps = {32: H36M32_TO_17} if joint_maps is None else joint_maps
-    positions_3d = read_pickled_dict(load_npz(path_3d), path_3d, "positions_3d")
-    npz_2d = load_npz(path_2d)
-    positions_2d = read_pickled_dict(npz_2d, path_2d, "positions_2d")
-    metadata = read_pickled_dict(npz_2d, path_2d, "metadata")
-    num_joints = metadata_num_joints(metadata, path_2d)
-    if num_joints is not None and num_joints != J:
-        raise DataError(f"num_joints is {num_joints}, expected {J}", path=str(path_2d), key="metadata")
-    skeleton = skeleton_from_symmetry(metadata, skeleton, path_2d)
+    positions_3d, positions_2d, skeleton = _read_pair(path_3d, path_2d, skeleton)
     clips = _index_clips(positions_3d, positions_2d, path_3d, path_2d, cameras, J, joint_maps)
 
     def build(subject: str) -> list[Sequence]:
@@ -100,15 +91,25 @@ def load_videopose3d(
         ]
 
     return PoseDataset(
-        name=name,
-        skeleton=skeleton,
-        clips=clips,
-        splits=splits,
-        builder=build,
-        source_files=[path_3d, path_2d, *extra_files],
-        fps=fps,
-        root_joint=root_joint,
-    )
+        name=name, skeleton=skeleton, clips=clips, splits=splits, builder=build,
+        source_files=[path_3d, path_2d, *extra_files], fps=fps, root_joint=root_joint,
+    )  # fmt: skip
+
+
+def _read_pair(path_3d: Path, path_2d: Path, skeleton: Skeleton) -> tuple[dict, dict, Skeleton]:
+    """``positions_3d``, ``positions_2d`` and the skeleton (its left/right joints from the 2D file's
+    ``metadata['keypoints_symmetry']`` when present) of a VideoPose3D file pair; the 2D file's
+    ``num_joints`` must be the skeleton's."""
+    positions_3d = read_pickled_dict(load_npz(path_3d), path_3d, "positions_3d")
+    npz_2d = load_npz(path_2d)
+    positions_2d = read_pickled_dict(npz_2d, path_2d, "positions_2d")
+    metadata = read_pickled_dict(npz_2d, path_2d, "metadata")
+    num_joints = metadata_num_joints(metadata, path_2d)
+    if num_joints is not None and num_joints != skeleton.num_joints:
+        raise DataError(
+            f"num_joints is {num_joints}, expected {skeleton.num_joints}", path=str(path_2d), key="metadata"
+        )
+    return positions_3d, positions_2d, skeleton_from_symmetry(metadata, skeleton, path_2d)
 
 
 def _subject_cameras(cameras: CameraTable, subject: str, views_of_subject: dict) -> list[int]:

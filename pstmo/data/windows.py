@@ -169,6 +169,37 @@ def _check_official_padding(
         )
 
 
+def _check_batcher_arguments(
+    frames: int, tds: int, pad_mode: str, rank: int, world_size: int, batch_size: int, count: int
+) -> None:
+    """The :class:`WindowBatcher` arguments a caller can get wrong, as ``ValueError``."""
+    if frames < 1 or frames % 2 == 0:
+        raise ValueError(f"frames must be a positive odd number, got {frames}")
+    if tds < 1:
+        raise ValueError(f"tds must be >= 1, got {tds}")
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank {rank} must be in [0, world_size={world_size})")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if count == 0:
+        raise ValueError("no sequences")
+
+
+def _stack_3d(
+    sequences: SequenceABC[Any], poses_2d: list[np.ndarray], device: torch.device
+) -> torch.Tensor | None:
+    """Every sequence's ``pose_3d`` cut to its 2D length and concatenated ``(F, J, 3)``, or None
+    when some sequence has none; a 3D shorter than its 2D is a ``ValueError``."""
+    if not all(getattr(s, "pose_3d", None) is not None for s in sequences):
+        return None
+    parts = [np.asarray(s.pose_3d, dtype=np.float32)[: len(p)] for s, p in zip(sequences, poses_2d)]
+    if any(len(q) != len(p) for q, p in zip(parts, poses_2d)):
+        raise ValueError("pose_3d shorter than pose_2d in some sequence")
+    return torch.from_numpy(np.concatenate(parts)).to(device)
+
+
 class WindowBatcher:
     """Shuffled, sharded, resumable batches of many-to-one windows.
 
@@ -216,25 +247,13 @@ class WindowBatcher:
         skeleton: Skeleton | None = None,
         reuse_buffers: bool = False,
     ):
-        if frames < 1 or frames % 2 == 0:
-            raise ValueError(f"frames must be a positive odd number, got {frames}")
-        if tds < 1:
-            raise ValueError(f"tds must be >= 1, got {tds}")
-        if pad_mode not in PAD_MODES:
-            raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
-        if not 0 <= rank < world_size:
-            raise ValueError(f"rank {rank} must be in [0, world_size={world_size})")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if len(sequences) == 0:
-            raise ValueError("no sequences")
+        _check_batcher_arguments(frames, tds, pad_mode, rank, world_size, batch_size, len(sequences))
         self.frames, self.tds, self.batch_size = frames, tds, batch_size
         self.shuffle, self.seed, self.flip, self.reverse = shuffle, seed, flip, reverse
         self.pad_mode, self.rank, self.world_size, self.drop_last = pad_mode, rank, world_size, drop_last
         self.device = torch.device(device)
 
         poses_2d = [np.asarray(s.pose_2d, dtype=np.float32) for s in sequences]
-        has_3d = all(getattr(s, "pose_3d", None) is not None for s in sequences)
         J = poses_2d[0].shape[1]
         if any(p.ndim != 3 or p.shape[1] != J or p.shape[2] != 2 or p.shape[0] == 0 for p in poses_2d):
             raise ValueError(f"every sequence needs pose_2d of shape (T > 0, {J}, 2)")
@@ -245,17 +264,7 @@ class WindowBatcher:
         if pad_mode == "official":  # some window would overflow both ends (module docstring)
             _check_official_padding(sequences, poses_2d, frames, tds)
         self.data_2d = torch.from_numpy(np.concatenate(poses_2d)).to(self.device)
-        self.data_3d = (
-            torch.from_numpy(
-                np.concatenate(
-                    [np.asarray(s.pose_3d, dtype=np.float32)[: len(p)] for s, p in zip(sequences, poses_2d)]
-                )
-            ).to(self.device)
-            if has_3d
-            else None
-        )
-        if self.data_3d is not None and self.data_3d.shape[0] != self.data_2d.shape[0]:
-            raise ValueError("pose_3d shorter than pose_2d in some sequence")
+        self.data_3d = _stack_3d(sequences, poses_2d, self.device)
         self.lengths = lengths.to(self.device)
         self.offsets = (torch.cumsum(lengths, 0) - lengths).to(self.device)
         self.target_seq = torch.repeat_interleave(torch.arange(len(lengths)), lengths).to(self.device)

@@ -288,8 +288,6 @@ def run_reproduce(
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     store = profile == "demo" if store is None else store
     bar = tqdm(total=len(names), desc=f"reproduce ({profile})", unit="notebook", disable=not progress)
-    runs: dict[str, NotebookRun] = {}
-    start = time.perf_counter()
     # one notebook and no shared cluster to report on: run it here (no process pool, no progress loop)
     one_at_a_time = min(jobs, len(names)) == 1 and profile != "demo" and not address
     with (
@@ -300,23 +298,35 @@ def run_reproduce(
     ):
         # each notebook in its own process (papermill + kernel); the kernels inherit PSTMO_DASK_ADDRESS
         futures = {pool.submit(_run_one, n, nb_dir, out_dir, params, kernel_name): n for n in names}
-        pending = set(futures)
-        first = counts()[0] if counts is not None else 0
-        while pending:
-            done = {f for f in pending if f.done()}
-            for future in done:
-                run = runs[futures[future]] = future.result()
-                if store and run.ok:
-                    store_outputs(run.output, nb_dir / f"{run.name}.ipynb", _provenance(profile, run, params))
-                bar.update()
-            pending -= done
-            bar.set_postfix_str(
-                _postfix(counts, start, ", ".join(sorted(futures[f] for f in pending))[:60], first)
-            )
-            if pending:
-                time.sleep(2.0)
+        stored_in = nb_dir if store else None
+        runs = _collect(futures, counts, bar, stored_in, profile, params)
     bar.close()
     return [runs[n] for n in names]
+
+
+def _collect(
+    futures: dict, counts: Any, bar: Any, stored_in: Path | None, profile: str, params: dict[str, Any]
+) -> dict[str, NotebookRun]:
+    """Wait for every notebook, updating the bar with the cluster's runs and ETA; store each finished
+    notebook's outputs into ``stored_in`` (None: do not store) with their provenance."""
+    runs: dict[str, NotebookRun] = {}
+    start = time.perf_counter()
+    pending = set(futures)
+    first = counts()[0] if counts is not None else 0
+    while pending:
+        done = {f for f in pending if f.done()}
+        for future in done:
+            run = runs[futures[future]] = future.result()
+            if stored_in is not None and run.ok:
+                store_outputs(run.output, stored_in / f"{run.name}.ipynb", _provenance(profile, run, params))
+            bar.update()
+        pending -= done
+        bar.set_postfix_str(
+            _postfix(counts, start, ", ".join(sorted(futures[f] for f in pending))[:60], first)
+        )
+        if pending:
+            time.sleep(2.0)
+    return runs
 
 
 def report(runs: Sequence[NotebookRun]) -> str:

@@ -233,48 +233,9 @@ class PoseExplorer:
         self._busy = False
         self._held = False
 
-        style = {"description_width": "initial"}
-        names = [dataset] if not isinstance(dataset, str) else None
-        from pstmo.data import DATASETS
-
-        self.dataset_w = W.Dropdown(
-            options=[(getattr(d, "name", str(d)), d) for d in names] if names else list(DATASETS),
-            value=dataset, description="dataset", style=style,
-        )  # fmt: skip
-        self.subject = W.Dropdown(description="subject", style=style)
-        self.clip = W.Dropdown(description="clip", style=style)
-        self.camera = W.Dropdown(description="camera", style=style)
-        self.frame = W.IntSlider(description="frame", min=0, max=0, continuous_update=False, style=style)
-        self.play = W.Play(min=0, max=0, interval=PLAY_INTERVAL_MS, description="play")
-        W.jslink((self.play, "value"), (self.frame, "value"))
         self.results_dir = results_dir
-        options = self._fixed_models() + self._find_checkpoints(results_dir)
-        if checkpoint is not None:
-            options.insert(0, str(resolve_path(checkpoint) or checkpoint))
-        self.model = W.Dropdown(options=options, value=options[0], description="model", style=style)
-        self.rescan = W.Button(
-            description="rescan runs", tooltip="list the runs trained since (results/runs/...)"
-        )
-        self.rescan.on_click(lambda _: self.rescan_runs())
-        self.checkpoint_path = W.Text(
-            placeholder="path/to/best.pt, Enter to load", description="checkpoint", continuous_update=False,
-            style=style,
-        )  # fmt: skip
-        self.tds = W.IntSlider(
-            description="TDS s", min=1, max=4, value=1, continuous_update=False, style=style
-        )
-        self.mask_ratio = W.FloatSlider(
-            description="mask q^T",
-            min=0.0,
-            max=0.95,
-            step=0.05,
-            value=0.8,
-            continuous_update=False,
-            style=style,
-        )
-        self.mask_joints = W.IntSlider(
-            description="mask m^S", min=0, max=17, value=2, continuous_update=False, style=style
-        )
+        self._make_data_controls(dataset)
+        self._make_model_controls(checkpoint, results_dir)
         self.status = W.HTML()
         self.image = W.Image(format="png")
 
@@ -289,6 +250,50 @@ class PoseExplorer:
         self._load_dataset(dataset)
         self._select_model()
         self.update()
+
+    def _make_data_controls(self, dataset: Any) -> None:
+        """The data set, subject, clip, camera and frame controls (filled by :meth:`_load_dataset`)."""
+        import ipywidgets as W
+
+        from pstmo.data import DATASETS
+
+        style = {"description_width": "initial"}
+        names = [dataset] if not isinstance(dataset, str) else None
+        self.dataset_w = W.Dropdown(
+            options=[(getattr(d, "name", str(d)), d) for d in names] if names else list(DATASETS),
+            value=dataset, description="dataset", style=style,
+        )  # fmt: skip
+        self.subject = W.Dropdown(description="subject", style=style)
+        self.clip = W.Dropdown(description="clip", style=style)
+        self.camera = W.Dropdown(description="camera", style=style)
+        self.frame = W.IntSlider(description="frame", min=0, max=0, continuous_update=False, style=style)
+        self.play = W.Play(min=0, max=0, interval=PLAY_INTERVAL_MS, description="play")
+        W.jslink((self.play, "value"), (self.frame, "value"))
+
+    def _make_model_controls(self, checkpoint: str | os.PathLike | None, results_dir: Any) -> None:
+        """The model choice (shipped, untrained, runs found in ``results_dir``, a typed path) and the
+        TDS and mask controls."""
+        import ipywidgets as W
+
+        style = {"description_width": "initial"}
+        options = self._fixed_models() + self._find_checkpoints(results_dir)
+        if checkpoint is not None:
+            options.insert(0, str(resolve_path(checkpoint) or checkpoint))
+        self.model = W.Dropdown(options=options, value=options[0], description="model", style=style)
+        self.rescan = W.Button(
+            description="rescan runs", tooltip="list the runs trained since (results/runs/...)"
+        )
+        self.rescan.on_click(lambda _: self.rescan_runs())
+        self.checkpoint_path = W.Text(
+            placeholder="path/to/best.pt, Enter to load", description="checkpoint", continuous_update=False,
+            style=style,
+        )  # fmt: skip
+        slider = dict(continuous_update=False, style=style)
+        self.tds = W.IntSlider(description="TDS s", min=1, max=4, value=1, **slider)
+        self.mask_ratio = W.FloatSlider(
+            description="mask q^T", min=0.0, max=0.95, step=0.05, value=0.8, **slider
+        )
+        self.mask_joints = W.IntSlider(description="mask m^S", min=0, max=17, value=2, **slider)
 
     # -------------------------------------------------------------------------------- layout
 

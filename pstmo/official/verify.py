@@ -335,39 +335,12 @@ def _check_stage(
     loss = _stage_loss(model, data, path, stage)
     loss.backward()
 
-    grad_error, grad_param = -1.0, ("", "")
-    official_grad: dict[str, torch.Tensor] = {}
-    for k, p in params.items():
-        o = _official_name(k)
-        theirs = grads[o].float() if o in grads else torch.zeros_like(p)
-        mine = p.grad if p.grad is not None else torch.zeros_like(p)
-        official_grad[k] = theirs
-        err = (mine.float() - theirs).abs().max().item() if p.numel() else 0.0
-        if err > grad_error:
-            grad_error, grad_param = err, (k, o)
-
+    grad_error, grad_param, official_grad = _gradient_error(params, grads)
     optimizer.step()
     d = max(grad_error, 0.0)
     threshold = d + math.sqrt(lr * ADAM_EPS * d / tolerance) if tolerance > 0 else d
-    weight_error, weight_param = -1.0, ("", "")
-    zero_entries, zero_step, zero_param, zero_error = 0, 0.0, None, 0.0
-    for k, v in model.state_dict().items():
-        o = _official_name(k)
-        mine, theirs, start = v.detach().double(), after[o].double(), before[k].double()
-        diff = (mine - theirs).abs()
-        if k in official_grad:
-            zero = official_grad[k].abs() <= threshold
-        else:  # a buffer (BatchNorm statistics): always compared tightly
-            zero = torch.zeros_like(diff, dtype=torch.bool)
-        tight = diff[~zero]
-        if tight.numel() and tight.max().item() > weight_error:
-            weight_error, weight_param = tight.max().item(), (k, o)
-        if zero.any():
-            zero_entries += int(zero.sum())
-            step = torch.maximum((mine - start).abs(), (theirs - start).abs())[zero].max().item()
-            if zero_param is None or step > zero_step:
-                zero_step, zero_param = step, (k, o)
-            zero_error = max(zero_error, diff[zero].max().item())
+    weights = _weight_errors(model.state_dict(), before, after, official_grad, threshold)
+    weight_error, weight_param, zero_entries, zero_step, zero_param, zero_error = weights
     return StageCheck(
         stage=stage,
         title=title,
@@ -385,6 +358,56 @@ def _check_stage(
         zero_grad_param=zero_param,
         zero_grad_error=zero_error,
     )
+
+
+def _gradient_error(
+    params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor]
+) -> tuple[float, tuple[str, str], dict[str, torch.Tensor]]:
+    """The worst absolute gradient error against the fixture, where it is (pstmo and official
+    names), and the official gradient of every parameter (zero where the fixture has none)."""
+    grad_error, grad_param = -1.0, ("", "")
+    official_grad: dict[str, torch.Tensor] = {}
+    for k, p in params.items():
+        o = _official_name(k)
+        theirs = grads[o].float() if o in grads else torch.zeros_like(p)
+        mine = p.grad if p.grad is not None else torch.zeros_like(p)
+        official_grad[k] = theirs
+        err = (mine.float() - theirs).abs().max().item() if p.numel() else 0.0
+        if err > grad_error:
+            grad_error, grad_param = err, (k, o)
+    return grad_error, grad_param, official_grad
+
+
+def _weight_errors(
+    state: dict[str, torch.Tensor],
+    before: dict[str, torch.Tensor],
+    after: dict[str, torch.Tensor],
+    official_grad: dict[str, torch.Tensor],
+    threshold: float,
+) -> tuple[float, tuple[str, str], int, float, tuple[str, str] | None, float]:
+    """After one step: the worst weight error on entries with a real gradient (and buffers), and on
+    the zero-gradient entries (``|official grad| <= threshold``) their count, largest step, where,
+    and the largest difference between ours and the official (module docstring)."""
+    weight_error, weight_param = -1.0, ("", "")
+    zero_entries, zero_step, zero_param, zero_error = 0, 0.0, None, 0.0
+    for k, v in state.items():
+        o = _official_name(k)
+        mine, theirs, start = v.detach().double(), after[o].double(), before[k].double()
+        diff = (mine - theirs).abs()
+        if k in official_grad:
+            zero = official_grad[k].abs() <= threshold
+        else:  # a buffer (BatchNorm statistics): always compared tightly
+            zero = torch.zeros_like(diff, dtype=torch.bool)
+        tight = diff[~zero]
+        if tight.numel() and tight.max().item() > weight_error:
+            weight_error, weight_param = tight.max().item(), (k, o)
+        if zero.any():
+            zero_entries += int(zero.sum())
+            step = torch.maximum((mine - start).abs(), (theirs - start).abs())[zero].max().item()
+            if zero_param is None or step > zero_step:
+                zero_step, zero_param = step, (k, o)
+            zero_error = max(zero_error, diff[zero].max().item())
+    return weight_error, weight_param, zero_entries, zero_step, zero_param, zero_error
 
 
 def verify_train_step(
