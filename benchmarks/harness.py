@@ -28,7 +28,7 @@ import torch
 from torch.utils import benchmark
 from torch.utils.flop_counter import FlopCounterMode
 
-from pstmo.complexity import _cpu_sdpa_flop  # counts torch's CPU fused attention like the GPU kernels
+from pstmo.complexity import cpu_sdpa_flop  # counts torch's CPU fused attention like the GPU kernels
 
 PEAK = "matmul peak"
 SHORT = 0.25  # seconds: below this a round is a blocked_autorange, above it one call
@@ -47,7 +47,7 @@ def spread(values: list[float]) -> dict[str, float]:
 def count_flops(fn: Callable[[], Any]) -> tuple[Any, int]:
     """Run ``fn`` once under ``FlopCounterMode``; its result and the FLOPs of every matmul/conv."""
     cpu_flash = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
-    mapping = {cpu_flash: _cpu_sdpa_flop} if cpu_flash is not None else {}
+    mapping = {cpu_flash: cpu_sdpa_flop} if cpu_flash is not None else {}
     with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
         out = fn()
     return out, int(counter.get_total_flops())

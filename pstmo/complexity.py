@@ -118,7 +118,9 @@ def thop_count(model: nn.Module, x: torch.Tensor) -> tuple[int, int]:
     return params, macs
 
 
-def _cpu_sdpa_flop(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
+def cpu_sdpa_flop(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
+    """FLOPs of torch's CPU fused attention counted as the GPU kernels' (``FlopCounterMode`` has no
+    formula for it): the same products, from the shapes (also used by ``benchmarks/harness.py``)."""
     from torch.utils.flop_counter import sdpa_flop_count
 
     return sdpa_flop_count(query_shape, key_shape, value_shape)
@@ -131,7 +133,7 @@ def flop_counter_total(model: nn.Module, x: torch.Tensor) -> int:
     custom = {}
     cpu_sdpa = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
     if cpu_sdpa is not None:  # not registered by torch: count it like the CUDA kernels
-        custom[cpu_sdpa] = _cpu_sdpa_flop
+        custom[cpu_sdpa] = cpu_sdpa_flop
     with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=custom) as counter:
         model(x)
     return int(counter.get_total_flops())

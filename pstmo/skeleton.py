@@ -142,15 +142,6 @@ def bones() -> list[tuple[int, int]]:
     return [(j, p) for j, p in enumerate(PARENTS) if p >= 0]
 
 
-def bone_side(child: int) -> str:
-    """'left', 'right' or 'center' for the bone ending at ``child``."""
-    if child in LEFT_JOINTS:
-        return "left"
-    if child in RIGHT_JOINTS:
-        return "right"
-    return "center"
-
-
 @dataclass(frozen=True)
 class Skeleton:
     """A kinematic tree: parents, left/right joints and names."""

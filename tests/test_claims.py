@@ -23,7 +23,7 @@ def _printed_value(cell) -> float:
 
 
 def test_every_table_exists_and_ids_are_unique():
-    names = set(papers.table_names())
+    names = set(list(papers.TABLES))
     assert all(c.table in names for c in CLAIMS)
     assert all(cell.table in names for c in CLAIMS for cell in c.printed or ())
     assert len({c.id for c in CLAIMS}) == len(CLAIMS)
@@ -93,7 +93,7 @@ def test_values_typed_from_the_papers():
 
 
 def test_registry_covers_the_notebooks_comparisons():
-    counts = {t: len(claims_for(t)) for t in papers.table_names()}
+    counts = {t: len(claims_for(t)) for t in list(papers.TABLES)}
     assert counts == {
         "pstmo_table1": 2, "pstmo_table2": 0, "pstmo_table3": 6, "pstmo_table4": 5, "pstmo_table5": 5,
         "pstmo_table6": 0, "pstmo_fig4": 5, "liftformer_table1": 2, "liftformer_table2": 2,

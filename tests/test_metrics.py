@@ -240,9 +240,8 @@ def test_p_mpjpe_official_matches_the_official_accumulation():
     """Side by side with the official ``common/utils.py`` when a clone is present."""
     import importlib
     import sys
-    from pathlib import Path
 
-    repo = Path("/work/official/P-STMO")
+    from conftest import OFFICIAL as repo
     if not (repo / "common" / "utils.py").is_file():
         pytest.skip(f"no clone of the official P-STMO code at {repo}")
     sys.path.insert(0, str(repo))

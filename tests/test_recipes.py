@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import OFFICIAL, ROOT
 
 from pstmo.cli import build_parser
 from pstmo.official.recipes import OFFICIAL_DEFAULTS, OFFICIAL_RECIPES, RECIPE_FIELDS
 
 FIDELITY = ROOT / "docs" / "FIDELITY.md"
-OFFICIAL = Path("/work/official/P-STMO")
 COLUMNS = [
     "stage", "model", "keypoints", "layers", "frames", "tds", "stride", "batch_size", "lr", "lr_decay",
     "epochs", "mask_ratio", "mask_joints", "refine",

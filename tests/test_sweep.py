@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pstmo.experiments.sweep import grid_points, parse_grid, parse_value, point_name, run_sweep  # noqa: E402
+from pstmo.experiments.sweep import grid_points, parse_grid, point_name, run_sweep  # noqa: E402
+from pstmo.options import parse_value  # noqa: E402
 
 NOTEBOOK_CODE = """
 import json, pathlib

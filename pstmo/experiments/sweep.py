@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pstmo.errors import ConfigError, DataError
 from pstmo.io import check_writable_dir, exclusive_lock, write_json, write_text
-from pstmo.options import parse_value as _parse
+from pstmo.options import parse_value
 from pstmo.report.tables import SUMMARY_FILE
 
 if TYPE_CHECKING:
@@ -39,12 +39,6 @@ if TYPE_CHECKING:
 DONE_FILE = "DONE"
 STATUS_FILE = "status.json"
 EXECUTED = "executed.ipynb"
-
-
-def parse_value(text: str) -> Any:
-    """A grid value: a Python literal when possible (``3``, ``0.9``, ``[1, 3]``), ``true``/``false``/
-    ``none`` in any case, else the text (the one parser of :mod:`pstmo.options`)."""
-    return _parse(text)
 
 
 def notebook_parameters(notebook: str | os.PathLike) -> dict[str, Any]:

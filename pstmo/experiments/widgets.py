@@ -86,6 +86,7 @@ class ModelBundle:
     label: str
     trained: bool
     notes: list[str] = field(default_factory=list)
+    device: str = "cpu"  # where the models are (the explorer moves its inputs there)
 
 
 def build_untrained(preset: str = "p-stmo-s", profile: str = "smoke", seed: int = 0) -> ModelBundle:
@@ -149,10 +150,11 @@ def load_bundle(
 
     from pstmo.checkpoint import build_run_model, load_model
     from pstmo.config import get_profile
+    from pstmo.runtime import resolve_device
 
-    model, info = load_model(checkpoint, device=device)
+    dev = resolve_device(device)
+    model, info = load_model(checkpoint, device=str(dev))
     frames, tds = info.frames, info.tds
-    dev = next(model.parameters()).device
     name = Path(checkpoint)
     label = label or f"{name.parent.name}/{name.name}"
     torch.manual_seed(seed)
@@ -161,7 +163,7 @@ def load_bundle(
         lifter.load_pretrained_encoder(model.state_dict())  # SEM + TEM from Stage I, as Stage II starts
         return ModelBundle(
             lifter.to(dev).eval(), model, frames, tds, f"{label} (Stage I)", trained=False,
-            notes=["Stage I checkpoint: the MPM is trained, the 3D lifter is UNTRAINED (random head)"],
+            notes=["Stage I checkpoint: the MPM is trained, the 3D lifter is UNTRAINED (random head)"], device=str(dev),
         )  # fmt: skip
     source = mpm_checkpoint or (info.config.pretrained if info.config is not None else None)
     notes = []
@@ -169,11 +171,11 @@ def load_bundle(
     if inside is not None:
         mpm = inside
     elif source and Path(source).is_file():
-        mpm, _ = load_model(source, device=device)
+        mpm, _ = load_model(source, device=str(dev))
     else:
         mpm = build_run_model(get_profile(profile, "pretrain", frames=frames)).to(dev).eval()
         notes.append("no Stage I checkpoint: the MPM reconstruction comes from an UNTRAINED model")
-    return ModelBundle(model, mpm, frames, tds, label, trained=True, notes=notes)
+    return ModelBundle(model, mpm, frames, tds, label, trained=True, notes=notes, device=str(dev))
 
 
 def _size_of(mpm: Any) -> dict[str, Any]:
@@ -328,6 +330,7 @@ class PoseExplorer:
         from pstmo.data import load_dataset
 
         data = load_dataset(dataset, data_dir=self.data_dir) if isinstance(dataset, str) else dataset
+        self.root_joint = int(getattr(data, "root_joint", 0))
         seqs: dict[tuple, Any] = {}
         for split in ("train", "test"):
             if split not in data.splits:
@@ -507,14 +510,14 @@ class PoseExplorer:
         temporal, spatial = masking.spatio_temporal_mask(
             n, j, float(self.mask_ratio.value), int(self.mask_joints.value), g
         )
-        dev = next(b.lifter.parameters()).device
+        dev = b.device
         x = torch.from_numpy(win)[None].to(dev)
         pred = predict(b.lifter.eval(), x, flip=False)[0].numpy()  # the one prediction path
         with torch.inference_mode():
             recon = None
             if b.mpm is not None:
                 recon = b.mpm(x, temporal.to(dev), spatial.to(dev))[0].float().cpu().numpy()
-        pred[0] = 0.0  # root-relative, as evaluation
+        pred[self.root_joint] = 0.0  # root-relative, as evaluation (the data set's root: 14 on MPI-INF-3DHP)
         gt = np.asarray(seq.pose_3d[t], dtype=np.float32)
         mid = (b.frames - 1) // 2
         self.state = {

@@ -423,11 +423,6 @@ def _canonical(name: str) -> str:
     return key
 
 
-def table_names() -> list[str]:
-    """All table names accepted by :func:`paper_table`."""
-    return list(TABLES)
-
-
 #: Footnote marks printed in a table: (table, row label, column) -> mark, and the notes.
 FOOTNOTE_MARKS: dict[str, dict[tuple[str, str], str]] = {
     "liftformer_table5": {
