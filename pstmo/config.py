@@ -29,6 +29,7 @@ from typing import Any
 from pstmo import registry
 from pstmo.errors import ConfigError
 from pstmo.models.config import PRESETS, LiftFormerConfig, STMOConfig, get_config
+from pstmo.official.recipes import OFFICIAL_RECIPES, Recipe
 from pstmo.options import option
 from pstmo.registry import MASK_MODES, PAD_MODES
 from pstmo.registry import MASK_STRATEGIES as STRATEGIES
@@ -341,25 +342,23 @@ RECIPE_TO_CONFIG = {"tds": "tds", "batch_size": "batch_size", "lr": "lr", "lr_de
                     "epochs": "epochs", "mask_ratio": "mask_ratio", "mask_joints": "mask_joints"}  # fmt: skip
 
 
-def official_recipe(stage: str, model: str, dataset: str, keypoints: str) -> dict[str, Any]:
+def official_recipe(stage: str, model: str, dataset: str, keypoints: str) -> Recipe | None:
     """The official README recipe closest to a run: same stage (``refine`` trains like Stage II; the
     README has no refinement-training command), model, data set and keypoints, else the same stage,
-    model and data set, else P-STMO-S's. Returns ``{}`` when the data set has no recipe (HumanEva)."""
-    from pstmo.official.recipes import OFFICIAL_RECIPES
-
+    model and data set, else P-STMO-S's. None when the data set has no recipe (HumanEva)."""
     official_stage = {"pretrain": "pretrain", "lift": "train", "refine": "train"}[stage]
     keypoints = registry.dataset(dataset).detector(keypoints)
-    rows = [r for r in OFFICIAL_RECIPES.values() if r["stage"] == official_stage and r["dataset"] == dataset]
+    rows = [r for r in OFFICIAL_RECIPES.values() if r.stage == official_stage and r.dataset == dataset]
     for match in (
-        lambda r: r["model"] == model and r["keypoints"] == keypoints,
-        lambda r: r["model"] == model,
-        lambda r: r["model"] == "p-stmo-s" and r["keypoints"] == keypoints,
-        lambda r: r["model"] == "p-stmo-s",
+        lambda r: r.model == model and r.keypoints == keypoints,
+        lambda r: r.model == model,
+        lambda r: r.model == "p-stmo-s" and r.keypoints == keypoints,
+        lambda r: r.model == "p-stmo-s",
     ):
         found = [r for r in rows if match(r)]
         if found:
             return found[0]
-    return {}
+    return None
 
 
 def _paper_values(
@@ -373,8 +372,10 @@ def _paper_values(
         out["epochs"] = prof["liftformer_epochs"].get(dataset, out["epochs"])
         return out, n
     recipe = official_recipe(stage, model, dataset, keypoints)
-    out = {k: recipe[v] for k, v in RECIPE_TO_CONFIG.items() if recipe.get(v) is not None}
-    return out, frames or recipe.get("frames", prof["frames"])
+    if recipe is None:
+        return {}, frames or prof["frames"]
+    out = {k: getattr(recipe, v) for k, v in RECIPE_TO_CONFIG.items() if getattr(recipe, v) is not None}
+    return out, frames or recipe.frames
 
 
 def profile_seeds(name: str, first: int = 0, count: int | None = None) -> list[int]:

@@ -18,19 +18,19 @@ from pstmo.train import noam_lambda
     [
         n
         for n, r in OFFICIAL_RECIPES.items()
-        if r["stage"] in ("pretrain", "train") and r["script"] != "run_in_the_wild.py"
+        if r.stage in ("pretrain", "train") and r.script != "run_in_the_wild.py"
     ],
 )
 def test_paper_profile_reproduces_each_official_readme_recipe(name):
     r = OFFICIAL_RECIPES[name]
-    stage = "pretrain" if r["stage"] == "pretrain" else "lift"
-    cfg = get_profile("paper", stage, model=r["model"], dataset=r["dataset"], keypoints=r["keypoints"])
+    stage = "pretrain" if r.stage == "pretrain" else "lift"
+    cfg = get_profile("paper", stage, model=r.model, dataset=r.dataset, keypoints=r.keypoints)
     assert (cfg.frames, cfg.tds, cfg.batch_size, cfg.lr, cfg.lr_decay, cfg.epochs) == (
-        r["frames"], r["tds"], r["batch_size"], r["lr"], r["lr_decay"], r["epochs"],
+        r.frames, r.tds, r.batch_size, r.lr, r.lr_decay, r.epochs,
     )  # fmt: skip
-    assert cfg.model.layers == r["layers"] and cfg.keypoints == r["keypoints"]
+    assert cfg.model.layers == r.layers and cfg.keypoints == r.keypoints
     if stage == "pretrain":
-        assert (cfg.mask_ratio, cfg.mask_joints) == (r["mask_ratio"], r["mask_joints"])
+        assert (cfg.mask_ratio, cfg.mask_joints) == (r.mask_ratio, r.mask_joints)
 
 
 def test_paper_profiles_match_the_papers():

@@ -43,10 +43,18 @@ def _table() -> dict[str, list[str]]:
     return rows
 
 
-def test_every_recipe_has_every_field():
-    assert len(OFFICIAL_RECIPES) == 15
+def test_every_recipe_has_values_of_its_fields_types():
+    import typing
+
+    from pstmo.official.recipes import Recipe
+
+    assert len(OFFICIAL_RECIPES) == 15 and RECIPE_FIELDS[:3] == ("script", "stage", "model")
+    hints = typing.get_type_hints(Recipe)
     for name, r in OFFICIAL_RECIPES.items():
-        assert tuple(r) == RECIPE_FIELDS, name
+        for field in RECIPE_FIELDS:
+            allowed = tuple(t for t in typing.get_args(hints[field]) or (hints[field],))
+            allowed = tuple(typing.get_origin(t) or t for t in allowed)
+            assert isinstance(getattr(r, field), allowed), (name, field, getattr(r, field))
 
 
 def test_fidelity_table_matches_the_dict():
@@ -54,11 +62,11 @@ def test_fidelity_table_matches_the_dict():
     assert list(rows) == list(OFFICIAL_RECIPES)
     for name, r in OFFICIAL_RECIPES.items():
         cells = rows[name]
-        src = f"l.{r['readme'][0]}" + (f" + l.{r['readme_table'][0]}" if r["readme_table"] else "")
+        src = f"l.{r.readme[0]}" + (f" + l.{r.readme_table[0]}" if r.readme_table else "")
         assert cells[0] == src, name
-        assert cells[1] == f"`{r['official']}`", name
-        assert cells[2:-1] == [_fmt(r[c]) for c in COLUMNS], name
-        assert cells[-1] == (f"`{r['pstmo']}`" if r["pstmo"] else "-"), name
+        assert cells[1] == f"`{r.official}`", name
+        assert cells[2:-1] == [_fmt(getattr(r, c)) for c in COLUMNS], name
+        assert cells[-1] == (f"`{r.pstmo}`" if r.pstmo else "-"), name
 
 
 def _official_args(command: str) -> argparse.Namespace:
@@ -90,51 +98,51 @@ def _official_args(command: str) -> argparse.Namespace:
 @pytest.mark.parametrize("name", list(OFFICIAL_RECIPES))
 def test_official_command_flags_match_the_fields(name):
     r = OFFICIAL_RECIPES[name]
-    a = _official_args(r["official"])
-    assert a.script == r["script"]
+    a = _official_args(r.official)
+    assert a.script == r.script
     stage = "pretrain" if a.MAE else "train" if a.train else "evaluate"
-    assert stage == r["stage"] and (a.reload == 1) == (stage == "evaluate")
+    assert stage == r.stage and (a.reload == 1) == (stage == "evaluate")
     # run_3dhp.py ignores -k: its loader reads the ground-truth 2D of data_*_3dhp.npz.
     keypoints = "gt" if a.script == "run_3dhp.py" else a.k
     assert (keypoints, a.f, a.b, a.s, a.tds, a.layers) == (
-        r["keypoints"], r["frames"], r["batch_size"], r["stride"], r["tds"], r["layers"]
+        r.keypoints, r.frames, r.batch_size, r.stride, r.tds, r.layers
     )  # fmt: skip
-    assert r["model"] == {3: "p-stmo-s", 4: "p-stmo"}[a.layers]
-    assert a.refine == r["refine"]
+    assert r.model == {3: "p-stmo-s", 4: "p-stmo"}[a.layers]
+    assert a.refine == r.refine
     if stage == "evaluate":
-        assert r["lr"] is r["lr_decay"] is r["mask_ratio"] is r["mask_joints"] is None and r["epochs"] == 0
+        assert r.lr is r.lr_decay is r.mask_ratio is r.mask_joints is None and r.epochs == 0
         return
-    assert (a.lr, a.lrd) == (r["lr"], r["lr_decay"])
-    assert r["epochs"] == OFFICIAL_DEFAULTS["nepoch"] - 1  # range(1, nepoch)
+    assert (a.lr, a.lrd) == (r.lr, r.lr_decay)
+    assert r.epochs == OFFICIAL_DEFAULTS["nepoch"] - 1  # range(1, nepoch)
     if stage == "pretrain":
-        assert (a.tmr, a.smn) == (r["mask_ratio"], r["mask_joints"])
+        assert (a.tmr, a.smn) == (r.mask_ratio, r.mask_joints)
         assert a.MAE_reload == 0
     else:
-        assert r["mask_ratio"] is None and r["mask_joints"] is None
+        assert r.mask_ratio is None and r.mask_joints is None
         assert a.MAE_reload == 1  # Stage II starts from the Stage I encoder
 
 
-@pytest.mark.parametrize("name", [n for n, r in OFFICIAL_RECIPES.items() if r["pstmo"]])
+@pytest.mark.parametrize("name", [n for n, r in OFFICIAL_RECIPES.items() if r.pstmo])
 def test_pstmo_command_flags_match_the_fields(name):
     r = OFFICIAL_RECIPES[name]
-    tokens = shlex.split(r["pstmo"])
-    assert tokens[0] == "pstmo" and tokens[1] == r["stage"]
+    tokens = shlex.split(r.pstmo)
+    assert tokens[0] == "pstmo" and tokens[1] == r.stage
     args = build_parser().parse_args(tokens[1:])  # every flag is a real pstmo flag
-    assert args.dataset == r["dataset"] and args.keypoints == r["keypoints"]
-    if r["stage"] == "evaluate":
-        assert args.tds == r["tds"]
+    assert args.dataset == r.dataset and args.keypoints == r.keypoints
+    if r.stage == "evaluate":
+        assert args.tds == r.tds
         return
-    assert args.profile == "paper" and args.model == r["model"]
+    assert args.profile == "paper" and args.model == r.model
     assert (args.frames, args.tds, args.batch_size, args.lr, args.lr_decay, args.epochs) == (
-        r["frames"],
-        r["tds"],
-        r["batch_size"],
-        r["lr"],
-        r["lr_decay"],
-        r["epochs"],
+        r.frames,
+        r.tds,
+        r.batch_size,
+        r.lr,
+        r.lr_decay,
+        r.epochs,
     )
-    if r["stage"] == "pretrain":
-        assert (args.mask_ratio, args.mask_joints) == (r["mask_ratio"], r["mask_joints"])
+    if r.stage == "pretrain":
+        assert (args.mask_ratio, args.mask_joints) == (r.mask_ratio, r.mask_joints)
         assert args.mask_mode == "official"
     else:
         assert args.pretrained == "STAGE_I.pth"
@@ -145,21 +153,21 @@ def test_per_model_stage1_settings_of_the_readme():
     P-STMO-S with GT 2D with 0.8 / 7, P-STMO-S with CPN 0.8 / 2; Stage II lr 1e-3 except
     P-STMO-S with CPN (7e-4); every training run 79 epochs."""
     r = OFFICIAL_RECIPES
-    assert (r["h36m-p-stmo-cpn-stage1"]["mask_ratio"], r["h36m-p-stmo-cpn-stage1"]["mask_joints"]) == (0.6, 3)
-    assert (r["h36m-p-stmo-s-gt-stage1"]["mask_ratio"], r["h36m-p-stmo-s-gt-stage1"]["mask_joints"]) == (
+    assert (r["h36m-p-stmo-cpn-stage1"].mask_ratio, r["h36m-p-stmo-cpn-stage1"].mask_joints) == (0.6, 3)
+    assert (r["h36m-p-stmo-s-gt-stage1"].mask_ratio, r["h36m-p-stmo-s-gt-stage1"].mask_joints) == (
         0.8,
         7,
     )
-    assert (r["h36m-p-stmo-s-cpn-stage1"]["mask_ratio"], r["h36m-p-stmo-s-cpn-stage1"]["mask_joints"]) == (
+    assert (r["h36m-p-stmo-s-cpn-stage1"].mask_ratio, r["h36m-p-stmo-s-cpn-stage1"].mask_joints) == (
         0.8,
         2,
     )
-    assert [r[f"h36m-{m}-stage2"]["lr"] for m in ("p-stmo-s-gt", "p-stmo-s-cpn", "p-stmo-cpn")] == [
+    assert [r[f"h36m-{m}-stage2"].lr for m in ("p-stmo-s-gt", "p-stmo-s-cpn", "p-stmo-cpn")] == [
         1e-3,
         7e-4,
         1e-3,
     ]
-    assert {v["epochs"] for v in r.values() if v["stage"] != "evaluate"} == {79}
+    assert {v.epochs for v in r.values() if v.stage != "evaluate"} == {79}
 
 
 def test_cited_readme_lines_when_the_clone_is_present():
@@ -168,8 +176,8 @@ def test_cited_readme_lines_when_the_clone_is_present():
         pytest.skip(f"no clone of the official P-STMO code at {OFFICIAL}")
     lines = readme.read_text().splitlines()
     for name, r in OFFICIAL_RECIPES.items():
-        line, text = r["readme"]
+        line, text = r.readme
         assert lines[line - 1].strip() == text, name
-        if r["readme_table"]:
-            line, row = r["readme_table"]
+        if r.readme_table:
+            line, row = r.readme_table
             assert lines[line - 1].strip() == row, name
