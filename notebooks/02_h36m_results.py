@@ -48,7 +48,6 @@ seeds = 2  # seeds per row (2 keeps the full demo run within its time budget; No
 checkpoint = None  # an official or earlier checkpoint to add as one more row (None: none)
 
 # %%
-import json
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +56,7 @@ from IPython.display import Markdown, display
 
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline
-from pstmo.experiments import notebook
+from pstmo.experiments import notebook, runner
 from pstmo.experiments.runner import Cell
 from pstmo.report import findings, papers, tables
 from pstmo.skeleton import JOINT_NAMES
@@ -126,17 +125,7 @@ if refine and "p-stmo" in models:
     CELLS.append(Cell("p-stmo (*)", stage="refine", model="p-stmo", frames=N, overrides=kp,
                       init_from=CELLS[models.index("p-stmo")]))  # fmt: skip
 runs = nb.run(CELLS, curves="02_learning_curves")
-cfg0 = json.loads((Path(runs["run_dir"].iloc[0]) / "config.json").read_text())
-how = (
-    f"{int(runs['steps'].median())} steps per run (median over seeds"
-    + (
-        f"; early stopping after {cfg0['patience']} validations without improvement"
-        if cfg0["patience"]
-        else ""
-    )
-    + "), best.pt selected on "
-    + ("frames held out from the training subjects" if cfg0["selection"] == "val" else "the test split")
-)
+how = runner.how_trained(runs)
 cells = list(dict.fromkeys(runs["cell"]))
 stats = {k: findings.cell_stats(runs, k, "mpjpe") for k in cells}
 inputs = tables.keypoints_label(dataset, keypoints)

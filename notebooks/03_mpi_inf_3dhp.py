@@ -42,7 +42,6 @@ model = "p-stmo"  # the paper's row: P-STMO
 seeds = 2  # seeds (2 keeps the full demo run within its time budget; None: the profile's 3)
 
 # %%
-import json
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +51,7 @@ from IPython.display import Markdown, display
 from pstmo import metrics
 from pstmo.data import load_dataset
 from pstmo.evaluate import evaluate, mean_pose_baseline, pck_joints_of
-from pstmo.experiments import notebook
+from pstmo.experiments import notebook, runner
 from pstmo.experiments.runner import Cell
 from pstmo.report import findings, papers, viz
 from pstmo.skeleton import JOINT_NAMES
@@ -70,17 +69,7 @@ gt = {"keypoints": "gt"}
 STAGE1 = Cell(f"{model} stage1", stage="pretrain", model=model, frames=N, overrides=gt)
 CELL = Cell(model, model=model, frames=N, overrides=gt, pretrain=STAGE1)
 runs = nb.run([CELL], curves="03_learning_curves")
-cfg0 = json.loads((Path(runs["run_dir"].iloc[0]) / "config.json").read_text())
-how = (
-    f"{int(runs['steps'].median())} steps per run (median over seeds"
-    + (
-        f"; early stopping after {cfg0['patience']} validations without improvement"
-        if cfg0["patience"]
-        else ""
-    )
-    + "), best.pt selected on "
-    + ("frames held out from the training subjects" if cfg0["selection"] == "val" else "the test split")
-)
+how = runner.how_trained(runs)
 
 # %% [markdown]
 # ## P-STMO Table 2 beside ours

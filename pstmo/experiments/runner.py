@@ -541,6 +541,20 @@ def history(run: Mapping[str, Any] | pd.Series | str | os.PathLike) -> pd.DataFr
     return pd.read_csv(path)
 
 
+def how_trained(table: pd.DataFrame) -> str:
+    """How the runs of a runner's table were trained, in words, from the first run's ``config.json``:
+    ``"2500 steps per run (median over seeds; early stopping after 3 validations without
+    improvement), best.pt selected on frames held out from the training subjects"``."""
+    import json
+
+    cfg = json.loads((Path(table["run_dir"].iloc[0]) / "config.json").read_text())
+    stopping = (
+        f"; early stopping after {cfg['patience']} validations without improvement" if cfg["patience"] else ""
+    )
+    selected = "frames held out from the training subjects" if cfg["selection"] == "val" else "the test split"
+    return f"{int(table['steps'].median())} steps per run (median over seeds{stopping}), best.pt selected on {selected}"
+
+
 def learning_curves(table: pd.DataFrame) -> pd.DataFrame:
     """The learning curves of a :func:`run_cells` table's runs, long: ``cell, seed, step, loss,
     val_metric, val_name``; the training loss every logged step (``steps.csv``, ``val_metric`` NaN) and the
