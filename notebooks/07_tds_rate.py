@@ -166,5 +166,7 @@ display(Markdown("\n\n".join(text)))
 # %% [markdown]
 # ## Like with like
 #
-# `pstmo reproduce --profile paper --dataset h36m --data-dir <prepared Human3.6M> --only table5` with
-# `-p frames_list "[27, 81, 243]" -p rates "[1, 2, 3, 9]"` (papermill) covers the paper's grid.
+# The paper's grid (N = 27, 81, 243; s = 1, 2, 3, 9) on Human3.6M is this notebook with other
+# parameters: `pstmo sweep notebooks/07_tds_rate.ipynb --profile paper --set dataset=h36m
+# --set data_dir=<prepared Human3.6M> --set "rates=[1, 2, 3, 9]"` (the paper profile's `frames_list`
+# is already 27, 81, 243).

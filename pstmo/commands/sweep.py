@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sweep = subparsers.add_parser(
         "sweep",
         help="run a notebook once per grid point (papermill), resumable, aggregated into one table",
-        description="Example: pstmo sweep notebooks/07_tds_rate.ipynb --grid frames=9,27 --grid tds=1,3",
+        description="Example: pstmo sweep notebooks/00_quickstart.ipynb --grid frames=9,27 --grid seed=0,1 "
+        "(the grid keys are the notebook's parameters; --set fixes one for every point)",
     )
     sweep.add_argument("notebook", help="path of the .ipynb to run")
     sweep.add_argument(
