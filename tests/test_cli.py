@@ -34,3 +34,20 @@ def test_bad_fixture_file_is_reported(capsys, tmp_path):
     bad.write_text("not a zip")
     assert main(["official", "verify", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_an_interruption_stops_the_child_processes_first():
+    # notebook kernels and Dask workers left running print tracebacks of their own after the one
+    # line; stop_children kills them (run in a fresh interpreter: it kills every child it has)
+    import subprocess
+    import sys
+
+    code = (
+        "import subprocess, sys, time\n"
+        "from pstmo.cli import stop_children\n"
+        "kids = [subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']) for _ in range(2)]\n"
+        "time.sleep(0.5)\n"
+        "print(stop_children(), [k.poll() is not None for k in kids])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "2 [True, True]", out.stdout + out.stderr
