@@ -113,12 +113,16 @@ nb.figure(
     viz.plot_learning_curves(runner.learning_curves(pre), val_label="validation 2D error (Stage I)"),
     "01_stage1_learning_curves",
 )
-recon = pre.set_index(["cell", "seed"])["recon_2d"]
-study = pd.DataFrame([
-    dict(strategy=strategy, q_T=q_t, m_S=m_s, seed=int(s), recon_2d=recon[(f"stage1 {name}", s)],
-         mpjpe=lift.loc[(lift["cell"] == name) & (lift["seed"] == s), "mpjpe"].iloc[0])
-    for name, strategy, q_t, m_s in SETTINGS for s in nb.seeds
-])  # fmt: skip
+# one row per setting and seed: its Stage I run's 2D error beside its Stage II run's MPJPE
+recon = pre.assign(cell=pre["cell"].str.removeprefix("stage1 "))[["cell", "seed", "recon_2d"]]
+study = (
+    pd.DataFrame(SETTINGS, columns=["cell", "strategy", "q_T", "m_S"])
+    .reset_index(names="order")  # the settings' order, then the seeds'
+    .merge(recon, on="cell")
+    .merge(lift[["cell", "seed", "mpjpe"]], on=["cell", "seed"])
+    .sort_values(["order", "seed"], ignore_index=True)
+    .drop(columns=["order", "cell"])
+)
 study["q_ST"] = [masking.masking_ratio_st(q, m) for q, m in zip(study["q_T"], study["m_S"])]
 scratch = findings.cell_stats(runs, "scratch")
 protocol = lift["protocol"].iloc[0]
