@@ -177,28 +177,6 @@ def add_dataclass_arguments(
     return dests
 
 
-def positive_int(text: str) -> int:
-    """argparse ``type``: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse ``type``: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return value
-
-
 def option(
     default: Any = dataclasses.MISSING, help: str = "", choices: Iterable[Any] | None = None, **kw: Any
 ):
@@ -217,6 +195,4 @@ __all__ = [
     "option",
     "parse_assignments",
     "parse_value",
-    "positive_float",
-    "positive_int",
 ]
