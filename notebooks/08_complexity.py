@@ -93,7 +93,8 @@ reported["FLOPs(M)"] = reported["FLOPs(M)"].astype("Int64")
 reported["FPS"] = reported["FPS"].astype("Int64")
 where = f"{dev.type}" + (f", {threads} thread{'s' if threads != 1 else ''}" if threads else "")
 table = papers.beside(ours, reported, label="ours", on=["Method"]).rename(columns={
-    "Measured by": "Measured by (paper)", "MPJPE": "MPJPE (paper)",  # ours: exact counts, FPS where the note says
+    "Params(M) (ours)": "Params(M) (ours, exact)", "FLOPs(M) (ours)": "FLOPs(M) (ours, exact)",
+    "Measured by": "Measured by (paper)", "MPJPE": "MPJPE (paper)",  # FPS (ours): the note says where
 })  # fmt: skip
 nb.table(
     table, "pstmo_table6", fps_frames=fps_frames, fps_batch=fps_batch, fps_device=str(dev), fps_threads=threads,
