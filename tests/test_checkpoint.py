@@ -129,10 +129,15 @@ def test_a_flipped_byte_in_a_tensor_is_refused_by_name(toy_cfg, tmp_path):
 
 
 def test_checkpoints_without_a_checksum_still_load(toy_cfg, tmp_path):
-    """Files written before the checksum existed: the shipped demo model and a plain payload."""
-    assert CHECKSUM_KEY not in torch.load(DEMO, weights_only=True)
+    """Files written before the checksum existed (the shipped demo model's copy without it, a plain
+    payload) load; the shipped model itself carries one and loads."""
+    assert CHECKSUM_KEY in torch.load(DEMO, weights_only=True)
     model, info = load_model(DEMO)
     assert info.stage == "lift" and info.frames == 27
+    old = tmp_path / "demo_before_checksums.pt"
+    old.write_bytes(DEMO.read_bytes())
+    _resave(old, lambda c: c.pop(CHECKSUM_KEY))
+    assert load_model(old)[1].frames == 27
     path, _ = _saved(toy_cfg, tmp_path)
     _resave(path, lambda c: c.pop(CHECKSUM_KEY))
     load_model(path)

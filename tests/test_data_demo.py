@@ -10,7 +10,7 @@ from conftest import SHARED
 
 from pstmo.cameras import image_coordinates, project_to_2d
 from pstmo.data import demo_dir, load_dataset
-from pstmo.skeleton import bones
+from pstmo.skeleton import PARENTS, bones
 
 FILES = ("data_3d_demo.npz", "data_2d_demo_gt.npz", "data_2d_demo_det.npz", "demo_cameras.json")
 
@@ -75,13 +75,26 @@ def test_gt_2d_is_projection_of_3d():
     np.testing.assert_allclose(project_to_2d(cam, intr), px, atol=1e-2)
 
 
-def test_extra_clips_are_human():
-    # tools/cmu clips (one retargeted body): rigid limbs, a 1.75-1.85 m standing height
-    seq = load_dataset().sequences("train", subjects=["S07"])[0]
-    limbs = [(c, p) for c, p in bones() if c in (2, 3, 5, 6, 12, 13, 15, 16)]
-    lengths = np.stack([np.linalg.norm(seq.pose_3d[:, c] - seq.pose_3d[:, p], axis=-1) for c, p in limbs], -1)
-    assert (lengths.max(0) - lengths.min(0)).max() < 0.01
-    assert 0.4 < lengths[0, 0] < 0.55  # RKnee-RHip
+def test_retargeted_clips_have_their_drawn_bodies(tools_on_path):
+    # the BVH training clips are on drawn bodies (builder step 2): rigid bones of exactly the
+    # lengths clip_body gives, left = right, within the drawn range around S01's skeleton;
+    # S01 and the test subjects keep their own (asymmetric) skeletons
+    builder, mocap = importlib.import_module("build_demo_dataset"), importlib.import_module("mocap")
+    clips = np.load(demo_dir() / "data_3d_demo.npz", allow_pickle=True)["positions_3d"].item()
+    reference = builder.reference_body(clips["S01"]["Jump 1"])
+    assert 0.3 < reference[2] < 0.5  # thigh (RHip-RKnee), metres
+    bodies = []
+    for subject in builder.RETARGETED:
+        for name, pose in clips[subject].items():
+            body = builder.clip_body(reference, subject, name)
+            lengths = np.linalg.norm(pose[:, 1:] - pose[:, list(PARENTS[1:])], axis=-1)
+            np.testing.assert_allclose(lengths, np.broadcast_to(body[1:], lengths.shape), atol=2e-6)
+            low, high = builder.BODY_SCALE[0] * builder.BONE_SCALE[0], builder.BODY_SCALE[1] * builder.BONE_SCALE[1]
+            assert np.all((body[1:] >= low * reference[1:] - 1e-9) & (body[1:] <= high * reference[1:] + 1e-9))
+            bodies.append(body)
+    assert len({round(b[2], 6) for b in bodies}) == len(bodies)  # one body per clip
+    own = mocap.bone_lengths(clips["S02"]["Walk 1"])
+    assert abs(own[1] - own[4]) < 1e-3 and abs(own[2] - own[5]) > 5e-3  # S02: its own skeleton
 
 
 def test_bone_lengths_constant_and_human():

@@ -13,6 +13,7 @@ from conftest import SHARED
 
 from pstmo import cameras as C
 from pstmo.errors import DataError
+from pstmo.skeleton import PARENTS
 
 CMU = SHARED / "data" / "cmu"
 needs_cmu = pytest.mark.skipif(not CMU.is_dir(), reason=f"CMU mocap clips not found at {CMU}")
@@ -310,3 +311,28 @@ def test_look_at(mocap):
     # world up (+z) is image up (-y)
     up = C.world_to_camera(np.array([0, 0, 2.5]), q, [4, 3, 1.5])
     assert up[1] < 0 and abs(up[0]) < 1e-5
+
+
+def test_retarget_keeps_directions_and_sets_lengths(mocap):
+    # a random two-frame "pose": after retargeting every bone is parallel to the original one,
+    # has exactly the asked length, and the root keeps its place (the feet are re-grounded in z)
+    rng = np.random.default_rng(0)
+    pose = rng.normal(size=(2, 17, 3))
+    lengths = rng.uniform(0.05, 0.5, size=17)
+    lengths[0] = 0.0
+    out = mocap.retarget(pose, lengths).astype(np.float64)
+    for j, p in enumerate(PARENTS):
+        if p < 0:
+            continue
+        old, new = pose[:, j] - pose[:, p], out[:, j] - out[:, p]
+        np.testing.assert_allclose(np.linalg.norm(new, axis=-1), lengths[j], rtol=1e-5)
+        cos = (old * new).sum(-1) / np.linalg.norm(old, axis=-1) / np.linalg.norm(new, axis=-1)
+        np.testing.assert_allclose(cos, 1.0, atol=1e-6)
+    np.testing.assert_allclose(out[:, 0, :2], pose[:, 0, :2], atol=1e-6)
+    assert out[:, [3, 6], 2].min() == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(mocap.bone_lengths(out)[1:], lengths[1:], rtol=1e-5)
+
+
+def test_retarget_refuses_wrong_shapes(mocap):
+    with pytest.raises(DataError, match=r"expected pose \(T, 17, 3\) and lengths \(17,\)"):
+        mocap.retarget(np.zeros((4, 16, 3)), np.ones(17))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pstmo.config import TrainConfig
+from pstmo.data import load_dataset
 from pstmo.train import train
 
 RUNS = Path(__file__).resolve().parents[1] / "results" / "runs"
@@ -21,12 +22,16 @@ TOLERANCE_MM = 0.5
 
 
 def _cheapest_stored_run() -> dict | None:
-    """The finished Stage II run with the fewest steps that starts from nothing (no Stage I)."""
+    """The finished Stage II run with the fewest steps that starts from nothing (no Stage I) and
+    was trained on the demo data as shipped now (runs of an older data set stay in the store until
+    the notebooks that show them are rerun; retraining them on today's data would give other numbers)."""
+    fingerprint = load_dataset("demo").fingerprint()
     records = []
     for path in sorted(RUNS.glob("*/DONE.json")):
         done = json.loads(path.read_text())
         cfg = done["config"]
-        if cfg["stage"] == "lift" and not cfg.get("pretrained") and not cfg.get("init_from"):
+        made_on = json.loads((path.parent / "provenance.json").read_text()).get("dataset_fingerprint")
+        if cfg["stage"] == "lift" and not cfg.get("pretrained") and not cfg.get("init_from") and made_on == fingerprint:
             records.append(done)
     return min(records, key=lambda d: (d["steps"], d["config"]["model"]["frames"]), default=None)
 
@@ -43,7 +48,7 @@ def test_results_store_run_records_without_checkpoints():
 @pytest.mark.slow
 def test_a_stored_run_retrains_to_its_stored_metric(tmp_path):
     done = _cheapest_stored_run()
-    assert done is not None, "no stored Stage II run to retrain"
+    assert done is not None, "no stored Stage II run made on today's demo data to retrain"
     cfg = TrainConfig.from_dict({**done["config"], "results_dir": str(tmp_path), "progress": False})
     run = train(cfg)
     assert int(run.history["step"].iloc[-1]) == done["steps"]

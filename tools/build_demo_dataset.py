@@ -1,6 +1,6 @@
 """Build the embedded demo data set (``pstmo/data/demo/``) from the CMU clips in ``shared/data/cmu``.
 
-Usage: python tools/build_demo_dataset.py [--cmu DIR] [--extra DIR] [--out DIR] [--no-extra] [--train-cameras 4|8]
+Usage: python tools/build_demo_dataset.py [--cmu DIR] [--extra DIR] [--out DIR] [--no-extra] [--train-cameras 4|8] [--no-bodies]
 
 Clips come from two folders: ``--cmu`` (``shared/data/cmu``: the original four subjects) and
 ``--extra`` (``tools/cmu``, committed: CMU subjects 03, 05, 06, 07 as BVH, see its README).
@@ -8,8 +8,14 @@ Clips come from two folders: ``--cmu`` (``shared/data/cmu``: the original four s
 Steps:
 
 1. Forward kinematics of each CMU clip (``tools/mocap.py``: ``load_clip``): Human3.6M-17
-   joints, world metres, z up, 50 fps, lowest foot on the ground.
-2. Re-centre each clip: the centre of the root's horizontal bounding box goes to x = y = 0.
+   joints, world metres, z up, 50 fps, lowest foot on the ground. Re-centre each clip: the
+   centre of the root's horizontal bounding box goes to x = y = 0.
+2. Bodies (bone-length augmentation; ``--no-bodies`` skips it): the BVH training subjects
+   (S131 and the ``tools/cmu`` subjects, all on one retargeted rig or with an 11 cm short torso)
+   are retargeted (``mocap.retarget``: every bone keeps its direction, gets a new length) onto
+   one body per clip: the left/right-averaged bone lengths of training subject S01's ASF
+   skeleton x a whole-body factor in [0.88, 1.12] x one factor per bone pair in [0.9, 1.1],
+   seeded per clip. S01 and the test subjects keep their own skeletons.
 3. Virtual cameras with the Human3.6M intrinsics (focal, centre, distortion, resolution of
    cameras 54138969, 55011271, 58860488, 60457274; cameras V5-V8 repeat them). Every subject
    has V1-V4 at the Human3.6M azimuths (70, -70, 110, -110 degrees), on a circle of radius
@@ -39,7 +45,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from mocap import load_clip, look_at_quaternion  # tools/mocap.py (this folder)
+from mocap import bone_lengths, load_clip, look_at_quaternion, retarget  # tools/mocap.py (this folder)
 
 from pstmo.cameras import camera_table_from_dict, h36m_cameras, project_to_2d, world_to_camera
 from pstmo.io import atomic_write
@@ -83,6 +89,15 @@ EXTRA_CLIPS: tuple[tuple[str, str, str], ...] = (
 )
 SPLITS = {"train": ["S01", "S131"], "test": ["S02", "S11"]}
 EXTRA_TRAIN = ["S03", "S05", "S06", "S07"]
+#: Bodies (step 2 of the module docstring): the BVH training subjects are retargeted onto one
+#: body per clip, drawn around the ASF skeleton of ``BODY_REFERENCE`` (a training subject).
+RETARGETED = ["S131", *EXTRA_TRAIN]
+BODY_REFERENCE = ("S01", "Jump 1")
+BODY_SCALE = (0.88, 1.12)  # the whole body
+BONE_SCALE = (0.9, 1.1)  # each bone (left and right together)
+#: Bones scaled together (child joints, H36M-17): hips, thighs, shins, spine, neck, nose, head,
+#: clavicles, upper arms, forearms.
+BONE_GROUPS = ((1, 4), (2, 5), (3, 6), (7,), (8,), (9,), (10,), (11, 14), (12, 15), (13, 16))
 CAMERA_HEIGHTS = (1.55, 1.45, 1.65, 1.5)
 #: Extra training cameras V5-V8: (azimuth degrees, height m, radius factor).
 EXTRA_CAMERAS = ((0.0, 1.0, 1.1), (90.0, 2.0, 1.2), (180.0, 1.2, 1.15), (-90.0, 1.8, 1.3))
@@ -189,10 +204,41 @@ def detector_noise(kp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def reference_body(pose: np.ndarray) -> np.ndarray:
+    """Bone lengths ``(17,)`` of a clip, left and right averaged (the centre of the drawn bodies)."""
+    lengths = bone_lengths(pose)
+    for group in BONE_GROUPS:
+        lengths[list(group)] = lengths[list(group)].mean()
+    return lengths
+
+
+def clip_body(reference: np.ndarray, subject: str, name: str) -> np.ndarray:
+    """The body of one retargeted clip: ``reference`` x a whole-body factor x one factor per
+    bone group (uniform in ``BODY_SCALE``, ``BONE_SCALE``), seeded by subject and clip."""
+    rng = np.random.default_rng([SEED, zlib.crc32(f"body/{subject}/{name}".encode())])
+    factors = np.full(len(reference), rng.uniform(*BODY_SCALE))
+    for group in BONE_GROUPS:
+        factors[list(group)] *= rng.uniform(*BONE_SCALE)
+    return reference * factors
+
+
+def with_bodies(clips: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, np.ndarray]]:
+    """Step 2: the clips of :data:`RETARGETED` subjects on drawn bodies (:func:`clip_body`)."""
+    reference = reference_body(clips[BODY_REFERENCE[0]][BODY_REFERENCE[1]])
+    return {
+        subject: {
+            name: retarget(pose, clip_body(reference, subject, name)) if subject in RETARGETED else pose
+            for name, pose in subject_clips.items()
+        }
+        for subject, subject_clips in clips.items()
+    }
+
+
 def build(
-    cmu: Path, out: Path, extra: Path | None = DEFAULT_EXTRA, train_cameras: int = 8
+    cmu: Path, out: Path, extra: Path | None = DEFAULT_EXTRA, train_cameras: int = 8, bodies: bool = True
 ) -> dict[str, Path]:
-    """Build the demo files into ``out``: clips of ``cmu`` (and of ``extra`` unless None)."""
+    """Build the demo files into ``out``: clips of ``cmu`` (and of ``extra`` unless None);
+    ``bodies``: retarget the BVH training subjects onto drawn bodies (step 2)."""
     clips: dict[str, dict[str, np.ndarray]] = {}
     sources = [(s, n, src, cmu) for s, n, src in CLIPS]
     splits = {k: list(v) for k, v in SPLITS.items()}
@@ -207,6 +253,8 @@ def build(
         pose = pose.copy()
         pose[..., :2] -= centre.astype(np.float32)
         clips.setdefault(subject, {})[name] = pose.astype(np.float32)
+    if bodies:
+        clips = with_bodies(clips)
 
     table_json = make_cameras(clips, splits, train_cameras)
     table = camera_table_from_dict(table_json)
@@ -260,9 +308,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--train-cameras", type=int, default=8, choices=(4, 8), help="virtual cameras per training subject"
     )
+    parser.add_argument(
+        "--no-bodies", action="store_true", help="keep the BVH subjects' own bodies (the set before 2026-12-07)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (pstmo/data/demo)")
     args = parser.parse_args(argv)
-    paths = build(args.cmu, args.out, None if args.no_extra else args.extra, args.train_cameras)
+    paths = build(
+        args.cmu, args.out, None if args.no_extra else args.extra, args.train_cameras, not args.no_bodies
+    )
     for p in paths.values():
         print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -79,6 +79,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from pstmo.errors import DataError
+from pstmo.skeleton import PARENTS
 
 #: Metres per CMU ASF length unit (``:units length 0.45``: one unit is 1/0.45 inch).
 CMU_SCALE: float = 0.0254 / 0.45
@@ -602,6 +603,44 @@ def cmu_bvh_to_h36m(
     Human3.6M-17 ``(T, 17, 3)`` world frame. Torso about 11 cm short (no thorax segment)."""
     mapping = BVH_TO_H36M[bvh_scheme(joint_names)]
     return to_world(_select(positions, joint_names, mapping, "bvh joint names"), ground)
+
+
+# ----------------------------------------------------------------------------- retargeting
+
+
+def bone_lengths(pose: np.ndarray) -> np.ndarray:
+    """Mean length of each bone over a clip ``(T, 17, 3)`` -> ``(17,)`` metres, indexed by the
+    child joint (entry 0, the root, is 0)."""
+    pose = np.asarray(pose, dtype=np.float64)
+    out = np.zeros(len(PARENTS))
+    for j, p in enumerate(PARENTS):
+        if p >= 0:
+            out[j] = np.linalg.norm(pose[:, j] - pose[:, p], axis=-1).mean()
+    return out
+
+
+def retarget(pose: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The motion of ``pose (T, 17, 3)`` on another body: every bone keeps its direction in
+    every frame and gets the length ``lengths[child]`` (metres, :func:`bone_lengths` layout);
+    the root trajectory is kept and the lowest foot over the clip is put back at z = 0.
+
+    This is bone-length augmentation as the field uses it (e.g. Li et al., CVPR 2020, "evolutionary
+    training data"; Gong et al., CVPR 2021, PoseAug): the joint angles are real, the proportions new.
+    """
+    pose = np.asarray(pose, dtype=np.float64)
+    lengths = np.asarray(lengths, dtype=np.float64)
+    if pose.ndim != 3 or pose.shape[1:] != (len(PARENTS), 3) or lengths.shape != (len(PARENTS),):
+        raise DataError(
+            f"expected pose (T, {len(PARENTS)}, 3) and lengths ({len(PARENTS)},), got {pose.shape} and {lengths.shape}",
+            key="retarget",
+        )
+    out = pose.copy()
+    for j, p in enumerate(PARENTS):  # parents come before their children
+        if p >= 0:
+            bone = pose[:, j] - pose[:, p]
+            out[:, j] = out[:, p] + lengths[j] * bone / np.linalg.norm(bone, axis=-1, keepdims=True)
+    out[..., 2] -= out[:, _FEET, 2].min()
+    return out.astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- resampling
