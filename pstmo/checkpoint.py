@@ -78,7 +78,9 @@ ENCODER_SIZES = ("frames", "channel", "hidden", "layers", "sem", "sem_width", "s
 @dataclass
 class ModelInfo:
     """What a checkpoint says about its model: ``stage``, window size ``frames`` (N), TDS rate
-    ``tds``, the ``skeleton`` of its training data, its ``config`` (None for official files)."""
+    ``tds``, the ``skeleton`` of its training data, its ``config`` (None for official files);
+    ``embedded``: the Stage I checkpoint stored inside it under the key ``"mpm"`` (the shipped
+    model's), validated with its container, or None."""
 
     stage: str
     frames: int
@@ -87,6 +89,7 @@ class ModelInfo:
     config: TrainConfig | None = None
     official: bool = False
     path: str = ""
+    embedded: Mapping[str, Any] | None = None
 
 
 def build_run_model(cfg: TrainConfig) -> nn.Module:
@@ -124,15 +127,19 @@ def tensors_of(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str
             yield from tensors_of(item, f"{prefix}.{i}", depth + 1)
 
 
+def _hash_into(digest: Any, name: str, tensor: torch.Tensor) -> None:
+    t = tensor.detach().to("cpu").contiguous()
+    digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
+    if t.numel():
+        digest.update(t.reshape(-1).view(torch.uint8).numpy())
+
+
 def checksum(payload: Mapping[str, Any]) -> str:
     """``"sha256:<hex>"`` over every tensor of ``payload`` (path, dtype, shape and bytes, in the
     order of :func:`tensors_of`); the ``checksum`` key itself is a string and not covered."""
     digest = hashlib.sha256()
     for name, tensor in tensors_of(payload):
-        t = tensor.detach().to("cpu").contiguous()
-        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
-        if t.numel():
-            digest.update(t.reshape(-1).view(torch.uint8).numpy())
+        _hash_into(digest, name, tensor)
     return f"sha256:{digest.hexdigest()}"
 
 
@@ -269,33 +276,47 @@ def check_state_dict(state: Any, path: str | os.PathLike, key: str = "model") ->
             )
 
 
+def _non_finite(name: str, tensor: torch.Tensor) -> bool:
+    return (tensor.is_floating_point() or tensor.is_complex()) and not bool(torch.isfinite(tensor).all())
+
+
+def _refuse_non_finite(name: str, tensor: torch.Tensor, path: str | os.PathLike) -> None:
+    bad = int((~torch.isfinite(tensor)).sum())
+    raise CheckpointError(
+        f"{path}: tensor {name!r} holds {bad} NaN or infinite value(s) of {tensor.numel()}; "
+        "expected finite weights (the run that wrote it diverged, or the file is damaged)"
+    )
+
+
 def check_finite(obj: Any, path: str | os.PathLike) -> None:
     """Refuse NaN or infinite values in any floating-point tensor, naming the first such tensor."""
     for name, tensor in tensors_of(obj):
-        if (tensor.is_floating_point() or tensor.is_complex()) and not bool(torch.isfinite(tensor).all()):
-            bad = int((~torch.isfinite(tensor)).sum())
-            raise CheckpointError(
-                f"{path}: tensor {name!r} holds {bad} NaN or infinite value(s) of {tensor.numel()}; "
-                "expected finite weights (the run that wrote it diverged, or the file is damaged)"
-            )
+        if _non_finite(name, tensor):
+            _refuse_non_finite(name, tensor, path)
 
 
-def verify_checksum(ckpt: Mapping[str, Any], path: str | os.PathLike) -> None:
-    """Compare the tensors with the checksum written with them; a file without one (written
-    before checksums existed) passes."""
+def check_tensors(ckpt: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """One pass over the tensors: they match the checksum written with them (a file written
+    before checksums existed has none and passes) and are finite. A mismatch is reported
+    before a non-finite value (a damaged file, not a diverged run)."""
     stored = ckpt.get(CHECKSUM_KEY)
-    if stored is None:
-        return
-    if not (isinstance(stored, str) and stored.startswith("sha256:") and len(stored) == 71):
+    if stored is not None and not (isinstance(stored, str) and stored.startswith("sha256:") and len(stored) == 71):
         raise CheckpointError(
             f"{path}: key 'checksum' is {_short(stored)}, expected 'sha256:' and 64 hex digits"
         )
-    actual = checksum({k: v for k, v in ckpt.items() if k != CHECKSUM_KEY})
-    if actual != stored:
+    digest, first_bad = hashlib.sha256(), None
+    for name, tensor in tensors_of({k: v for k, v in ckpt.items() if k != CHECKSUM_KEY}):
+        _hash_into(digest, name, tensor)
+        if first_bad is None and _non_finite(name, tensor):
+            first_bad = (name, tensor)
+    actual = f"sha256:{digest.hexdigest()}"
+    if stored is not None and actual != stored:
         raise CheckpointError(
             f"{path}: corrupted: its tensors do not match the checksum written with them (key 'checksum' "
             f"{stored[:19]}..., the tensors give {actual[:19]}...); use another copy"
         )
+    if first_bad is not None:
+        _refuse_non_finite(*first_bad, path)
 
 
 def check_format(ckpt: Any, path: str | os.PathLike) -> None:
@@ -325,8 +346,7 @@ def validate(ckpt: Any, path: str | os.PathLike, nested: bool = False) -> TrainC
     check_skeleton(ckpt.get("skeleton"), cfg.model.joints, path)
     check_state_dict(ckpt["model"], path)
     if not nested:
-        verify_checksum(ckpt, path)
-        check_finite(ckpt, path)
+        check_tensors(ckpt, path)
     if isinstance(ckpt.get("mpm"), Mapping):
         validate(ckpt["mpm"], f"{path} (key 'mpm')", nested=True)
     return cfg
@@ -366,16 +386,6 @@ def is_pstmo_checkpoint(obj: Any) -> bool:
     return isinstance(obj, dict) and str(obj.get("format", "")).startswith("pstmo-checkpoint")
 
 
-def load_embedded(path: str | os.PathLike, key: str = "mpm") -> dict[str, Any] | None:
-    """The checkpoint stored inside a ``pstmo`` checkpoint under ``key`` (the shipped model's
-    Stage I, ``"mpm"``), validated with its container; None when there is none."""
-    raw = read_torch_file(path)
-    if not is_pstmo_checkpoint(raw) or not is_pstmo_checkpoint(raw.get(key)):
-        return None
-    validate(raw, path)
-    return raw[key]
-
-
 # ---------------------------------------------------------------------------------- models
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, ModelInfo]:
     """The model of a ``pstmo`` checkpoint or of a released official P-STMO checkpoint, in eval mode.
@@ -391,7 +401,8 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> t
         model = build_run_model(cfg)
         load_state_strict(model, raw["model"], source=str(path))
         skeleton = check_skeleton(raw["skeleton"], cfg.model.joints, path)
-        info = ModelInfo(cfg.stage, cfg.frames, cfg.tds, skeleton, cfg, path=str(path))
+        inside = raw.get("mpm") if is_pstmo_checkpoint(raw.get("mpm")) else None  # validated with raw
+        info = ModelInfo(cfg.stage, cfg.frames, cfg.tds, skeleton, cfg, path=str(path), embedded=inside)
     else:
         state = _official_state(raw, path)
         if official_stage(state) == "pretrain":
@@ -526,7 +537,6 @@ __all__ = [
     "build_run_model",
     "checksum",
     "load_checkpoint",
-    "load_embedded",
     "load_model",
     "load_state_strict",
     "official_stage",

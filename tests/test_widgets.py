@@ -40,12 +40,17 @@ def test_opens_on_the_shipped_trained_model(explorer):
     assert explorer.figure._suptitle is None
     model, info = load_model(demo_model_path(), device="cpu")
     assert info.stage == "lift" and info.frames == 27
+    raw = torch.load(demo_model_path(), weights_only=True)
+    assert info.embedded is not None and info.embedded["model"].keys() == raw["mpm"]["model"].keys()
     for ours, shipped in (
         (explorer.bundle.lifter, model),
-        (explorer.bundle.mpm, embedded_mpm(demo_model_path())),
+        (explorer.bundle.mpm, embedded_mpm(info.embedded, demo_model_path())),
     ):
         for (k, a), (_, b) in zip(ours.state_dict().items(), shipped.state_dict().items(), strict=True):
             assert torch.equal(a.cpu(), b), k
+    mpm_state = explorer.bundle.mpm.state_dict()
+    for k, v in raw["mpm"]["model"].items():  # the file's own Stage I tensors
+        assert torch.equal(mpm_state[k].cpu(), v), k
 
 
 def test_shipped_model_is_small_and_scores_well_below_the_mean_pose():

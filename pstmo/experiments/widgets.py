@@ -116,15 +116,13 @@ def shipped_model() -> Path | None:
     return path if path.is_file() else None
 
 
-def embedded_mpm(checkpoint: str | os.PathLike, device: str = "cpu") -> Any:
-    """The Stage I model stored inside a Stage II checkpoint under the key ``"mpm"`` (as in the
-    shipped model, ``tools/train_shipped_model.py``), in eval mode; None when there is none."""
-    from pstmo.checkpoint import build_run_model, config_of, load_embedded
+def embedded_mpm(sub: Any, checkpoint: str | os.PathLike, device: str = "cpu") -> Any:
+    """The Stage I model of ``sub``, the checkpoint stored inside ``checkpoint`` under the key
+    ``"mpm"`` (as in the shipped model, ``tools/train_shipped_model.py``; ``ModelInfo.embedded``,
+    validated with its container), in eval mode."""
+    from pstmo.checkpoint import build_run_model, config_of
     from pstmo.state import load_state_strict
 
-    sub = load_embedded(checkpoint, "mpm")  # checked with its container (pstmo.checkpoint.validate)
-    if sub is None:
-        return None
     model = build_run_model(config_of(sub, f"{checkpoint} (key 'mpm')"))
     load_state_strict(model, sub["model"], source=f"{checkpoint} (key 'mpm')")
     return model.to(device).eval()
@@ -167,7 +165,7 @@ def load_bundle(
         )  # fmt: skip
     source = mpm_checkpoint or (info.config.pretrained if info.config is not None else None)
     notes = []
-    inside = None if mpm_checkpoint else embedded_mpm(checkpoint, device=str(dev))
+    inside = None if mpm_checkpoint or info.embedded is None else embedded_mpm(info.embedded, checkpoint, str(dev))
     if inside is not None:
         mpm = inside
     elif source and Path(source).is_file():
