@@ -300,7 +300,9 @@ def check_tensors(ckpt: Mapping[str, Any], path: str | os.PathLike) -> None:
     before checksums existed has none and passes) and are finite. A mismatch is reported
     before a non-finite value (a damaged file, not a diverged run)."""
     stored = ckpt.get(CHECKSUM_KEY)
-    if stored is not None and not (isinstance(stored, str) and stored.startswith("sha256:") and len(stored) == 71):
+    if stored is not None and not (
+        isinstance(stored, str) and stored.startswith("sha256:") and len(stored) == 71
+    ):
         raise CheckpointError(
             f"{path}: key 'checksum' is {_short(stored)}, expected 'sha256:' and 64 hex digits"
         )
@@ -443,9 +445,10 @@ def _official_state(raw: Any, path: str | os.PathLike) -> dict[str, torch.Tensor
 def infer_official_config(state: Mapping[str, torch.Tensor], source: str = "checkpoint") -> models.STMOConfig:
     """The ``STMOConfig`` of an official Stage II state dict, read off its shapes
     (:func:`pstmo.official.weights.config_from_state_dict`)."""
-    if not any(k.removeprefix("module.").startswith("Transformer_reduce.") for k in state):
+    if official_stage(state) != "lift":
         raise CheckpointError(
-            f"{source}: no 'Transformer_reduce.*' (MOFA) keys: not an official Stage II state dict"
+            f"{source}: no {', '.join(k + '*' for k in OFFICIAL_STAGE2_KEYS)} keys (MOFA, the heads) "
+            "without Stage I decoder keys: not an official Stage II state dict"
         )
     return _official_config(state, source)
 

@@ -299,6 +299,15 @@ def test_official_stage_is_read_from_the_keys(tmp_path):
         CheckpointError, match=r"s1.pth: official Stage I weights \(Model_MAE.*expected official Stage II"
     ):
         load_model(tmp_path / "s1.pth")
+    from pstmo.checkpoint import infer_official_config
+
+    assert infer_official_config(stage2).channel == 32  # one reading of "official Stage II" (official_stage)
+    for not_stage2 in (
+        stage1,
+        {k: v for k, v in stage2.items() if "Transformer_reduce" not in k and "fcn" not in k},
+    ):
+        with pytest.raises(CheckpointError, match="not an official Stage II state dict"):
+            infer_official_config(not_stage2)
     stage2["module.fcn.1.bias"][0] = float("nan")
     torch.save(stage2, tmp_path / "nan.pth")
     with pytest.raises(CheckpointError, match=r"nan.pth: tensor 'fcn.1.bias' holds 1 NaN"):
