@@ -107,7 +107,7 @@ def test_registry_covers_the_notebooks_comparisons():
     ]  # each vs the row above, and SEM vs SEM+TEM
     assert {c.metric for c in CLAIMS} == {"mpjpe", "p_mpjpe", "mpjve"}
     assert [c.unit for c in claims_for("liftformer_table4")] == ["mm/frame", "mm/frame"]
-    equal = [c.id for c in CLAIMS if c.sign == 0]  # the paper's rows are equal: judged "no claim"
+    equal = [c.id for c in CLAIMS if c.sign == 0]  # the paper's rows are equal: "no difference"
     assert equal == [
         "liftformer_table6/d768-h8-b6", "liftformer_table6/d512-h8-b8", "liftformer_table7/gt-n27-ws"
     ]  # fmt: skip

@@ -12,6 +12,7 @@ from pstmo.report.findings import (
     bullet,
     compare,
     disagreement_sentence,
+    explain,
     format_stats,
     noise_sentence,
     scale_sentence,
@@ -62,7 +63,7 @@ def test_best_names_the_leader_and_whether_it_is_separated():
 
 
 def test_cells_and_explanations_come_from_the_numbers():
-    from pstmo.report.findings import explain, format_cell
+    from pstmo.report.findings import format_cell
 
     assert format_cell(seed_stats([1.0, 2.0, 3.0])) == "2.0 ± 1.0" and format_cell(seed_stats([5.0])) == "5.0"
     a, b = seed_stats([160, 170, 165]), seed_stats([158, 168, 163])
@@ -91,7 +92,18 @@ def test_claims_given_as_a_difference_or_a_direction():
     assert v.verdict == "agrees" and "paper (Sec. 4.3): spatio-temporal -0.3 mm vs temporal" in v.sentence
     v = compare(a, b, paper_direction=+1, name_a="q=0.5", name_b="q=0.9", source="Fig. 4a")
     assert v.verdict == "disagrees" and "q=0.9 higher than q=0.5 (value not printed)" in v.sentence
-    assert compare(a, b).verdict == "no claim" and compare(a, b, paper_diff=0.0).verdict == "no claim"
+    assert compare(a, b).verdict == "no claim"
+    # rows the paper prints equal: the claim "no difference"; ours 10 mm apart (s.e. 0.8) disagrees
+    v = compare(a, b, 48.6, 48.6, name_a="d512", name_b="d768")
+    assert v.verdict == "disagrees" and "paper: d768 equal to d512 (no difference)" in v.sentence
+    assert "separates two rows the paper prints equal" in v.sentence
+    close = seed_stats([100.4, 101.4, 102.4])  # 0.4 mm from a, resolution 1.6 mm
+    assert compare(a, close, paper_diff=0.0).verdict == "within noise"
+    same = compare(a, close, paper_diff=0.0)
+    assert explain(same, a, close).startswith(
+        "as the paper's equal rows: no difference larger than what 3+3 seeds"
+    )
+    assert compare(seed_stats([1.0]), seed_stats([2.0]), 5.0, 5.0).verdict == "no verdict (one seed)"
 
 
 def test_tally_counts_only_tested_claims():
@@ -284,7 +296,8 @@ def test_judge_direction_equal_rows_and_higher_is_better():
     runs = _runs({"a": [80, 82, 84], "b": [76, 78, 80]})
     assert judge(_claim(None, None, direction=-1), runs).verdict == "agrees"
     assert judge(_claim(None, None, stated_diff=0.3), runs).verdict == "disagrees"
-    assert judge(_claim(48.6, 48.6), runs).verdict == "no claim"  # the paper's rows are equal
+    # equal rows: the claim "no difference"; ours 4 mm apart at resolution 3.3 mm
+    assert judge(_claim(48.6, 48.6), runs).verdict == "disagrees"
     # PCK: higher is better; b higher than a, as in the paper
     pck = _claim(80.0, 90.0, metric="pck", lower_is_better=False)
     v = judge(pck, _runs({"a": [76, 78, 80], "b": [80, 82, 84]}, metric="pck"), baseline=200.0)

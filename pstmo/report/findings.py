@@ -6,7 +6,9 @@ rows ("B is better than A by d mm", a :class:`pstmo.report.claims.Claim`) is jud
 one function, :func:`judge` (:func:`judge_all` for a list of claims, one tidy row each), with
 these rules, in this order:
 
-1. **no claim**: the paper's two rows are equal (and no direction is stated): nothing to test.
+1. **no claim**: the paper gives neither two rows, nor a difference, nor a direction: nothing to
+   test. Rows the paper prints *equal* are a claim too, "no difference": judged by rules 2-4, and
+   **disagrees** when our rows differ by more than the resolution.
 2. **not judged**, flagged instead of judged, when a row has not learned what the claim is about:
    "not judged: at the average-pose level" when ``baseline`` (the same metric for predicting the
    average training pose for every frame, ``pstmo.evaluate.mean_pose_baseline``) is given and
@@ -19,7 +21,7 @@ these rules, in this order:
    can be told apart; never "within noise".
 4. **within noise**: ``|ours_diff| <= resolution``;
 5. **agrees** / **disagrees**: our difference exceeds the resolution with the paper's sign / the
-   opposite sign (the sign of ``paper_b - paper_a``, of a stated difference or of a stated
+   opposite sign (for a "no difference" claim: **disagrees**, whatever the sign) (the sign of ``paper_b - paper_a``, of a stated difference or of a stated
    direction; "better" follows ``lower_is_better``).
 
 The **resolution** is ``noise`` x the standard error of the difference of the two means,
@@ -162,7 +164,8 @@ def compare(
     The claim is the sign of ``paper_b - paper_a``; when the paper prints no row values, give
     the difference it states (``paper_diff``, e.g. "0.3 mm better": ``-0.3``) or only its
     direction (``paper_direction`` -1: B lower than A, +1: higher; for a curve whose values are
-    not printed). No claim when none is given or the difference is 0. ``source`` (e.g.
+    not printed). No claim when none is given; a difference of 0 (equal rows) is the claim "no
+    difference" (within noise, or disagrees when ours exceeds the resolution). ``source`` (e.g.
     ``"Fig. 4a"``) is named in the sentence. The sentence states both differences with their
     numbers, and the resolution.
     """
@@ -172,17 +175,15 @@ def compare(
         paper_diff = paper_b - paper_a
     claim, ours, sign = _parts(a, b, name_a, name_b, unit, paper_diff, paper_direction, source)
     res = resolution_sentence(resolution, unit)
-    if not sign:
-        none = (
-            "the paper's two rows are equal: no direction to test"
-            if paper_diff == 0
-            else "the paper gives no difference to test"
-        )
+    if not sign and paper_diff != 0:
+        none = "the paper gives no difference to test"
         return Verdict("no claim", diff, se, paper_diff, f"{ours}; {none}; {res}", resolution)
     if se != se:
         word, why = ONE_SEED, ""
     elif abs(diff) <= resolution:
         word, why = "within noise", f"|difference| <= {noise:g} s.e."
+    elif not sign:  # the paper's rows are equal: "no difference"
+        word, why = "disagrees", "ours separates two rows the paper prints equal"
     else:
         word = "agrees" if (diff > 0) == (sign > 0) else "disagrees"
         better = "lower" if lower_is_better else "higher"
@@ -215,6 +216,8 @@ def _parts(
         sign = 1 if paper_direction > 0 else -1
         higher = "higher" if sign > 0 else "lower"
         return f"paper{where}: {name_b} {higher} than {name_a} (value not printed)", ours, sign
+    if paper_diff == 0:
+        return f"paper{where}: {name_b} equal to {name_a} (no difference)", ours, 0
     return "", ours, 0
 
 
@@ -627,6 +630,11 @@ def explain(
             f"({baseline:.1f} {unit}), far from converged"
         )
     if v.verdict == "within noise":
+        if v.paper_diff == 0:
+            return (
+                f"as the paper's equal rows: no difference larger than what {a.n}+{b.n} seeds resolve here "
+                f"({noise:g} s.e. = {resolution:.1f} {unit})"
+            )
         if abs(v.paper_diff) <= resolution:
             return (
                 f"the paper's difference ({abs(v.paper_diff):.1f} {unit}) is smaller than what {a.n}+{b.n} seeds "
