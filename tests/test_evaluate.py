@@ -264,3 +264,22 @@ def test_a_non_finite_metric_is_an_error_not_a_score(toy_cfg, one_thread):
         DataError, match=r"key .metrics.: the predictions of \d+ of \d+ scored frames are NaN or infinite"
     ):
         evaluate(model, dataset=data, frames=9)
+
+
+def test_size_table_finds_a_body_predicted_too_large():
+    # a clip predicted exactly 1.25x too large (two cameras) and one predicted exactly: s* is the
+    # factor that undoes it (0.8), N-MPJPE is 0, MPJPE is the 25 % of the true joint distances
+    from pstmo.evaluate import SequencePrediction, size_table
+
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=(5, 17, 3)) * 0.2
+    target[:, 0] = 0.0
+    preds = [
+        SequencePrediction("S02", "Walk", cam, np.zeros((5, 17, 2)), 1.25 * target, target) for cam in (0, 1)
+    ] + [SequencePrediction("S11", "Kick", 0, np.zeros((5, 17, 2)), target.copy(), target)]
+    table = size_table(preds).set_index("Subject")
+    assert table.loc["S02", "Frames"] == 10 and table.loc["S02", "s*"] == pytest.approx(0.8)
+    assert table.loc["S02", "N-MPJPE (mm)"] == pytest.approx(0.0, abs=1e-9)
+    expected = 0.25 * np.linalg.norm(target, axis=-1).mean() * 1000.0
+    assert table.loc["S02", "MPJPE (mm)"] == pytest.approx(expected)
+    assert table.loc["S11", "s*"] == pytest.approx(1.0) and table.loc["S11", "MPJPE (mm)"] == 0.0
