@@ -50,10 +50,10 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from pstmo.data import load_dataset
-from pstmo.evaluate import evaluate, mean_pose_baseline, size_table
+from pstmo.evaluate import evaluate, mean_pose_baseline
 from pstmo.experiments import notebook
 from pstmo.experiments.runner import Cell
-from pstmo.report import findings, papers, viz
+from pstmo.report import findings, papers, tables, viz
 
 nb = notebook.setup("00_quickstart", profile, dataset, data_dir, device, seed, out_dir)
 
@@ -172,7 +172,7 @@ display(
 # subjects keep their own.
 
 # %%
-sizes = size_table(res.predictions)
+sizes = tables.size_table(res.predictions)
 nb.table(
     sizes, "00_quickstart_sizes", title="Error per test clip, before and after scaling the predicted body",
     note=f"ours: the model above; protocol: {run['protocol']}; N-MPJPE scales each pose by its own "

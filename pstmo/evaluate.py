@@ -285,27 +285,6 @@ def action_tables(
     return pd.concat(rows)
 
 
-def size_table(preds: list[SequencePrediction]) -> pd.DataFrame:
-    """How much of the error is the body's size, per subject and action: MPJPE, N-MPJPE (each pose
-    scaled by its least-squares factor) and the one factor ``s*`` that best scales all of the
-    clip's predicted poses onto the truth (``sum <pred, target> / sum <pred, pred>`` over its
-    frames and cameras: below 1 when the model predicts a larger body than the subject's)."""
-    groups: dict[tuple[str, str], list[SequencePrediction]] = {}
-    for p in preds:
-        groups.setdefault((p.subject, p.action), []).append(p)
-    rows = []
-    for (subject, action), group in groups.items():
-        pred = np.concatenate([p.pred for p in group])
-        target = np.concatenate([p.target for p in group])
-        rows.append({
-            "Subject": subject, "Action": action, "Frames": len(pred),
-            "MPJPE (mm)": float(M.mpjpe(pred, target, scale=1000.0)),
-            "N-MPJPE (mm)": float(M.n_mpjpe(pred, target, scale=1000.0)),
-            "s*": float((pred * target).sum() / (pred * pred).sum()),
-        })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
 def pck_joints_of(dataset: Any, joints: int) -> list[int]:
     """The joints PCK/AUC score: the data set's own list, MPI-INF-3DHP's 14 for its layout, else
     every joint but the root (whose error is 0 by construction)."""
@@ -429,5 +408,5 @@ def mean_pose_baseline(
 
 __all__ = [
     "EvalResult", "SequencePrediction", "evaluate", "mean_pose_baseline", "pck_joints_of", "predict_sequences",
-    "score", "size_table",
+    "score",
 ]  # fmt: skip

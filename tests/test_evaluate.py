@@ -269,7 +269,8 @@ def test_a_non_finite_metric_is_an_error_not_a_score(toy_cfg, one_thread):
 def test_size_table_finds_a_body_predicted_too_large():
     # a clip predicted exactly 1.25x too large (two cameras) and one predicted exactly: s* is the
     # factor that undoes it (0.8), N-MPJPE is 0, MPJPE is the 25 % of the true joint distances
-    from pstmo.evaluate import SequencePrediction, size_table
+    from pstmo.evaluate import SequencePrediction
+    from pstmo.report.tables import size_table
 
     rng = np.random.default_rng(0)
     target = rng.normal(size=(5, 17, 3)) * 0.2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -281,3 +281,30 @@ def write_summary(
     path = Path(out_dir) / (f"{name}.{SUMMARY_FILE}" if name else SUMMARY_FILE)
     write_json(path, {"parameters": dict(parameters), "metrics": dict(metrics)})
     return path
+
+
+def size_table(preds: Sequence[Any]) -> pd.DataFrame:
+    """How much of the error is the body's size, per subject and action: MPJPE, N-MPJPE (each pose
+    scaled by its least-squares factor) and the one factor ``s*`` that best scales all of the
+    clip's predicted poses onto the truth (``sum <pred, target> / sum <pred, pred>`` over its
+    frames and cameras: below 1 when the model predicts a larger body than the subject's).
+    ``preds``: ``pstmo.evaluate.SequencePrediction`` (``EvalResult.predictions``)."""
+    import numpy as np
+    import pandas as pd
+
+    from pstmo import metrics as M
+
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for p in preds:
+        groups.setdefault((p.subject, p.action), []).append(p)
+    rows = []
+    for (subject, action), group in groups.items():
+        pred = np.concatenate([p.pred for p in group])
+        target = np.concatenate([p.target for p in group])
+        rows.append({
+            "Subject": subject, "Action": action, "Frames": len(pred),
+            "MPJPE (mm)": float(M.mpjpe(pred, target, scale=1000.0)),
+            "N-MPJPE (mm)": float(M.n_mpjpe(pred, target, scale=1000.0)),
+            "s*": float((pred * target).sum() / (pred * pred).sum()),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
