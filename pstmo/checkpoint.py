@@ -276,7 +276,7 @@ def check_state_dict(state: Any, path: str | os.PathLike, key: str = "model") ->
             )
 
 
-def _non_finite(name: str, tensor: torch.Tensor) -> bool:
+def _non_finite(tensor: torch.Tensor) -> bool:
     return (tensor.is_floating_point() or tensor.is_complex()) and not bool(torch.isfinite(tensor).all())
 
 
@@ -291,7 +291,7 @@ def _refuse_non_finite(name: str, tensor: torch.Tensor, path: str | os.PathLike)
 def check_finite(obj: Any, path: str | os.PathLike) -> None:
     """Refuse NaN or infinite values in any floating-point tensor, naming the first such tensor."""
     for name, tensor in tensors_of(obj):
-        if _non_finite(name, tensor):
+        if _non_finite(tensor):
             _refuse_non_finite(name, tensor, path)
 
 
@@ -309,7 +309,7 @@ def check_tensors(ckpt: Mapping[str, Any], path: str | os.PathLike) -> None:
     digest, first_bad = hashlib.sha256(), None
     for name, tensor in tensors_of({k: v for k, v in ckpt.items() if k != CHECKSUM_KEY}):
         _hash_into(digest, name, tensor)
-        if first_bad is None and _non_finite(name, tensor):
+        if first_bad is None and _non_finite(tensor):
             first_bad = (name, tensor)
     actual = f"sha256:{digest.hexdigest()}"
     if stored is not None and actual != stored:

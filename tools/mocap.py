@@ -569,14 +569,19 @@ def _select(positions: np.ndarray, names: list[str] | tuple[str, ...], mapping, 
     return np.stack(out, axis=1)
 
 
+def put_on_ground(pose: np.ndarray) -> np.ndarray:
+    """Shift ``pose (T, 17, 3)`` (world, z up) in place so that the lowest foot (RFoot/LFoot)
+    over the whole clip is at z = 0; returns it."""
+    pose[..., 2] -= pose[:, _FEET, 2].min()
+    return pose
+
+
 def to_world(pose_yup: np.ndarray, ground: bool = True) -> np.ndarray:
     """CMU y-up ``(T, 17, 3)`` -> world z-up ``(x, -z, y)``; with ``ground`` the lowest foot
     (RFoot/LFoot) height over the clip becomes z = 0."""
     p = np.asarray(pose_yup, dtype=np.float64)
     out = np.stack([p[..., 0], -p[..., 2], p[..., 1]], axis=-1)
-    if ground:
-        out[..., 2] -= out[:, _FEET, 2].min()
-    return out
+    return put_on_ground(out) if ground else out
 
 
 def cmu_asf_to_h36m(
@@ -639,8 +644,7 @@ def retarget(pose: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         if p >= 0:
             bone = pose[:, j] - pose[:, p]
             out[:, j] = out[:, p] + lengths[j] * bone / np.linalg.norm(bone, axis=-1, keepdims=True)
-    out[..., 2] -= out[:, _FEET, 2].min()
-    return out.astype(np.float32)
+    return put_on_ground(out).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- resampling
@@ -721,5 +725,4 @@ def load_clip(
         pose = _drop_leading_tpose(pose)
         fps = clip.fps
     pose = resample(pose, fps, dst_fps)
-    pose[..., 2] -= pose[:, _FEET, 2].min()
-    return pose.astype(np.float32)
+    return put_on_ground(pose).astype(np.float32)
