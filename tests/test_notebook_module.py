@@ -247,3 +247,18 @@ def test_seeds_of_a_cell(tmp_path):
     assert notebook.setup("x", out_dir=tmp_path, seeds=1, display=lambda *a: None, verbose=False).seeds == [0]
     cfg = nb.config("lift", "run", seed=5)
     assert cfg.seed == 5 and cfg.overwrite and cfg.run_name == "x-run"
+
+
+def test_demo_profile_gives_two_notebooks_six_seeds(tmp_path):
+    """Fig. 4 (01) and Table 4 (06) rows spread 2-2.5 mm over seeds: 6 seeds per cell in the demo
+    profile, 3 elsewhere; ``seeds`` of setup still wins."""
+    from pstmo.experiments import notebook
+
+    def seeds(name, **kw):
+        return notebook.setup(name, profile="demo", out_dir=tmp_path, display=lambda *a: None, verbose=False, **kw).seeds
+
+    assert seeds("01_masked_pose_modeling") == seeds("06_sem_backbone") == [0, 1, 2, 3, 4, 5]
+    assert seeds("05_components") == [0, 1, 2]
+    assert seeds("01_masked_pose_modeling", seeds=2) == [0, 1]
+    smoke = notebook.setup("01_masked_pose_modeling", out_dir=tmp_path, display=lambda *a: None, verbose=False)
+    assert smoke.seeds == [0, 1, 2]

@@ -254,3 +254,23 @@ def test_failed_run_is_raised_after_the_others(tmp_path, cluster, no_local_clust
     assert "ConfigError" in msg and "1 other run(s)" in msg and "1 run(s) finished" in msg
     good = info.value.table
     assert good.cell.tolist() == ["stmo"] and (Path(good.run_dir[0]) / "DONE.json").is_file()
+
+
+def test_own_cluster_workers_keep_glibcs_adaptive_malloc(monkeypatch):
+    """Dask's nannies export MALLOC_TRIM_THRESHOLD_=65536 to their workers by default, which halves
+    the speed of a CPU training step (mmap/munmap of every large tensor); the runner's own cluster
+    starts its workers without it, and one thread each."""
+    import os
+
+    import dask
+    from distributed import Client
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert dask.config.get("distributed.nanny.pre-spawn-environ").get("MALLOC_TRIM_THRESHOLD_") is not None
+
+    def env() -> dict:
+        return {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")}
+
+    with runner.local_cluster(1) as cluster, Client(cluster) as client:
+        (seen,) = client.run(env).values()
+    assert seen == {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}

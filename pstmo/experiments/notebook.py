@@ -148,11 +148,12 @@ class Notebook:
 
     @property
     def seeds(self) -> list[int]:
-        """The seeds of one ablation cell: the profile's count (smoke: 3) starting at ``seed``,
-        or ``seeds`` of :func:`setup` when given."""
+        """The seeds of one ablation cell: the profile's count for this notebook (smoke: 3; demo:
+        3, 6 for the notebooks in its ``notebook_seeds``) starting at ``seed``, or ``seeds`` of
+        :func:`setup` when given."""
         from pstmo.config import profile_seeds
 
-        return profile_seeds(self.profile, self.seed, self.n_seeds)
+        return profile_seeds(self.profile, self.seed, self.n_seeds, notebook=self.name)
 
     # ---------------------------------------------------------------------------------- outputs
 

@@ -66,6 +66,13 @@ NOT_RESULT_FIELDS = (
 RUNNER_FIELDS = ("seed", "results_dir", "run_name", "resume", "overwrite")
 #: Environment of the worker processes of the runner's own ``LocalCluster``: one thread each.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+#: Dask settings under which the runner's own ``LocalCluster`` starts its workers. Dask's nannies
+#: set ``MALLOC_TRIM_THRESHOLD_=65536`` in every worker by default (to hand memory back to the OS
+#: sooner); setting it at all turns off glibc's adaptive mmap threshold, so every tensor above
+#: 128 KiB is mmap-ed and unmapped again, step after step: a P-STMO-S training step of the demo
+#: profile took 69 instead of 35 ms in a worker (``benchmarks/bench_worker_env.py``). ``None``
+#: unsets it. A cluster given by address keeps its own settings: start its workers with the same.
+WORKER_DASK_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 #: Columns of the table before and after the metric columns.
 HEAD_COLUMNS = ["cell", "seed", "stage", "model", "frames", "tds"]
 TAIL_COLUMNS = ["steps", "seconds", "protocol", "cached", "run_dir", "fingerprint"]
@@ -377,11 +384,12 @@ def train_one(spec: dict[str, Any], *deps: Any) -> dict[str, Any]:
 def local_cluster(workers: int | None = None) -> Iterator[Any]:
     """A Dask ``LocalCluster`` of ``workers`` (default: one per core) one-thread worker processes,
     closed on exit; ``pstmo reproduce`` shares one among all notebooks through :data:`ADDRESS_ENV`."""
+    import dask
     from distributed import LocalCluster
 
     # silence_logs: not the nanny's warning when a worker is slow to exit after the work is done;
     # the scheduler's HTTP routes (no dashboard) move to a free port when another cluster has 8787
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), dask.config.set(WORKER_DASK_CONFIG):
         warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
         cluster = LocalCluster(
             n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -582,6 +590,7 @@ __all__ = [
     "history",
     "learning_curves",
     "local_cluster",
+    "WORKER_DASK_CONFIG",
     "plan_runs",
     "read_done",
     "run_cells",
