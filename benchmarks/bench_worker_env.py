@@ -74,9 +74,14 @@ def main() -> None:
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             times[name].append(one(name, args.frames, args.steps))
-        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{n} {times[n][-1]:.1f}" for n in names), file=sys.stderr)
+        print(
+            f"round {r + 1}/{args.rounds}: " + ", ".join(f"{n} {times[n][-1]:.1f}" for n in names),
+            file=sys.stderr,
+        )
     base = times[names[0]]
-    print(f"P-STMO-S demo profile, N={args.frames}, batch 128, 1 thread; ms per step over {args.rounds} rounds")
+    print(
+        f"P-STMO-S demo profile, N={args.frames}, batch 128, 1 thread; ms per step over {args.rounds} rounds"
+    )
     print(f"{'configuration':<20}{'median':>8}{'min':>8}{'max':>8}{'speed-up':>10}{'(min-max)':>14}")
     for name in names:
         ratios = [b / t for b, t in zip(base, times[name])]
