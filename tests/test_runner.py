@@ -274,3 +274,17 @@ def test_own_cluster_workers_keep_glibcs_adaptive_malloc(monkeypatch):
     with runner.local_cluster(1) as cluster, Client(cluster) as client:
         (seen,) = client.run(env).values()
     assert seen == {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}
+
+
+def test_a_users_cluster_with_dasks_trim_threshold_is_named_in_a_warning(cluster):
+    """The module's cluster is a plain LocalCluster, whose workers get Dask's MALLOC_TRIM_THRESHOLD_:
+    the runner says so, with the setting that fixes it; the runner's own cluster passes silently."""
+    from distributed import Client
+
+    with Client(cluster.scheduler_address) as client:
+        with pytest.warns(RuntimeWarning, match=r"MALLOC_TRIM_THRESHOLD_=65536 .*pre-spawn-environ"):
+            runner.warn_slow_workers(client)
+    with runner.local_cluster(1) as own, Client(own) as client:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            runner.warn_slow_workers(client)
