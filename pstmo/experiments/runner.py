@@ -418,7 +418,7 @@ def warn_slow_workers(client: Any) -> None:
     if found:
         warnings.warn(
             f"the Dask workers at {client.scheduler.address} run with MALLOC_TRIM_THRESHOLD_={found[0]} "
-            "(Dask's default), which makes CPU training steps about 1.7x slower; start them with the Dask "
+            "(Dask's default), which makes CPU training steps about 1.8x slower; start them with the Dask "
             "setting distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ set to null "
             "(pstmo.experiments.runner.WORKER_DASK_CONFIG)",
             RuntimeWarning,
