@@ -2,8 +2,9 @@
 
     python benchmarks/bench_worker_env.py [--rounds 5] [--steps 100] [--frames 9]
 
-Each configuration trains P-STMO-S (demo profile, N = ``--frames``, batch 128, one thread) for
-``--steps`` optimizer steps in a fresh process and reports milliseconds per step (after 10 warm-up
+Each configuration takes ``--steps`` optimizer steps of P-STMO-S at the CPU profiles' size (N =
+``--frames``, batch 128, one thread; ``benchmarks.train_step.pstmo_train_step`` on a fixed batch) in a
+fresh process and reports milliseconds per step (after 10 warm-up
 steps). Rounds are interleaved (round r starts at configuration r mod k), and the speed-ups are
 medians of per-round ratios against the first configuration, with their min-max:
 
@@ -23,7 +24,9 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]  # the child imports benchmarks.train_step from here
 CONFIGS = {
     "dask default": ({"MALLOC_TRIM_THRESHOLD_": "65536"}, False),
     "no trim threshold": ({}, False),
@@ -31,22 +34,20 @@ CONFIGS = {
 }
 
 CHILD = """
-import json, sys, tempfile, time
+import json, sys, time
 import torch
 import pstmo.train.stages as stages
-from pstmo.config import get_profile
-from pstmo.train.loop import Trainer
+from benchmarks.train_step import pstmo_train_step
+from pstmo.config import SMALL_MODELS
 frames, steps, fused = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
 stages.fused_adam = lambda device: fused
-cfg = get_profile("demo", "lift", frames=frames, results_dir=tempfile.mkdtemp(), run_name="bench")
-trainer = Trainer(cfg)
-trainer.train_model.train()
-batches = iter(trainer.batcher)
+torch.set_num_threads(1)
+step = pstmo_train_step(2, frames, 128, **SMALL_MODELS["p-stmo-s"]).step
 for _ in range(10):
-    trainer.step(next(batches))
+    step()
 start = time.perf_counter()
 for _ in range(steps):
-    trainer.step(next(batches))
+    step()
 print(json.dumps({"ms": (time.perf_counter() - start) / steps * 1e3}))
 """
 
@@ -57,7 +58,7 @@ def one(name: str, frames: int, steps: int) -> float:
     env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **extra})
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(frames), str(steps), "1" if fused else "0"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env, capture_output=True, text=True, check=True, cwd=ROOT,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])["ms"]
 
@@ -80,7 +81,7 @@ def main() -> None:
         )
     base = times[names[0]]
     print(
-        f"P-STMO-S demo profile, N={args.frames}, batch 128, 1 thread; ms per step over {args.rounds} rounds"
+        f"P-STMO-S at the CPU profiles' size, N={args.frames}, batch 128, 1 thread; ms per step over {args.rounds} rounds"
     )
     print(f"{'configuration':<20}{'median':>8}{'min':>8}{'max':>8}{'speed-up':>10}{'(min-max)':>14}")
     for name in names:

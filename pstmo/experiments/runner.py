@@ -70,7 +70,7 @@ WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
 #: set ``MALLOC_TRIM_THRESHOLD_=65536`` in every worker by default (to hand memory back to the OS
 #: sooner); setting it at all turns off glibc's adaptive mmap threshold, so every tensor above
 #: 128 KiB is mmap-ed and unmapped again, step after step: a P-STMO-S training step of the demo
-#: profile took 59 instead of 33 ms in a worker (``benchmarks/bench_worker_env.py``). ``None``
+#: profile took 59 instead of 35 ms in a worker (``benchmarks/bench_worker_env.py``). ``None``
 #: unsets it. A cluster given by address keeps its own settings: start its workers with the same.
 WORKER_DASK_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 #: Columns of the table before and after the metric columns.

@@ -69,7 +69,7 @@ def noam_lambda(d_model: int, warmup: int = 1000, factor: float = 12.0):
 def fused_adam(device: torch.device) -> bool:
     """Adam's fused kernel (one pass over all parameters) on CPU and CUDA: the same update as the
     per-tensor loop up to float rounding, about 5x faster for the ~100 small tensors of the CPU
-    profiles' models (4-7 % of a demo-profile step; ``benchmarks/bench_worker_env.py``)."""
+    profiles' models (3-7 % of a demo-profile step; ``benchmarks/bench_worker_env.py``)."""
     return device.type in ("cpu", "cuda")
 
 
