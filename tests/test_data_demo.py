@@ -94,7 +94,18 @@ def test_retargeted_clips_have_their_drawn_bodies(tools_on_path):
             bodies.append(body)
     assert len({round(b[2], 6) for b in bodies}) == len(bodies)  # one body per clip
     own = mocap.bone_lengths(clips["S02"]["Walk 1"])
-    assert abs(own[1] - own[4]) < 1e-3 and abs(own[2] - own[5]) > 5e-3  # S02: its own skeleton
+    assert abs(own[1] - own[4]) < 1e-3 and abs(own[2] - own[5]) > 2e-4  # S02: its own (asymmetric) skeleton
+
+
+def test_s02_walks_on_cmu_subject_02s_own_skeleton(tools_on_path):
+    # tools/cmu/asfamc/02.asf: rfemur 7.58734, lfemur 7.59371, rtibia 7.21538 ASF units of 1/0.45 inch
+    # (the femur's also in the cgspeed BVH of trial 02_06: LeftLeg offset (2.59720, -7.13576, 0));
+    # the roboschool source pairs trial 02_01 with subject 12's 12.asf (rfemur 6.12033)
+    unit = 0.0254 / 0.45
+    mocap = importlib.import_module("mocap")
+    clips = np.load(demo_dir() / "data_3d_demo.npz", allow_pickle=True)["positions_3d"].item()
+    own = mocap.bone_lengths(clips["S02"]["Walk 1"])
+    np.testing.assert_allclose(own[[2, 5, 3]], np.array([7.58734, 7.59371, 7.21538]) * unit, atol=1e-4)
 
 
 def test_bone_lengths_constant_and_human():

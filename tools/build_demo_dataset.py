@@ -1,9 +1,11 @@
 """Build the embedded demo data set (``pstmo/data/demo/``) from the CMU clips in ``shared/data/cmu``.
 
-Usage: python tools/build_demo_dataset.py [--cmu DIR] [--extra DIR] [--out DIR] [--no-extra] [--train-cameras 4|8] [--no-bodies]
+Usage: python tools/build_demo_dataset.py [--cmu DIR] [--extra DIR] [--out DIR] [--no-extra] [--train-cameras 4|8]
+[--no-bodies] [--s02-skeleton-12]
 
 Clips come from two folders: ``--cmu`` (``shared/data/cmu``: the original four subjects) and
-``--extra`` (``tools/cmu``, committed: CMU subjects 03, 05, 06, 07 as BVH, see its README).
+``--extra`` (``tools/cmu``, committed: CMU subjects 03, 05, 06, 07 as BVH, and subject 02's own
+ASF skeleton; see its README).
 
 Steps:
 
@@ -87,6 +89,12 @@ EXTRA_CLIPS: tuple[tuple[str, str, str], ...] = (
     ("S07", "Walk 3", "iclone/007_06.bvh"),
     ("S07", "Walk 4", "iclone/007_12.bvh"),
 )
+#: Clips whose source paired the trial with another subject's skeleton, and the subject's own ASF
+#: (relative to ``--extra``): the roboschool copy of trial 02_01 comes with CMU subject 12's 12.asf
+#: (thighs 34 cm, shorter than its 44 cm shins; hips 50 % wider than S01's). An AMC file holds joint
+#: angles for its own subject's skeleton; ``--s02-skeleton-12`` (and ``--no-extra``) keep the old
+#: pairing, the test clip of the sets before 2026-12-08.
+OWN_SKELETONS: dict[tuple[str, str], str] = {("S02", "Walk 1"): "asfamc/02.asf"}
 SPLITS = {"train": ["S01", "S131"], "test": ["S02", "S11"]}
 EXTRA_TRAIN = ["S03", "S05", "S06", "S07"]
 #: Bodies (step 2 of the module docstring): the BVH training subjects are retargeted onto one
@@ -235,10 +243,12 @@ def with_bodies(clips: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, 
 
 
 def build(
-    cmu: Path, out: Path, extra: Path | None = DEFAULT_EXTRA, train_cameras: int = 8, bodies: bool = True
-) -> dict[str, Path]:
+    cmu: Path, out: Path, extra: Path | None = DEFAULT_EXTRA, train_cameras: int = 8, bodies: bool = True,
+    own_skeletons: bool = True,
+) -> dict[str, Path]:  # fmt: skip
     """Build the demo files into ``out``: clips of ``cmu`` (and of ``extra`` unless None);
-    ``bodies``: retarget the BVH training subjects onto drawn bodies (step 2)."""
+    ``bodies``: retarget the BVH training subjects onto drawn bodies (step 2); ``own_skeletons``:
+    play the clips of :data:`OWN_SKELETONS` on their subject's own ASF (from ``extra``)."""
     clips: dict[str, dict[str, np.ndarray]] = {}
     sources = [(s, n, src, cmu) for s, n, src in CLIPS]
     splits = {k: list(v) for k, v in SPLITS.items()}
@@ -247,6 +257,8 @@ def build(
         splits["train"] += EXTRA_TRAIN
     for subject, name, src, folder in sources:
         source = (folder / src[0], folder / src[1]) if isinstance(src, tuple) else folder / src
+        if own_skeletons and extra is not None and (subject, name) in OWN_SKELETONS:
+            source = (extra / OWN_SKELETONS[subject, name], source[1])
         pose = load_clip(source)
         root = pose[:, 0, :2]
         centre = (root.min(0) + root.max(0)) / 2
@@ -311,11 +323,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-bodies", action="store_true", help="keep the BVH subjects' own bodies (the set before 2026-12-07)"
     )
+    parser.add_argument(
+        "--s02-skeleton-12", action="store_true",
+        help="S02's walk on CMU subject 12's skeleton, as its source pairs them (the test clip before 2026-12-08)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (pstmo/data/demo)")
     args = parser.parse_args(argv)
     paths = build(
-        args.cmu, args.out, None if args.no_extra else args.extra, args.train_cameras, not args.no_bodies
-    )
+        args.cmu, args.out, None if args.no_extra else args.extra, args.train_cameras, not args.no_bodies,
+        not args.s02_skeleton_12,
+    )  # fmt: skip
     for p in paths.values():
         print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")
     return 0
