@@ -393,6 +393,19 @@ def profile_seeds(name: str, first: int = 0, count: int | None = None, notebook:
     return list(range(first, first + n))
 
 
+def stretched_schedule(name: str, factor: int = 2, stage: str = "lift", model: str = "p-stmo-s") -> dict[str, Any]:
+    """Training overrides that run profile ``name``'s schedule over ``factor`` times the steps and
+    end at the same learning rate (``max_steps`` and ``epochs`` x ``factor``, per-epoch ``lr_decay``
+    to the power ``1 / factor``), for a row that is still improving at the profile's cap. Empty for
+    a profile without a step cap (``paper``: the papers' epochs) and for LiftFormer (Noam, no decay)."""
+    if factor < 1:
+        raise ConfigError(f"factor: expected an integer >= 1, got {factor!r}")
+    cfg = get_profile(name, stage, model)
+    if cfg.max_steps is None or model == "liftformer":
+        return {}
+    return dict(max_steps=cfg.max_steps * factor, epochs=cfg.epochs * factor, lr_decay=cfg.lr_decay ** (1 / factor))
+
+
 def get_profile(
     name: str = "smoke",
     stage: str = "lift",

@@ -136,3 +136,17 @@ def test_smoke_liftformer_peaks_at_the_papers_learning_rate():
         return c.lr * noam_lambda(c.model.dim, c.warmup, c.noam_factor)(c.warmup - 1)
 
     assert peak(smoke) == pytest.approx(peak(paper), rel=0.002)
+
+
+def test_stretched_schedule_ends_at_the_profiles_learning_rate():
+    from pstmo.config import stretched_schedule
+
+    base = get_profile("demo")
+    longer = stretched_schedule("demo", 2)
+    assert longer["max_steps"] == 2 * base.max_steps and longer["epochs"] == 2 * base.epochs
+    # the learning rate after all epochs of the stretched run equals the profile's after its own
+    assert longer["lr_decay"] ** (2 * base.epochs) == pytest.approx(base.lr_decay**base.epochs)
+    assert get_profile("demo", **longer).max_steps == 5000
+    assert stretched_schedule("paper") == {} and stretched_schedule("demo", model="liftformer") == {}
+    with pytest.raises(ConfigError):
+        stretched_schedule("demo", 0)
