@@ -108,6 +108,14 @@ def test_the_same_run_asked_for_by_two_rows_is_planned_once(tmp_path):
     assert len(runs) == 1 and runs[0].requested_as == ["stmo", "scratch"]
 
 
+def test_a_row_with_seeds_of_its_own_gets_them_and_the_others_the_calls(tmp_path):
+    cells = [Cell("few", frames=9, overrides=FAST), Cell("many", frames=9, overrides={**FAST, "lr": 1e-3}, seeds=[0, 1, 2])]
+    runs = plan_runs(cells, [0], profile="smoke", device="cpu", results_dir=tmp_path)
+    assert [(r.cell, r.seed) for r in runs] == [("few", 0), ("many", 0), ("many", 1), ("many", 2)]
+    with pytest.raises(ConfigError, match="at least one seed"):
+        plan_runs([Cell("none", frames=9, seeds=[])], [0], profile="smoke", results_dir=tmp_path)
+
+
 def test_code_fingerprint_covers_the_modules_training_imports(tmp_path):
     """A toy package: ``train`` imports ``a`` which imports ``sub.b``; ``report`` is not imported."""
     (tmp_path / "train").mkdir()

@@ -90,7 +90,8 @@ class Cell:
     ``overrides`` :class:`~pstmo.config.TrainConfig` fields (``tds``, ``mask_ratio``, ``keypoints``,
     ...). ``pretrain``: a Stage I cell whose ``best.pt`` of the same seed initialises this run's
     encoder (``cfg.pretrained``); ``init_from``: a cell whose ``best.pt`` of the same seed
-    initialises the whole model (``cfg.init_from``, the ``refine`` stage).
+    initialises the whole model (``cfg.init_from``, the ``refine`` stage). ``seeds``: this row's
+    seeds, where its spread needs more (or fewer) than the call's ``seeds`` (None: the call's).
     """
 
     name: str
@@ -101,6 +102,7 @@ class Cell:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     pretrain: Cell | None = None
     init_from: Cell | None = None
+    seeds: Sequence[int] | None = None
 
 
 @dataclass
@@ -289,13 +291,13 @@ def plan_runs(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"cell names must be unique (they key the table's rows): {dupes}")
-    if not seeds:
-        raise ConfigError("seeds: give at least one seed")
+    if not seeds or any(c.seeds is not None and not c.seeds for c in cells):
+        raise ConfigError("seeds: give at least one seed (for the call and for every cell that sets its own)")
     # absolute: the workers (other processes, maybe other machines on a shared disk) write there
     runs_root = check_writable_dir(Path(results_dir).absolute() / RUNS_DIR, "results folder")
     planner = _Planner(profile, dataset, data_dir, device, runs_root, code_fingerprint())
     for cell in cells:
-        for seed in seeds:
+        for seed in seeds if cell.seeds is None else cell.seeds:
             planner.add(cell, int(seed), requested=True)
     return list(planner.runs.values())
 
@@ -557,7 +559,7 @@ def run_cells(
             new, errors = _execute(todo, client, bar)
         bar.close()
         rows.update(new)
-    table = _table(runs, rows, [(c.name, int(s)) for c in cells for s in seeds])
+    table = _table(runs, rows, [(c.name, int(s)) for c in cells for s in (seeds if c.seeds is None else c.seeds)])
     if errors:
         err = _failure(runs, errors, finished=len(rows))
         err.table = table  # type: ignore[attr-defined]  # the rows that did finish
