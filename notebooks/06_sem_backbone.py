@@ -22,7 +22,7 @@
 # the paper, at a third of that, $N = 3$, and wider by the paper's ratio 544 / 256: 17 joints of width
 # 4 = 68; it also trains twice as many steps, ending at the same learning rate, since on the profile's
 # schedule every seed was still improving fast at the step cap; a verdict in its favour had that
-# advantage). Each row has as many seeds as its claims need for a resolution of 2.5 mm (`row_seeds` below:
+# advantage). Each row has the seeds its claims were estimated to need for a resolution of 2.5 mm (`row_seeds`:
 # the notebook's `nb.seeds`, twice as many for the Transformer, half for MLP $L = 2, 3$), all runs
 # through one runner (`pstmo.experiments.runner`: parallel worker processes, cached). The row MLP $L = 1$ is the same run as
 # notebook 05's SEM + TEM row: the runner trains it once. The claims judged below are data
