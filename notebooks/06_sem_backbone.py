@@ -103,7 +103,7 @@ def cell(b):
                 overrides=stretched_schedule(profile), seeds=row_seeds["transformer"])  # fmt: skip
 
 
-# Seeds per row, as many as the claims need for a resolution <= 2.5 mm (the spreads of the full demo run of
+# Seeds per row, as many as the claims were estimated to need for a resolution <= 2.5 mm (from the spreads of the run of
 # 2026-12-08, 6 seeds a row): the Transformer's seeds spread 3.9 mm, the others' 0.7-0.9 mm, so it gets twice
 # the notebook's seeds; MLP L = 2 and L = 3, compared only with L = 1, need half of them.
 first, n_seeds = nb.seeds[0], len(nb.seeds)

@@ -262,6 +262,11 @@ class _Planner:
         return run
 
 
+def _seeds_of(cell: Cell, seeds: Sequence[int]) -> Sequence[int]:
+    """The seeds ``cell`` trains with: its own, else the call's."""
+    return seeds if cell.seeds is None else cell.seeds
+
+
 def _check_cell(cell: Cell) -> None:
     """Refuse overrides of what the runner sets and a ``pretrain`` link to a non-Stage I cell."""
     taken = {
@@ -297,7 +302,7 @@ def plan_runs(
     runs_root = check_writable_dir(Path(results_dir).absolute() / RUNS_DIR, "results folder")
     planner = _Planner(profile, dataset, data_dir, device, runs_root, code_fingerprint())
     for cell in cells:
-        for seed in seeds if cell.seeds is None else cell.seeds:
+        for seed in _seeds_of(cell, seeds):
             planner.add(cell, int(seed), requested=True)
     return list(planner.runs.values())
 
@@ -559,7 +564,7 @@ def run_cells(
             new, errors = _execute(todo, client, bar)
         bar.close()
         rows.update(new)
-    table = _table(runs, rows, [(c.name, int(s)) for c in cells for s in (seeds if c.seeds is None else c.seeds)])
+    table = _table(runs, rows, [(c.name, int(s)) for c in cells for s in _seeds_of(c, seeds)])
     if errors:
         err = _failure(runs, errors, finished=len(rows))
         err.table = table  # type: ignore[attr-defined]  # the rows that did finish
